@@ -66,9 +66,8 @@ async def start(
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    server = site._server
-    assert server is not None
-    bound_port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    assert runner.addresses, "the sandbox did not bind"
+    bound_port = runner.addresses[0][1]
     sandbox.base_url = f"http://{host}:{bound_port}"
     return runner, sandbox.base_url
 

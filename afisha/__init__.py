@@ -1,0 +1,1 @@
+"""Afisha's composition root: configuration, the command line, and wiring the parts together."""

@@ -1,0 +1,271 @@
+"""ORM mappings of the domain (SQLAlchemy 2.0 typed declarative)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from content.states import (
+    ChannelStatus,
+    EventStatus,
+    Platform,
+    PostStatus,
+    PublicationKind,
+    PublicationState,
+    Role,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend; naive values are refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: Afisha stores aware UTC times only")
+        value = value.astimezone(UTC)
+        # SQLite keeps no zone: store naive UTC there, aware everywhere else.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _enum(cls: type[StrEnum]) -> Enum:
+    return Enum(
+        cls,
+        native_enum=False,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+        length=24,
+        name=cls.__name__.lower(),
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Organization(Base):
+    __tablename__ = "organization"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffMember(Base):
+    __tablename__ = "staff_member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Channel(Base):
+    __tablename__ = "channel"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    platform: Mapped[Platform] = mapped_column(_enum(Platform))
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    external_id: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8))
+    # Fernet token of the JSON credentials; never plaintext.
+    credentials_encrypted: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[ChannelStatus] = mapped_column(
+        _enum(ChannelStatus), default=ChannelStatus.ACTIVE
+    )
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Media(Base):
+    __tablename__ = "media"
+    __table_args__ = (UniqueConstraint("organization_id", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    path: Mapped[str] = mapped_column(String(500))  # relative to the media directory
+    content_hash: Mapped[str] = mapped_column(String(64))  # sha256 hex
+    media_type: Mapped[str] = mapped_column(String(50))  # MIME type
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    alt_text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PostMedia(Base):
+    """The ordered images of a post."""
+
+    __tablename__ = "post_media"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("post.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media.id"))
+
+    media: Mapped[Media] = relationship(lazy="joined")
+
+
+class Post(Base):
+    __tablename__ = "post"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    text: Mapped[str] = mapped_column(Text)
+    # Per-language variants: {"kk": "...", "lt": "..."}; `text` is the default.
+    variants: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    link: Mapped[str | None] = mapped_column(String(2000))
+    status: Mapped[PostStatus] = mapped_column(_enum(PostStatus), default=PostStatus.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    media: Mapped[list[PostMedia]] = relationship(
+        order_by=PostMedia.position, cascade="all, delete-orphan", lazy="selectin"
+    )
+    publications: Mapped[list[Publication]] = relationship(
+        back_populates="post", lazy="selectin", order_by="Publication.id"
+    )
+
+    def text_for(self, language: str) -> str:
+        """The variant in `language` if there is one, else the default text."""
+        return str(self.variants.get(language) or self.text)
+
+
+class Event(Base):
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    place: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    image_id: Mapped[int | None] = mapped_column(ForeignKey("media.id"))
+    registration_url: Mapped[str | None] = mapped_column(String(2000))
+    # Offsets before the start, in minutes (e.g. [10080, 1440, 120] for 7d, 1d, 2h).
+    reminder_offsets: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[EventStatus] = mapped_column(_enum(EventStatus), default=EventStatus.SCHEDULED)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    image: Mapped[Media | None] = relationship(lazy="joined")
+    publications: Mapped[list[Publication]] = relationship(
+        back_populates="event", lazy="selectin", order_by="Publication.due_at"
+    )
+
+
+class Publication(Base):
+    """One post or event message to one channel at one time: the unit the engine publishes."""
+
+    __tablename__ = "publication"
+    __table_args__ = (
+        Index("ix_publication_state_due", "state", "due_at"),
+        Index("ix_publication_channel_state", "channel_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[PublicationKind] = mapped_column(_enum(PublicationKind))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id"), index=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id"))
+    # For reminders: minutes before the event's start.
+    offset_minutes: Mapped[int | None] = mapped_column(Integer)
+    due_at: Mapped[datetime]
+    state: Mapped[PublicationState] = mapped_column(
+        _enum(PublicationState), default=PublicationState.SCHEDULED
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None]
+    remote_id: Mapped[str | None] = mapped_column(String(200))
+    remote_url: Mapped[str | None] = mapped_column(String(2000))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    post: Mapped[Post | None] = relationship(back_populates="publications")
+    event: Mapped[Event | None] = relationship(back_populates="publications")
+    channel: Mapped[Channel] = relationship(lazy="joined")
+
+
+class EngagementSnapshot(Base):
+    """Counts of one publication at one moment; None means the platform did not say."""
+
+    __tablename__ = "engagement_snapshot"
+    __table_args__ = (Index("ix_snapshot_publication_time", "publication_id", "collected_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publication.id"))
+    collected_at: Mapped[datetime]
+    reactions: Mapped[int | None] = mapped_column(Integer)
+    comments: Mapped[int | None] = mapped_column(Integer)
+    shares: Mapped[int | None] = mapped_column(Integer)
+    views: Mapped[int | None] = mapped_column(Integer)
+    reach: Mapped[int | None] = mapped_column(Integer)
+    saves: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(50))  # e.g. graph, graph_insights, bot_updates
+
+
+class AuditEntry(Base):
+    """Who did what, when."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    actor: Mapped[str] = mapped_column(String(100))  # "cli", "staff:<telegram id>", "engine"
+    action: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str | None] = mapped_column(String(100))  # e.g. "post:12"
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
