@@ -40,9 +40,9 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: int = logging.INFO, secrets: Iterable[str] = ()) -> None:
+def setup_logging(level: int = logging.INFO, secrets: Iterable[str] = ()) -> logging.Handler:
     """Log to stderr through the redacting filter (attached to the handler, so every logger's
-    records pass it)."""
+    records pass it); returns the handler so the caller can remove it."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(secrets))
@@ -55,3 +55,4 @@ def setup_logging(level: int = logging.INFO, secrets: Iterable[str] = ()) -> Non
     root.setLevel(level)
     # httpx logs every request URL at INFO, and Telegram URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    return handler

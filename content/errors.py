@@ -36,3 +36,7 @@ class IllegalTransition(AfishaError):
 
 class ConfigurationError(AfishaError):
     """The configuration is missing something or holds an invalid value."""
+
+
+class StorageError(AfishaError):
+    """The database cannot be reached or used."""

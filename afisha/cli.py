@@ -1,0 +1,615 @@
+"""The `afisha` command line: exit 0 on success, 2 on bad input, 1 on an internal error."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from afisha.config import CONFIG_FILE, Settings, load_settings, write_settings
+from afisha.logs import redact, setup_logging
+from afisha.views import (
+    channel_json,
+    event_json,
+    event_line,
+    local,
+    post_json,
+    post_line,
+    staff_json,
+    status_json,
+)
+from afisha.wiring import Afisha, open_afisha
+from content import registry, scheduling, store
+from content.db import make_engine, upgrade
+from content.errors import AfishaError, ConfigurationError, InvalidInput, NotFound
+from content.languages import check_language
+from content.models import Event, Post
+from content.reminders import DEFAULT_OFFSETS
+from content.secrets import generate_key
+from content.states import ChannelStatus, Platform
+from content.timeparse import format_offset, parse_offsets, parse_when, zone
+
+log = logging.getLogger("afisha")
+ACTOR = "cli"
+
+
+class AfishaGroup(click.Group):
+    """Turns Afisha's errors into one-line messages and the documented exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (InvalidInput, ConfigurationError) as exc:
+            fail(str(exc), 2)
+        except AfishaError as exc:
+            fail(str(exc), 1)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            log.debug("internal error", exc_info=True)
+            fail(f"internal error ({exc.__class__.__name__}); run with --debug for details", 1)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    secrets = _settings_secrets()
+    click.echo(f"error: {redact(message, secrets)}", err=True)
+    sys.exit(code)
+
+
+def _settings_secrets() -> list[str]:
+    ctx = click.get_current_context(silent=True)
+    state = ctx.find_object(State) if ctx else None
+    settings = state.settings_cache if state else None
+    return settings.secrets() if settings else []
+
+
+class State:
+    """Lazily loaded settings and core for the commands of one invocation."""
+
+    def __init__(self, config: Path | None) -> None:
+        self.config = config
+        self.settings_cache: Settings | None = None
+        self._afisha: Afisha | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self.settings_cache is None:
+            self.settings_cache = load_settings(self.config)
+        return self.settings_cache
+
+    @property
+    def afisha(self) -> Afisha:
+        if self._afisha is None:
+            self._afisha = open_afisha(self.settings)
+        return self._afisha
+
+    def close(self) -> None:
+        if self._afisha is not None:
+            self._afisha.close()
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(cls=AfishaGroup)
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help=f"Settings file (default: ./{CONFIG_FILE} or $AFISHA_CONFIG).",
+)
+@click.option("--debug", is_flag=True, help="Log details (secrets stay redacted).")
+@click.version_option(package_name="afisha")
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None, debug: bool) -> None:
+    """Afisha: schedule library posts and events to Telegram, Facebook and Instagram."""
+    state = State(config)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+    handler = setup_logging(logging.DEBUG if debug else logging.WARNING)
+    ctx.call_on_close(lambda: logging.getLogger().removeHandler(handler))
+
+
+# --- init, db, config ------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--organization", help="The library's name.")
+@click.option("--timezone", "timezone_", help="IANA time zone, e.g. Asia/Almaty.")
+@click.option("--language", help="Default language: en, ru, kk or lt.")
+@click.option("--database-url", help="SQLAlchemy URL (default: SQLite ./afisha.db).")
+@click.option("--force", is_flag=True, help="Overwrite an existing settings file.")
+@pass_state
+def init(
+    state: State,
+    organization: str | None,
+    timezone_: str | None,
+    language: str | None,
+    database_url: str | None,
+    force: bool,
+) -> None:
+    """Write afisha.toml with a new secret key and create the database."""
+    path = state.config or Path(CONFIG_FILE)
+    if path.exists() and not force:
+        raise InvalidInput(
+            "{path} already exists: keep it, or use --force to replace it (a new secret key "
+            "makes stored channel tokens unreadable)",
+            path=str(path),
+        )
+    base = Settings()
+    settings = replace(
+        base,
+        organization=organization or base.organization,
+        timezone=zone(timezone_).key if timezone_ else base.timezone,
+        language=check_language(language) if language else base.language,
+        database_url=database_url or base.database_url,
+        secret_key=generate_key(),
+    )
+    write_settings(settings, path)
+    state.config = path
+    afisha = state.afisha
+    with afisha.transaction():
+        pass
+    click.echo(f"wrote {path} (with a new secret key) and prepared {settings.database_url}")
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@pass_state
+def db_upgrade(state: State) -> None:
+    """Apply the schema migrations."""
+    engine = make_engine(state.settings.database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    click.echo("database schema is up to date")
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Settings."""
+
+
+@config_group.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def config_show(state: State, as_json: bool) -> None:
+    """Show the settings in force (secrets masked) and where each came from."""
+    settings = state.settings
+    shown = settings.masked()
+    if as_json:
+        emit_json({"settings": shown, "source": settings.source})
+        return
+    for key, value in shown.items():
+        origin = settings.source.get(key, "default")
+        click.echo(f"{key:<18} {value!s:<45} ({origin})")
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def staff() -> None:
+    """Staff who may use the bot."""
+
+
+@staff.command("add")
+@click.argument("user_id", type=int)
+@click.option("--name", required=True, help="The person's name.")
+@click.option("--role", required=True, help="admin, manager or editor.")
+@click.option("--lang", help="Their language: en, ru, kk or lt (default: the organisation's).")
+@pass_state
+def staff_add(state: State, user_id: int, name: str, role: str, lang: str | None) -> None:
+    """Add a staff member by Telegram user id."""
+    with state.afisha.transaction() as (session, org):
+        member = registry.add_staff(session, org, user_id, name, role, lang, ACTOR)
+        click.echo(f"added {member.name} ({member.role.value}, {member.language})")
+
+
+@staff.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def staff_list(state: State, as_json: bool) -> None:
+    """List staff members."""
+    with state.afisha.transaction() as (session, _org):
+        members = store.list_staff(session)
+        if as_json:
+            emit_json([staff_json(m) for m in members])
+            return
+        for m in members:
+            click.echo(f"{m.telegram_user_id:>12}  {m.role.value:<8} {m.language}  {m.name}")
+
+
+@staff.command("remove")
+@click.argument("user_id", type=int)
+@pass_state
+def staff_remove(state: State, user_id: int) -> None:
+    """Remove a staff member."""
+    with state.afisha.transaction() as (session, org):
+        registry.remove_staff(session, org, user_id, ACTOR)
+    click.echo(f"removed staff member {user_id}")
+
+
+# --- channels --------------------------------------------------------------------------------
+
+
+@cli.group()
+def channel() -> None:
+    """Telegram channels, Facebook Pages and Instagram accounts."""
+
+
+@channel.command("add")
+@click.argument("name")
+@click.option(
+    "--platform", required=True, type=click.Choice([p.value for p in Platform]), help="Platform."
+)
+@click.option("--chat-id", help="Telegram: the channel's chat id or @username.")
+@click.option("--page-id", help="Facebook: the Page id.")
+@click.option("--ig-user-id", help="Instagram: the business account's user id.")
+@click.option("--token", help="Facebook/Instagram: the Page access token (stored encrypted).")
+@click.option("--lang", help="Language of the channel's audience (default: the organisation's).")
+@pass_state
+def channel_add(
+    state: State,
+    name: str,
+    platform: str,
+    chat_id: str | None,
+    page_id: str | None,
+    ig_user_id: str | None,
+    token: str | None,
+    lang: str | None,
+) -> None:
+    """Register a channel to publish to."""
+    kind = Platform(platform)
+    option, external = {
+        Platform.TELEGRAM: ("--chat-id", chat_id),
+        Platform.FACEBOOK: ("--page-id", page_id),
+        Platform.INSTAGRAM: ("--ig-user-id", ig_user_id),
+    }[kind]
+    if not external:
+        raise InvalidInput(
+            "a {platform} channel needs {option}", platform=kind.value, option=option
+        )
+    afisha = state.afisha
+    with afisha.transaction() as (session, org):
+        created = registry.add_channel(
+            session,
+            org,
+            afisha.cipher,
+            name=name,
+            platform=kind,
+            external_id=external,
+            token=token,
+            language=lang,
+            actor=ACTOR,
+        )
+        click.echo(f"added {kind.value} channel {created.name}")
+
+
+@channel.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def channel_list(state: State, as_json: bool) -> None:
+    """List channels and their status."""
+    with state.afisha.transaction() as (session, _org):
+        channels = store.list_channels(session)
+        if as_json:
+            emit_json([channel_json(c) for c in channels])
+            return
+        for c in channels:
+            reason = f" ({c.status_reason})" if c.status_reason else ""
+            click.echo(
+                f"{c.name:<24} {c.platform.value:<10} {c.external_id:<22} {c.language} "
+                f"{c.status.value}{reason}"
+            )
+
+
+def _channel_command(verb: str, status: ChannelStatus | None) -> Callable[..., None]:
+    @pass_state
+    def command(state: State, name: str) -> None:
+        with state.afisha.transaction() as (session, org):
+            if status is None:
+                registry.remove_channel(session, org, name, ACTOR)
+            else:
+                registry.set_channel_status(session, org, name, status, ACTOR)
+        click.echo(f"{verb} channel {name}")
+
+    return command
+
+
+channel.command("remove", help="Remove a channel that has no publications.")(
+    click.argument("name")(_channel_command("removed", None))
+)
+channel.command("pause", help="Hold a channel's publications until it is resumed.")(
+    click.argument("name")(_channel_command("paused", ChannelStatus.PAUSED))
+)
+channel.command("resume", help="Resume a paused channel.")(
+    click.argument("name")(_channel_command("resumed", ChannelStatus.ACTIVE))
+)
+
+
+# --- posts -----------------------------------------------------------------------------------
+
+
+def _split(names: str) -> list[str]:
+    return [n.strip() for n in names.split(",") if n.strip()]
+
+
+@cli.group()
+def post() -> None:
+    """Posts and their publications."""
+
+
+@post.command("add")
+@click.option("--text", help="The post's text.")
+@click.option(
+    "--text-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read the text from a file.",
+)
+@click.option(
+    "--image", "images", multiple=True, type=click.Path(path_type=Path), help="An image (repeat)."
+)
+@click.option("--link", help="A link to attach.")
+@click.option("--channels", required=True, help="Channel names, comma-separated.")
+@click.option(
+    "--at", "when", required=True, help="now, ISO 8601 with offset, or 'YYYY-MM-DD HH:MM' local."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the post with its publications.")
+@pass_state
+def post_add(
+    state: State,
+    text: str | None,
+    text_file: Path | None,
+    images: tuple[Path, ...],
+    link: str | None,
+    channels: str,
+    when: str,
+    as_json: bool,
+) -> None:
+    """Queue a post for one or more channels; prints the new post's id."""
+    if (text is None) == (text_file is None):
+        raise InvalidInput("give the text with exactly one of --text or --text-file")
+    if text_file is not None:
+        if not text_file.is_file():
+            raise InvalidInput("text file {path} does not exist", path=str(text_file))
+        try:
+            text = text_file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput("text file {path} is not UTF-8 text", path=str(text_file)) from None
+    afisha = state.afisha
+    due_at = parse_when(when, afisha.tz, afisha.now())
+    new = scheduling.NewPost(
+        text=text or "", channels=_split(channels), due_at=due_at, images=list(images), link=link
+    )
+    with afisha.transaction() as (session, org):
+        created = scheduling.queue_post(session, org, new, afisha.settings.media_path, ACTOR)
+        if as_json:
+            emit_json(post_json(created, afisha.tz))
+        else:
+            click.echo(created.id)
+
+
+@post.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def post_list(state: State, as_json: bool) -> None:
+    """List posts, newest first."""
+    afisha = state.afisha
+    with afisha.transaction() as (session, _org):
+        posts = store.list_posts(session)
+        if as_json:
+            emit_json([post_json(p, afisha.tz) for p in posts])
+            return
+        for p in posts:
+            click.echo(post_line(p, afisha.tz))
+
+
+@post.command("show")
+@click.argument("post_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def post_show(state: State, post_id: int, as_json: bool) -> None:
+    """Show a post and each of its publications."""
+    afisha = state.afisha
+    with afisha.transaction() as (session, _org):
+        found = session.get(Post, post_id)
+        if found is None:
+            raise NotFound("no post has id {id}", id=post_id)
+        if as_json:
+            emit_json(post_json(found, afisha.tz))
+            return
+        click.echo(f"post {found.id} ({found.status.value})\n\n{found.text}\n")
+        for item in found.media:
+            click.echo(f"image: {item.media.path} ({item.media.width}x{item.media.height})")
+        for pub in found.publications:
+            error = f"  {pub.last_error}" if pub.last_error else ""
+            click.echo(
+                f"  {pub.channel.name:<24} {local(pub.due_at, afisha.tz):<22} "
+                f"{pub.state.value}{error}"
+            )
+
+
+@post.command("cancel")
+@click.argument("post_id", type=int)
+@pass_state
+def post_cancel(state: State, post_id: int) -> None:
+    """Cancel a post's unsent publications."""
+    with state.afisha.transaction() as (session, org):
+        withdrawn = scheduling.cancel_post(session, org, post_id, ACTOR)
+    click.echo(f"cancelled post {post_id} ({withdrawn} publication(s) withdrawn)")
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+@cli.group()
+def event() -> None:
+    """Events with their announcement and reminders."""
+
+
+@event.command("add")
+@click.option("--title", required=True, help="The event's title.")
+@click.option("--starts", required=True, help="Start: ISO 8601 or 'YYYY-MM-DD HH:MM' local.")
+@click.option("--ends", help="End, same formats.")
+@click.option("--place", help="Where it takes place.")
+@click.option("--text", help="Description.")
+@click.option("--image", type=click.Path(path_type=Path), help="A poster image.")
+@click.option("--link", help="Registration link.")
+@click.option("--channels", required=True, help="Channel names, comma-separated.")
+@click.option(
+    "--reminders",
+    default=",".join(format_offset(m) for m in DEFAULT_OFFSETS),
+    show_default=True,
+    help="Reminder offsets before the start.",
+)
+@click.option("--announce", "announce", default="now", show_default=True, help="When to announce.")
+@click.option("--json", "as_json", is_flag=True, help="Print the event with its publications.")
+@pass_state
+def event_add(
+    state: State,
+    title: str,
+    starts: str,
+    ends: str | None,
+    place: str | None,
+    text: str | None,
+    image: Path | None,
+    link: str | None,
+    channels: str,
+    reminders: str,
+    announce: str,
+    as_json: bool,
+) -> None:
+    """Create an event; its announcement and reminders are queued on each channel."""
+    afisha = state.afisha
+    now = afisha.now()
+    new = scheduling.NewEvent(
+        title=title,
+        starts_at=parse_when(starts, afisha.tz, now),
+        ends_at=parse_when(ends, afisha.tz, now) if ends else None,
+        place=place,
+        description=text,
+        image=image,
+        registration_url=link,
+        channels=_split(channels),
+        reminder_offsets=parse_offsets(reminders),
+        announce_at=parse_when(announce, afisha.tz, now),
+    )
+    with afisha.transaction() as (session, org):
+        created = scheduling.add_event(session, org, new, afisha.settings.media_path, now, ACTOR)
+        if as_json:
+            emit_json(event_json(created, afisha.tz))
+        else:
+            click.echo(created.id)
+
+
+@event.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def event_list(state: State, as_json: bool) -> None:
+    """List events by start time."""
+    afisha = state.afisha
+    with afisha.transaction() as (session, _org):
+        events = store.list_events(session)
+        if as_json:
+            emit_json([event_json(e, afisha.tz) for e in events])
+            return
+        for e in events:
+            click.echo(event_line(e, afisha.tz))
+
+
+@event.command("cancel")
+@click.argument("event_id", type=int)
+@pass_state
+def event_cancel(state: State, event_id: int) -> None:
+    """Cancel an event and withdraw its unsent announcement and reminders."""
+    with state.afisha.transaction() as (session, org):
+        withdrawn = scheduling.cancel_event(session, org, event_id, ACTOR)
+    click.echo(f"cancelled event {event_id} ({withdrawn} publication(s) withdrawn)")
+
+
+@event.command("show", hidden=True)
+@click.argument("event_id", type=int)
+@pass_state
+def event_show(state: State, event_id: int) -> None:
+    afisha = state.afisha
+    with afisha.transaction() as (session, _org):
+        found = session.get(Event, event_id)
+        if found is None:
+            raise NotFound("no event has id {id}", id=event_id)
+        emit_json(event_json(found, afisha.tz))
+
+
+# --- status ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def status(state: State, as_json: bool) -> None:
+    """Queue depth, next due publication and counts by state."""
+    afisha = state.afisha
+    with afisha.transaction() as (session, _org):
+        summary = store.queue_status(session)
+    if as_json:
+        emit_json(status_json(summary, afisha.tz))
+        return
+    click.echo(f"queued:      {summary.queued}")
+    click.echo(f"next due:    {local(summary.next_due, afisha.tz)}")
+    click.echo(f"unconfirmed: {summary.unconfirmed}")
+    paused = ", ".join(summary.paused_channels) or "none"
+    click.echo(f"paused:      {paused}")
+    for name, count in sorted(summary.by_state.items()):
+        click.echo(f"  {name:<12} {count}")
+
+
+# --- sandbox and demo ------------------------------------------------------------------------
+
+
+@cli.command("sandbox")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
+@click.option("--port", default=8700, show_default=True, type=int, help="Port (0: any free one).")
+@click.option(
+    "--seed", default=0, show_default=True, type=int, help="Seed for fixtures and faults."
+)
+@click.option("--faults", default="", help="Fault spec, e.g. 'sendMessage:429=0.2;*:5xx=0.05'.")
+def sandbox_command(host: str, port: int, seed: int, faults: str) -> None:
+    """Serve the local emulators of Telegram and the Graph API until interrupted."""
+    from afisha.sandboxing import serve_sandbox
+
+    serve_sandbox(host, port, seed, faults, click.echo)
+
+
+@cli.command()
+@click.option("--directory", default="demo", show_default=True, type=click.Path(path_type=Path))
+@click.option(
+    "--keep-running/--no-keep-running",
+    default=None,
+    help="Keep the sandbox up after seeding (default: when run in a terminal).",
+)
+@click.option("--port", default=8700, show_default=True, type=int, help="Sandbox port (0: any).")
+def demo(directory: Path, keep_running: bool | None, port: int) -> None:
+    """Start the sandbox, seed a demo library against it and show its queue."""
+    from afisha.demo import run_demo
+
+    if keep_running is None:
+        keep_running = sys.stdout.isatty() and sys.stdin.isatty()
+    run_demo(directory, port=port, keep_running=keep_running, echo=click.echo)
+
+
+def main() -> None:
+    cli(prog_name="afisha")

@@ -1,0 +1,70 @@
+"""Wiring: from settings to a ready database, session factory, cipher and organisation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from afisha.config import Settings
+from content.db import is_sqlite, is_up_to_date, make_engine, session_factory, upgrade
+from content.errors import ConfigurationError, StorageError
+from content.models import Organization
+from content.registry import ensure_organization
+from content.secrets import CredentialCipher
+from content.timeparse import zone
+
+
+@dataclass
+class Afisha:
+    """The assembled application core that commands and services share."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    cipher: CredentialCipher
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return zone(self.settings.timezone)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    @contextmanager
+    def transaction(self) -> Iterator[tuple[Session, Organization]]:
+        """A session and the organisation; everything in it commits together or not at all."""
+        with self.sessions() as session, session.begin():
+            org = ensure_organization(
+                session,
+                self.settings.organization,
+                self.settings.timezone,
+                self.settings.language,
+            )
+            yield session, org
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_afisha(settings: Settings, *, migrate: bool | None = None) -> Afisha:
+    """Connect to the database; the embedded SQLite default is migrated automatically."""
+    engine = make_engine(settings.database_url)
+    if migrate is None:
+        migrate = is_sqlite(settings.database_url)
+    try:
+        if migrate:
+            upgrade(engine)
+        up_to_date = is_up_to_date(engine)
+    except Exception as exc:
+        engine.dispose()
+        raise StorageError(f"cannot open the database: {exc.__class__.__name__}") from exc
+    if not up_to_date:
+        engine.dispose()
+        raise ConfigurationError("the database schema is not up to date: run `afisha db upgrade`")
+    return Afisha(settings, engine, session_factory(engine), CredentialCipher(settings.secret_key))
