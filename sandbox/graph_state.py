@@ -10,7 +10,7 @@ import random
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sandbox.engagement import Engagement, engagement_at
 from sandbox.ledger import LedgerItem
@@ -218,6 +218,28 @@ class GraphState:
     def set_throttle_code(self, target: str, code: int) -> None:
         """Which throttling code an injected "429" gives for this target (4, 17, 32, 613 ...)."""
         self.settings.throttle_codes[target] = code
+
+    def configure_limits(self, body: dict[str, Any]) -> None:
+        """The admin API's `POST limits`: reads the keys it knows, ignores the others.
+
+        `graph_page_budget` (calls per window for every Page and IG account, null = off),
+        `graph_budget_window_seconds`, `graph_app_budget` (null = off), `ig_quota` (posts per
+        24 h for every IG account).
+        """
+        window = int(body.get("graph_budget_window_seconds", 3600))
+        if "graph_page_budget" in body:
+            calls = body["graph_page_budget"]
+            self.set_call_budget(None, None if calls is None else int(calls), window)
+        if "graph_app_budget" in body:
+            calls = body["graph_app_budget"]
+            self.set_app_budget(None if calls is None else int(calls), window)
+        if "ig_quota" in body:
+            for account in self.sandbox.fixtures.instagram:
+                self.set_ig_quota(account.id, int(body["ig_quota"]))
+
+    def on_clock_advanced(self) -> None:
+        """The admin API moved time on: scheduled posts that fell due become visible."""
+        self.promote_due_posts()
 
     def budget_for(self, target: str) -> CallBudget:
         return self.settings.target_budgets.get(target, self.settings.page_budget)

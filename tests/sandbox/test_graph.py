@@ -17,9 +17,7 @@ image_server = graph_fixtures.image_server
 graph_url = graph_fixtures.graph_url
 page_graph = graph_fixtures.page_graph
 
-ENGAGEMENT = (
-    "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),shares"
-)
+ENGAGEMENT = "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),shares"
 
 
 def page_id(sandbox: SandboxThread) -> str:
