@@ -231,12 +231,47 @@ class Publication(Base):
     remote_id: Mapped[str | None] = mapped_column(String(200))
     remote_url: Mapped[str | None] = mapped_column(String(2000))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # What a channel saved mid-publish (e.g. an Instagram container id), for reconciliation.
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     sent_at: Mapped[datetime | None]
+    # When engagement is next collected (a decaying schedule after sending); None when done.
+    next_collect_at: Mapped[datetime | None] = mapped_column(index=True)
+    collect_stage: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     post: Mapped[Post | None] = relationship(back_populates="publications")
     event: Mapped[Event | None] = relationship(back_populates="publications")
     channel: Mapped[Channel] = relationship(lazy="joined")
+
+
+class Attempt(Base):
+    """One try at publishing, committed before the request is made."""
+
+    __tablename__ = "attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publication.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    worker: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    # sent | not_sent | rate_limited | rejected | auth_expired | unknown | duplicate | crashed
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class EventSubscription(Base):
+    """A follower who pressed "Remind me" under an event post."""
+
+    __tablename__ = "event_subscription"
+    __table_args__ = (UniqueConstraint("event_id", "telegram_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"))
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reminded_at: Mapped[datetime | None]
 
 
 class EngagementSnapshot(Base):

@@ -230,3 +230,14 @@ def test_an_event_queues_its_announcement_and_reminders(
         assert set(states) == {PublicationState.CANCELLED}
         kinds_left = session.scalars(select(Publication.kind)).all()
         assert PublicationKind.REMINDER in kinds_left
+
+
+def test_migrations_match_the_models(engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from content.models import Base
+
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
