@@ -43,8 +43,8 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
     """Plain text and MessageEntity dicts of a Telegram-HTML string."""
     out: list[str] = []
     out_len = 0  # UTF-16 length of the text produced so far
-    stack: list[tuple[str, int, dict[str, str]]] = []
-    entities: list[dict[str, Any]] = []
+    stack: list[tuple[str, int, dict[str, str], int]] = []
+    opened: list[tuple[int, dict[str, Any]]] = []  # (opening order, entity)
     i = 0
     while i < len(text):
         ch = text[i]
@@ -69,7 +69,7 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
             if close < 0:
                 raise EntityParseError(f"Unclosed end tag at byte offset {offset}")
             end_name = text[i + 2 : close].strip().lower()
-            name, start, attrs = stack.pop()
+            name, start, attrs, order = stack.pop()
             if end_name and end_name != name:
                 raise EntityParseError(
                     f'Unmatched end tag at byte offset {offset}, expected "</{name}>", '
@@ -77,7 +77,7 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
                 )
             entity = _entity(name, attrs, start, out_len - start)
             if entity is not None and entity["length"] > 0:
-                entities.append(entity)
+                opened.append((order, entity))
             i = close + 1
             continue
         name_match = re.match(r"[^\s>]*", text[i + 1 :])
@@ -89,12 +89,13 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
         attrs = _attributes(text[i + 1 + len(name) : close])
         if name == "span" and attrs.get("class") != "tg-spoiler":
             raise EntityParseError('Tag "span" must have class "tg-spoiler"')
-        stack.append((name, out_len, attrs))
+        stack.append((name, out_len, attrs, i))
         i = close + 1
     if stack:
         raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
-    entities.sort(key=lambda e: (e["offset"], -e["length"]))
-    return "".join(out), entities
+    # Telegram orders entities by offset, longer first, and an outer one before an inner one.
+    opened.sort(key=lambda item: (item[1]["offset"], -item[1]["length"], item[0]))
+    return "".join(out), [entity for _, entity in opened]
 
 
 def _decode_reference(ref: str) -> str | None:
