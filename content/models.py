@@ -274,6 +274,23 @@ class EventSubscription(Base):
     reminded_at: Mapped[datetime | None]
 
 
+class Notice(Base):
+    """Something staff must hear about, written in the same transaction as its cause (an outbox
+    the bot delivers from)."""
+
+    __tablename__ = "notice"
+    __table_args__ = (Index("ix_notice_undelivered", "delivered_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    publication_id: Mapped[int | None] = mapped_column(ForeignKey("publication.id"))
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channel.id"))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+
+
 class EngagementSnapshot(Base):
     """Counts of one publication at one moment; None means the platform did not say."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -120,6 +121,22 @@ def remove_staff(session: Session, org: Organization, user_id: int, actor: str) 
 # Channels
 
 
+def resume_paused(session: Session, channel: Channel, now: datetime) -> int:
+    """A fixed channel's publications paused by expired credentials go out now."""
+    paused = list(
+        session.scalars(
+            select(Publication).where(
+                Publication.channel_id == channel.id,
+                Publication.state == PublicationState.PAUSED,
+            )
+        )
+    )
+    for publication in paused:
+        publication.state = transition(publication.state, PublicationState.SCHEDULED)
+        publication.due_at = max(publication.due_at, now)
+    return len(paused)
+
+
 def get_channel(session: Session, name: str) -> Channel:
     channel = session.scalar(select(Channel).where(Channel.name == name))
     if channel is None:
@@ -196,6 +213,8 @@ def set_channel_status(
     if channel.status is not status:
         channel.status = transition(channel.status, status)
     channel.status_reason = reason
+    if status is ChannelStatus.ACTIVE:
+        resume_paused(session, channel, datetime.now(UTC))
     audit(session, org, actor, f"channel.{status.value}", f"channel:{channel.id}")
     return channel
 

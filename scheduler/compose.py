@@ -1,0 +1,106 @@
+"""What a publication sends: its post's text and images, or its event's generated text."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from channels.base import Button, Outgoing, OutgoingImage
+from content.models import Event, Media, Publication
+from content.states import Platform, PublicationKind
+from content.templates import (
+    EventFacts,
+    announcement_text,
+    cancellation_text,
+    reminder_text,
+    word,
+)
+
+REMIND_CALLBACK = "remind:{event_id}"
+
+
+@dataclass(frozen=True)
+class MediaLocation:
+    """Where stored images live, and where (if anywhere) the public can fetch them."""
+
+    media_dir: Path
+    public_url: str | None = None
+
+    def image(self, media: Media) -> OutgoingImage:
+        public = f"{self.public_url.rstrip('/')}/{media.path}" if self.public_url else None
+        return OutgoingImage(
+            path=(self.media_dir / media.path).resolve(),
+            media_type=media.media_type,
+            width=media.width,
+            height=media.height,
+            alt_text=media.alt_text,
+            public_url=public,
+        )
+
+
+def fingerprint(text: str) -> str:
+    """A stable hash of the text as people see it (whitespace folded), for reconciliation."""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:32]
+
+
+def _facts(event: Event) -> EventFacts:
+    return EventFacts(
+        title=event.title,
+        starts_at=event.starts_at,
+        place=event.place,
+        description=event.description,
+        registration_url=event.registration_url,
+    )
+
+
+def _event_text(publication: Publication, event: Event, tz: ZoneInfo, language: str) -> str:
+    facts = _facts(event)
+    if publication.kind is PublicationKind.ANNOUNCEMENT:
+        return announcement_text(facts, tz, language)
+    if publication.kind is PublicationKind.REMINDER:
+        return reminder_text(facts, publication.offset_minutes or 0, tz, language)
+    return cancellation_text(facts, tz, language)
+
+
+def compose(publication: Publication, tz: ZoneInfo, media: MediaLocation) -> Outgoing:
+    """The Outgoing for `publication` (its post or event, and channel, must be loaded)."""
+    channel = publication.channel
+    language = channel.language
+    if publication.post is not None:
+        post = publication.post
+        text = post.text_for(language)
+        images = tuple(media.image(item.media) for item in post.media)
+        return Outgoing(
+            text=text,
+            images=images,
+            link=post.link,
+            pad_to_fit=True,
+            fingerprint=fingerprint(text),
+        )
+    event = publication.event
+    if event is None:
+        raise ValueError(f"publication {publication.id} has neither a post nor an event")
+    text = _event_text(publication, event, tz, language)
+    buttons: list[Button] = []
+    is_cancellation = publication.kind is PublicationKind.CANCELLATION
+    if channel.platform is Platform.TELEGRAM and not is_cancellation:
+        buttons.append(
+            Button(
+                text=f"🔔 {word(language, 'remind_me')}",
+                callback_data=REMIND_CALLBACK.format(event_id=event.id),
+            )
+        )
+        if event.registration_url:
+            buttons.append(Button(text=word(language, "register"), url=event.registration_url))
+    # A cancellation notice needs no poster, except on Instagram, which cannot post text alone.
+    wants_image = not is_cancellation or channel.platform is Platform.INSTAGRAM
+    images = (media.image(event.image),) if event.image and wants_image else ()
+    return Outgoing(
+        text=text,
+        images=images,
+        buttons=tuple(buttons),
+        pad_to_fit=True,
+        fingerprint=fingerprint(text),
+    )

@@ -1,0 +1,145 @@
+"""After a crash or downtime: expired leases, missed publications, unconfirmed outcomes."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from channels.base import ChannelError, Verdict
+from content.models import Attempt, Organization, Post, PostMedia, Publication
+from content.notices import NoticeKind, add_notice
+from content.states import PublicationState, transition
+from content.timeparse import zone
+from scheduler.claims import CLAIMABLE
+from scheduler.compose import compose
+from scheduler.engine import Engine, mark_sent
+
+log = logging.getLogger(__name__)
+
+VERIFY_EVERY = timedelta(minutes=1)
+VERIFY_TRIES = 3
+
+
+def expire_leases(session: Session, now: datetime) -> int:
+    """Attempts whose worker vanished mid-send become UNCONFIRMED (they may have posted)."""
+    stale = list(
+        session.scalars(
+            select(Publication)
+            .where(Publication.state == PublicationState.SENDING, Publication.lease_until < now)
+            .with_for_update(skip_locked=True, of=Publication)
+        )
+    )
+    for publication in stale:
+        publication.state = transition(publication.state, PublicationState.UNCONFIRMED)
+        publication.last_error = "the worker stopped while sending"
+        publication.claimed_by = None
+        publication.lease_until = None
+        session.execute(
+            update(Attempt)
+            .where(Attempt.publication_id == publication.id, Attempt.finished_at.is_(None))
+            .values(finished_at=now, outcome="crashed")
+        )
+    return len(stale)
+
+
+def mark_missed(session: Session, now: datetime, grace: timedelta) -> int:
+    """Publications overdue by more than the grace period wait for a person's decision."""
+    overdue = list(
+        session.scalars(
+            select(Publication)
+            .where(Publication.state.in_(CLAIMABLE), Publication.due_at < now - grace)
+            .with_for_update(skip_locked=True, of=Publication)
+        )
+    )
+    for publication in overdue:
+        publication.state = transition(publication.state, PublicationState.MISSED)
+        publication.claimed_by = None
+        publication.lease_until = None
+        late = now - publication.due_at
+        publication.last_error = f"missed: {int(late.total_seconds() // 60)} minutes overdue"
+        add_notice(
+            session,
+            NoticeKind.PUBLICATION_MISSED,
+            publication_id=publication.id,
+            channel_id=publication.channel_id,
+            due_at=publication.due_at.isoformat(),
+        )
+    return len(overdue)
+
+
+async def reconcile_unconfirmed(engine: Engine) -> dict[str, int]:
+    """Ask each channel whether its unconfirmed publications are on the platform."""
+    now = engine.clock.now()
+    tally = {"posted": 0, "not_posted": 0, "unknown": 0}
+    with engine.sessions.begin() as session:
+        candidates = session.scalars(
+            select(Publication)
+            .where(Publication.state == PublicationState.UNCONFIRMED)
+            .options(
+                selectinload(Publication.post).selectinload(Post.media).joinedload(PostMedia.media),
+                selectinload(Publication.event),
+            )
+            .limit(200)
+        ).all()
+        zones = {o.id: zone(o.timezone) for o in session.scalars(select(Organization))}
+        work = []
+        for publication in candidates:
+            progress = dict(publication.progress or {})
+            tries = int(progress.get("verify_tries", 0))
+            last = progress.get("verified_at")
+            if tries >= VERIFY_TRIES or (
+                last and now - datetime.fromisoformat(last) < VERIFY_EVERY
+            ):
+                continue
+            started = session.scalar(
+                select(Attempt.started_at)
+                .where(Attempt.publication_id == publication.id)
+                .order_by(Attempt.number.desc())
+                .limit(1)
+            )
+            channel = publication.channel
+            outgoing = compose(publication, zones[channel.organization_id], engine.settings.media)
+            work.append((publication.id, channel, outgoing, progress, started or now))
+        session.expunge_all()  # the channels travel outside this session
+    for publication_id, channel, outgoing, progress, started in work:
+        try:
+            adapter = engine.channels(channel)
+            result = await adapter.verify(outgoing, progress, started - timedelta(minutes=1))
+        except ChannelError as err:
+            log.info("verifying publication %s failed: %s", publication_id, err.reason)
+            result = None
+        verdict = result.verdict if result else Verdict.UNKNOWN
+        with engine.sessions.begin() as session:
+            publication = session.get_one(
+                Publication, publication_id, with_for_update={"of": Publication}
+            )
+            if publication.state is not PublicationState.UNCONFIRMED:
+                continue  # settled meanwhile, e.g. by a person
+            tries = int(progress.get("verify_tries", 0)) + 1
+            publication.progress = {
+                **(publication.progress or {}),
+                "verify_tries": tries,
+                "verified_at": now.isoformat(),
+            }
+            if verdict is Verdict.POSTED and result and result.published:
+                mark_sent(session, publication, result.published, now)
+            elif verdict is Verdict.NOT_POSTED:
+                # Confirmed absent: sending again cannot double it.
+                publication.state = transition(publication.state, PublicationState.SCHEDULED)
+                publication.due_at = now
+            elif tries == 1 or tries >= VERIFY_TRIES:
+                # Tell staff once when it first cannot be settled, not on every try.
+                if not (publication.progress or {}).get("asked"):
+                    publication.progress = {**publication.progress, "asked": True}
+                    add_notice(
+                        session,
+                        NoticeKind.PUBLICATION_UNCONFIRMED,
+                        publication_id=publication.id,
+                        channel_id=publication.channel_id,
+                        reason=publication.last_error or "",
+                    )
+        tally[verdict.value] += 1
+    return tally

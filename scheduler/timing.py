@@ -1,0 +1,148 @@
+"""When things run: APScheduler wakes the engine at the next due publication and runs the
+periodic jobs. The database stays the source of truth: no APScheduler job per post."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from scheduler.claims import next_due
+from scheduler.collect import collect_due
+from scheduler.engine import Engine
+from scheduler.locks import exclusive
+from scheduler.recovery import expire_leases, mark_missed, reconcile_unconfirmed
+
+log = logging.getLogger(__name__)
+
+WAKE_JOB = "afisha-wake"
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    run: Callable[[], Awaitable[object]]
+    seconds: float
+    exclusive: bool = True  # on one worker at a time
+
+
+class Worker:
+    """Drives an Engine: a wake-up at the next due time, a safety sweep, periodic jobs."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        sweep_seconds: float = 15.0,
+        periodic: list[PeriodicJob] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.sweep_seconds = sweep_seconds
+        self.periodic = periodic or []
+        self.scheduler = AsyncIOScheduler(
+            timezone=UTC,
+            # Late is better than never: a wake-up is never skipped as a misfire.
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        )
+        self._round_lock = asyncio.Lock()
+        self._stopping = False
+        engine.on_change = self.queue_changed
+
+    async def publish_round(self) -> int:
+        """Recover, publish what is due, and re-arm the wake-up for the next due publication."""
+        if self._stopping:
+            return 0
+        async with self._round_lock:
+            engine = self.engine
+            now = engine.clock.now()
+            with engine.sessions.begin() as session:
+                expire_leases(session, now)
+                mark_missed(session, now, engine.settings.grace)
+            attempts = await engine.publish_due()
+            with engine.sessions() as session:
+                upcoming = next_due(session)
+            self.arm(upcoming)
+            return attempts
+
+    def arm(self, when: datetime | None) -> None:
+        """Wake at `when` (now if past); the sweep covers changes made by other processes."""
+        if self._stopping or not self.scheduler.running:
+            return
+        if when is None:
+            job = self.scheduler.get_job(WAKE_JOB)
+            if job is not None:
+                job.remove()
+            return
+        self.scheduler.add_job(
+            self.publish_round,
+            "date",
+            run_date=max(when, datetime.now(UTC)),
+            id=WAKE_JOB,
+            replace_existing=True,
+        )
+
+    def queue_changed(self) -> None:
+        """Something was queued or settled in this process: look again now."""
+        self.arm(datetime.now(UTC))
+
+    def _periodic(self, job: PeriodicJob) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            if self._stopping:
+                return
+            if job.exclusive:
+                async with exclusive(self.engine.database, job.name) as mine:
+                    if mine:
+                        await job.run()
+            else:
+                await job.run()
+
+        return run
+
+    def default_jobs(self) -> list[PeriodicJob]:
+        return [
+            PeriodicJob("reconcile", lambda: reconcile_unconfirmed(self.engine), 60),
+            PeriodicJob("collect", lambda: collect_due(self.engine), 60),
+        ]
+
+    def start(self) -> None:
+        self.scheduler.start()
+        now = datetime.now(UTC)
+        self.scheduler.add_job(
+            self.publish_round, "interval", seconds=self.sweep_seconds, id="afisha-sweep",
+            next_run_time=now,
+        )  # fmt: skip
+        for job in [*self.default_jobs(), *self.periodic]:
+            self.scheduler.add_job(
+                self._periodic(job), "interval", seconds=job.seconds, id=f"afisha-{job.name}",
+                next_run_time=now + timedelta(seconds=1),
+            )  # fmt: skip
+
+    async def stop(self, grace_seconds: float = 30.0) -> None:
+        """Stop waking up; let an in-flight round finish (its attempts complete or stay
+        reconcilable)."""
+        self._stopping = True
+        self.scheduler.shutdown(wait=False)
+        try:
+            await asyncio.wait_for(self._round_lock.acquire(), grace_seconds)
+        except TimeoutError:
+            log.warning("stopping with a publishing round still running; it will be reconciled")
+        else:
+            self._round_lock.release()
+
+
+async def run_once(engine: Engine, extra: list[PeriodicJob] | None = None) -> dict[str, object]:
+    """One pass of everything due (for `afisha worker --once` and cron-style deployments)."""
+    now = engine.clock.now()
+    with engine.sessions.begin() as session:
+        crashed = expire_leases(session, now)
+        missed = mark_missed(session, now, engine.settings.grace)
+    report: dict[str, object] = {"crashed": crashed, "missed": missed}
+    report["attempts"] = await engine.publish_due()
+    report["reconciled"] = await reconcile_unconfirmed(engine)
+    report["snapshots"] = await collect_due(engine)
+    for job in extra or []:
+        report[job.name] = await job.run()
+    return report
