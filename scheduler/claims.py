@@ -41,7 +41,51 @@ def claim_due(
     """
     if limit <= 0:
         return []
-    per_channel = limit if capacity is None else None
+    claimed: list[int] = []
+    tried: set[int] = set()
+    budget: dict[int, int] = {}
+    # Another worker may hold locks on the same first candidates: SKIP LOCKED passes over them,
+    # and the next round looks further down the queue.
+    for _round in range(4):
+        wanted = limit - len(claimed)
+        rows = _candidates(session, now, wanted, tried, spare=4 if capacity else 1)
+        chosen: list[int] = []
+        for publication_id, channel_id in rows:
+            if channel_id not in budget:
+                budget[channel_id] = capacity(channel_id) if capacity else limit
+            if budget[channel_id] > 0 and len(chosen) < wanted:
+                budget[channel_id] -= 1
+                chosen.append(publication_id)
+        if not chosen:
+            break
+        tried.update(chosen)
+        locked = list(
+            session.scalars(
+                select(Publication.id)
+                .where(Publication.id.in_(chosen), _due(now))
+                .with_for_update(skip_locked=True)
+            )
+        )
+        for publication_id, channel_id in rows:
+            if publication_id in chosen and publication_id not in locked:
+                budget[channel_id] += 1  # not ours after all: the channel's share is unused
+        claimed += locked
+        if len(claimed) >= limit or len(rows) < wanted:
+            break
+    if claimed:
+        session.execute(
+            update(Publication)
+            .where(Publication.id.in_(claimed))
+            .values(claimed_by=worker, lease_until=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+    return claimed
+
+
+def _candidates(
+    session: Session, now: datetime, wanted: int, tried: set[int], spare: int
+) -> list[tuple[int, int]]:
+    """Due publications, earliest first, at most `wanted` per channel, skipping `tried`."""
     ranked = (
         select(
             Publication.id,
@@ -55,41 +99,17 @@ def claim_due(
         )
         .join(Channel, Channel.id == Publication.channel_id)
         .where(_due(now), Channel.status == ChannelStatus.ACTIVE)
-        .subquery()
     )
+    if tried:
+        ranked = ranked.where(Publication.id.not_in(tried))
+    subquery = ranked.subquery()
     rows = session.execute(
-        select(ranked.c.id, ranked.c.channel_id)
-        .where(ranked.c.rank <= (per_channel or limit))
-        .order_by(ranked.c.due_at, ranked.c.id)
-        .limit(limit * 4 if capacity else limit)
+        select(subquery.c.id, subquery.c.channel_id)
+        .where(subquery.c.rank <= wanted)
+        .order_by(subquery.c.due_at, subquery.c.id)
+        .limit(wanted * spare)
     ).all()
-    chosen: list[int] = []
-    budget: dict[int, int] = {}
-    for publication_id, channel_id in rows:
-        if channel_id not in budget:
-            budget[channel_id] = capacity(channel_id) if capacity else limit
-        if budget[channel_id] > 0:
-            budget[channel_id] -= 1
-            chosen.append(publication_id)
-            if len(chosen) == limit:
-                break
-    if not chosen:
-        return []
-    locked = list(
-        session.scalars(
-            select(Publication.id)
-            .where(Publication.id.in_(chosen), _due(now))
-            .with_for_update(skip_locked=True)
-        )
-    )
-    if locked:
-        session.execute(
-            update(Publication)
-            .where(Publication.id.in_(locked))
-            .values(claimed_by=worker, lease_until=now + lease)
-            .execution_options(synchronize_session=False)
-        )
-    return locked
+    return [(row[0], row[1]) for row in rows]
 
 
 def next_due(session: Session) -> datetime | None:
