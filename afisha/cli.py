@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn
 
 import click
 
-from afisha.config import CONFIG_FILE, Settings, load_settings, write_settings
-from afisha.logs import redact, setup_logging
+from afisha.cli_support import (
+    ACTOR,
+    AfishaGroup,
+    State,
+    emit_json,
+    pass_state,
+    split_names,
+)
+from afisha.config import CONFIG_FILE, Settings, write_settings
+from afisha.logs import setup_logging
 from afisha.views import (
     channel_json,
     event_json,
@@ -24,81 +30,15 @@ from afisha.views import (
     staff_json,
     status_json,
 )
-from afisha.wiring import Afisha, open_afisha
 from content import registry, scheduling, store
 from content.db import make_engine, upgrade
-from content.errors import AfishaError, ConfigurationError, InvalidInput, NotFound
+from content.errors import InvalidInput, NotFound
 from content.languages import check_language
 from content.models import Event, Post
 from content.reminders import DEFAULT_OFFSETS
 from content.secrets import generate_key
 from content.states import ChannelStatus, Platform
 from content.timeparse import format_offset, parse_offsets, parse_when, zone
-
-log = logging.getLogger("afisha")
-ACTOR = "cli"
-
-
-class AfishaGroup(click.Group):
-    """Turns Afisha's errors into one-line messages and the documented exit codes."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (InvalidInput, ConfigurationError) as exc:
-            fail(str(exc), 2)
-        except AfishaError as exc:
-            fail(str(exc), 1)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except Exception as exc:
-            log.debug("internal error", exc_info=True)
-            fail(f"internal error ({exc.__class__.__name__}); run with --debug for details", 1)
-
-
-def fail(message: str, code: int) -> NoReturn:
-    secrets = _settings_secrets()
-    click.echo(f"error: {redact(message, secrets)}", err=True)
-    sys.exit(code)
-
-
-def _settings_secrets() -> list[str]:
-    ctx = click.get_current_context(silent=True)
-    state = ctx.find_object(State) if ctx else None
-    settings = state.settings_cache if state else None
-    return settings.secrets() if settings else []
-
-
-class State:
-    """Lazily loaded settings and core for the commands of one invocation."""
-
-    def __init__(self, config: Path | None) -> None:
-        self.config = config
-        self.settings_cache: Settings | None = None
-        self._afisha: Afisha | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self.settings_cache is None:
-            self.settings_cache = load_settings(self.config)
-        return self.settings_cache
-
-    @property
-    def afisha(self) -> Afisha:
-        if self._afisha is None:
-            self._afisha = open_afisha(self.settings)
-        return self._afisha
-
-    def close(self) -> None:
-        if self._afisha is not None:
-            self._afisha.close()
-
-
-pass_state = click.make_pass_decorator(State)
-
-
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 @click.group(cls=AfishaGroup)
@@ -345,10 +285,6 @@ channel.command("resume", help="Resume a paused channel.")(
 # --- posts -----------------------------------------------------------------------------------
 
 
-def _split(names: str) -> list[str]:
-    return [n.strip() for n in names.split(",") if n.strip()]
-
-
 @cli.group()
 def post() -> None:
     """Posts and their publications."""
@@ -394,7 +330,11 @@ def post_add(
     afisha = state.afisha
     due_at = parse_when(when, afisha.tz, afisha.now())
     new = scheduling.NewPost(
-        text=text or "", channels=_split(channels), due_at=due_at, images=list(images), link=link
+        text=text or "",
+        channels=split_names(channels),
+        due_at=due_at,
+        images=list(images),
+        link=link,
     )
     with afisha.transaction() as (session, org):
         created = scheduling.queue_post(session, org, new, afisha.settings.media_path, ACTOR)
@@ -505,7 +445,7 @@ def event_add(
         description=text,
         image=image,
         registration_url=link,
-        channels=_split(channels),
+        channels=split_names(channels),
         reminder_offsets=parse_offsets(reminders),
         announce_at=parse_when(announce, afisha.tz, now),
     )
@@ -613,3 +553,14 @@ def demo(directory: Path, keep_running: bool | None, port: int) -> None:
 
 def main() -> None:
     cli(prog_name="afisha")
+
+
+def _register_extensions() -> None:
+    """Command groups that live in modules of their own register themselves here."""
+    from afisha import cli_engine
+
+    for module in (cli_engine,):
+        module.register(cli)
+
+
+_register_extensions()

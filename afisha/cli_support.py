@@ -1,0 +1,85 @@
+"""What every `afisha` command shares: settings and core loaded once, errors as exit codes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from afisha.config import Settings, load_settings
+from afisha.logs import redact
+from afisha.wiring import Afisha, open_afisha
+from content.errors import AfishaError, ConfigurationError, InvalidInput
+
+log = logging.getLogger("afisha")
+ACTOR = "cli"
+
+
+class AfishaGroup(click.Group):
+    """Turns Afisha's errors into one-line messages and the documented exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (InvalidInput, ConfigurationError) as exc:
+            fail(str(exc), 2)
+        except AfishaError as exc:
+            fail(str(exc), 1)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            log.debug("internal error", exc_info=True)
+            fail(f"internal error ({exc.__class__.__name__}); run with --debug for details", 1)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    secrets = _settings_secrets()
+    click.echo(f"error: {redact(message, secrets)}", err=True)
+    sys.exit(code)
+
+
+def _settings_secrets() -> list[str]:
+    ctx = click.get_current_context(silent=True)
+    state = ctx.find_object(State) if ctx else None
+    settings = state.settings_cache if state else None
+    return settings.secrets() if settings else []
+
+
+class State:
+    """Lazily loaded settings and core for the commands of one invocation."""
+
+    def __init__(self, config: Path | None) -> None:
+        self.config = config
+        self.settings_cache: Settings | None = None
+        self._afisha: Afisha | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self.settings_cache is None:
+            self.settings_cache = load_settings(self.config)
+        return self.settings_cache
+
+    @property
+    def afisha(self) -> Afisha:
+        if self._afisha is None:
+            self._afisha = open_afisha(self.settings)
+        return self._afisha
+
+    def close(self) -> None:
+        if self._afisha is not None:
+            self._afisha.close()
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def split_names(names: str) -> list[str]:
+    return [n.strip() for n in names.split(",") if n.strip()]
