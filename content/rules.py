@@ -15,6 +15,12 @@ INSTAGRAM_HASHTAGS = 30
 INSTAGRAM_MENTIONS = 20
 ALBUM_MAX = 10
 
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
 _MENTION = re.compile(r"(?<![\w@])@[\w.]+")
 
@@ -51,10 +57,10 @@ def fit_problems(platform: Platform, text: str, image_count: int, channel: str) 
 
     if image_count > ALBUM_MAX:
         over("the number of images", ALBUM_MAX, image_count)
-    if platform is Platform.TELEGRAM and len(text) > TELEGRAM_TEXT:
+    if platform is Platform.TELEGRAM and telegram_length(text) > TELEGRAM_TEXT:
         # Longer captions go out as photo(s) plus a follow-up message; the message itself
         # must still fit.
-        over("the text length", TELEGRAM_TEXT, len(text))
+        over("the text length", TELEGRAM_TEXT, telegram_length(text))
     elif platform is Platform.FACEBOOK and len(text) > FACEBOOK_TEXT:
         over("the text length", FACEBOOK_TEXT, len(text))
     elif platform is Platform.INSTAGRAM:

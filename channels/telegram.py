@@ -1,0 +1,698 @@
+"""Telegram channels, through python-telegram-bot's `Bot` pointed at a configurable Bot API URL.
+
+What goes out is decided by `content.preview.telegram_parts` (the same function the preview uses):
+a message, a photo with its caption, or an album of 2-10 photos with the caption on the first;
+a text longer than a caption goes as photo(s) plus a follow-up message with the full text.
+Albums cannot carry an inline keyboard, so with buttons the text and the keyboard follow an album
+as a message. User text is plain: it is escaped into HTML and never truncated.
+
+What a bot cannot do, and so this channel does not pretend to:
+- read a channel's history: `verify` answers UNKNOWN unless the attempt's progress holds the id
+  of a message Telegram confirmed (the engine then asks a person);
+- read view counts: `Metrics.views` is always None ("n/a"), never 0;
+- ask for reaction counts: Telegram pushes `message_reaction_count` updates to the bot (it must be
+  an administrator and list them in `allowed_updates`, see `REACTION_UPDATES`). The bot
+  application hands each update to `parse_reaction_update` and stores the count; a channel also
+  remembers counts given to `note_reactions`, and `fetch_engagement` reports those, else None.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import httpx
+from telegram import (
+    Bot,
+    ChatMemberAdministrator,
+    ChatMemberOwner,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
+
+from channels.base import (
+    Button,
+    ChannelError,
+    Checkpoint,
+    CredentialStatus,
+    ErrorRule,
+    Metrics,
+    Outcome,
+    Outgoing,
+    OutgoingImage,
+    Published,
+    Reconciliation,
+    Rejected,
+    Verdict,
+    classify,
+    matches_type,
+    no_checkpoint,
+)
+from content.preview import TelegramPart, TelegramPartKind, preview
+from content.states import Platform
+
+log = logging.getLogger(__name__)
+
+# Update kinds the bot application must ask for (getUpdates / setWebhook `allowed_updates`).
+REACTION_UPDATES = ("message_reaction_count",)
+CALLBACK_DATA_MAX_BYTES = 64
+BUTTON_URL_SCHEMES = ("http://", "https://", "tg://")
+MASK = "[REDACTED]"
+
+# --- messages a person reads: plain English for now, kept as templates for the catalog ----------
+
+RATE_LIMITED = "Telegram asked to slow down: try again in {seconds:g} seconds."
+UNAUTHORIZED_BOT = (
+    "Telegram does not accept the bot token: it was revoked or mistyped. Paste the current token "
+    "from @BotFather into the channel settings."
+)
+NO_RIGHTS = (
+    "The bot may not post in this channel ({detail}). Add the bot to the channel as an "
+    "administrator with the right to post messages."
+)
+FORBIDDEN = "Telegram does not allow this: {detail}."
+CHAT_MIGRATED = (
+    "The group became a supergroup with the chat id {new_chat_id}: change the channel's chat id "
+    "to it."
+)
+CHAT_NOT_FOUND = (
+    "Telegram does not know this chat: check the channel's chat id and that the bot was added to "
+    "the channel."
+)
+TEXT_TOO_LONG = "The text is longer than a Telegram message may be (4096 characters)."
+CAPTION_TOO_LONG = "The caption is longer than Telegram allows (1024 characters)."
+TEXT_EMPTY = "The message has no text."
+BAD_FORMATTING = "Telegram could not read the message's formatting: {detail}."
+BAD_BUTTON = "A button is not valid: {detail}."
+BAD_IMAGE = "Telegram could not use an image: {detail}."
+REFUSED = "Telegram refused the message: {detail}."
+NOT_CONNECTED = "Could not reach Telegram; nothing was sent. It is safe to try again."
+NO_ANSWER = "Telegram did not answer in time; the message may or may not have been posted."
+CONNECTION_LOST = "The connection to Telegram broke; the message may or may not have been posted."
+SERVER_ERROR = "Telegram answered with a server error; the message may or may not have been posted."
+IMAGE_MISSING = "The image file {name} is missing from the media directory."
+CALLBACK_TOO_LONG = "The button “{text}” carries more than 64 bytes of data."
+BUTTON_WITHOUT_ACTION = "The button “{text}” has neither a link nor an action."
+BUTTON_URL = "The link of the button “{text}” must start with http://, https:// or tg://."
+FOLLOW_UP_FAILED = (
+    "The post is published, but its follow-up message was not: {reason} Post the rest by hand "
+    "or delete the post and publish it again."
+)
+CANNOT_VERIFY = (
+    "A bot cannot read the channel's history: look at the channel to see whether the post is there."
+)
+VERIFIED = "Telegram confirmed message {message_id} before the attempt ended."
+NOT_ADMIN = (
+    "The bot is not an administrator of this channel (status: {status}). Add it as an "
+    "administrator with the right to post messages."
+)
+CANNOT_POST = (
+    "The bot is an administrator of this channel but may not post messages: give it that right."
+)
+CREDENTIALS_OK = "The bot @{username} is an administrator of the channel and may post."
+
+
+# --- the error table -----------------------------------------------------------------------------
+
+
+def _message(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, TelegramError) else str(exc)
+
+
+def _detail(exc: BaseException) -> str:
+    return _message(exc).rstrip(".")
+
+
+def _retry_after(exc: BaseException) -> float:
+    assert isinstance(exc, RetryAfter)
+    with warnings.catch_warnings():
+        # Without PTB_TIMEDELTA=true, reading retry_after warns that it becomes a timedelta.
+        warnings.simplefilter("ignore")
+        delay = exc.retry_after
+    return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+
+
+def _forbidden_with(*needles: str) -> Any:
+    return lambda exc: isinstance(exc, Forbidden) and _contains(exc, needles)
+
+
+def _bad_request_with(*needles: str) -> Any:
+    return lambda exc: isinstance(exc, BadRequest) and _contains(exc, needles)
+
+
+def _contains(exc: BaseException, needles: Sequence[str]) -> bool:
+    text = _message(exc).lower()
+    return any(needle in text for needle in needles)
+
+
+# httpx failures that happen before a request is written: Telegram cannot have seen it.
+_BEFORE_SENDING = (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError)
+
+
+def _before_sending(exc: BaseException) -> bool:
+    return isinstance(exc, NetworkError) and isinstance(exc.__cause__, _BEFORE_SENDING)
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    # A dropped connection after the request was written (httpx.ReadError,
+    # RemoteProtocolError, WriteError...). Telegram may have acted on it: a connection dropped
+    # before and after the send look the same to the client.
+    return isinstance(exc, NetworkError) and isinstance(exc.__cause__, httpx.HTTPError)
+
+
+# Permission problems pause the channel (AUTH_EXPIRED): every later post would fail the same way
+# until a person re-adds the bot or gives it back its rights.
+_NO_RIGHTS = (
+    "kicked",
+    "blocked",
+    "not a member",
+    "administrator rights",
+    "not enough rights",
+    "have no rights",
+    "chat_write_forbidden",
+)
+
+TELEGRAM_ERRORS: list[ErrorRule] = [
+    ErrorRule(
+        matches_type(RetryAfter),
+        Outcome.RATE_LIMITED,
+        lambda exc: RATE_LIMITED.format(seconds=_retry_after(exc)),
+        _retry_after,
+    ),
+    ErrorRule(matches_type(InvalidToken), Outcome.AUTH_EXPIRED, lambda exc: UNAUTHORIZED_BOT),
+    ErrorRule(
+        _forbidden_with(*_NO_RIGHTS),
+        Outcome.AUTH_EXPIRED,
+        lambda exc: NO_RIGHTS.format(detail=_detail(exc)),
+    ),
+    ErrorRule(
+        matches_type(Forbidden), Outcome.REJECTED, lambda exc: FORBIDDEN.format(detail=_detail(exc))
+    ),
+    ErrorRule(
+        matches_type(ChatMigrated),
+        Outcome.REJECTED,
+        lambda exc: CHAT_MIGRATED.format(new_chat_id=getattr(exc, "new_chat_id", "?")),
+    ),
+    ErrorRule(
+        _bad_request_with(*_NO_RIGHTS),
+        Outcome.AUTH_EXPIRED,
+        lambda exc: NO_RIGHTS.format(detail=_detail(exc)),
+    ),
+    ErrorRule(_bad_request_with("chat not found"), Outcome.REJECTED, lambda exc: CHAT_NOT_FOUND),
+    ErrorRule(_bad_request_with("message is too long"), Outcome.REJECTED, lambda e: TEXT_TOO_LONG),
+    ErrorRule(
+        _bad_request_with("caption is too long"), Outcome.REJECTED, lambda e: CAPTION_TOO_LONG
+    ),
+    ErrorRule(_bad_request_with("text is empty"), Outcome.REJECTED, lambda exc: TEXT_EMPTY),
+    ErrorRule(
+        _bad_request_with("can't parse entities"),
+        Outcome.REJECTED,
+        lambda exc: BAD_FORMATTING.format(detail=_detail(exc)),
+    ),
+    ErrorRule(
+        _bad_request_with("button", "inline keyboard"),
+        Outcome.REJECTED,
+        lambda exc: BAD_BUTTON.format(detail=_detail(exc)),
+    ),
+    ErrorRule(
+        _bad_request_with("file", "photo", "image", "web page content", "http url"),
+        Outcome.REJECTED,
+        lambda exc: BAD_IMAGE.format(detail=_detail(exc)),
+    ),
+    ErrorRule(
+        matches_type(BadRequest), Outcome.REJECTED, lambda exc: REFUSED.format(detail=_detail(exc))
+    ),
+    ErrorRule(_before_sending, Outcome.NOT_SENT, lambda exc: NOT_CONNECTED),
+    # ReadTimeout and WriteTimeout: the request (or part of it, already in the kernel's buffers)
+    # may have reached Telegram.
+    ErrorRule(matches_type(TimedOut), Outcome.MAYBE_SENT, lambda exc: NO_ANSWER),
+    ErrorRule(_connection_lost, Outcome.MAYBE_SENT, lambda exc: CONNECTION_LOST),
+    # What is left of NetworkError is an answer with a 5xx status (500 from the Bot API, 502 from
+    # the nginx in front of it). The Bot API has no idempotency key and its 5xx can come after
+    # the message was stored (a backend answering too late for the frontend), so a send that got
+    # a 5xx may be in the channel: reconcile, never resend blindly. Reads get NOT_SENT through
+    # classify(idempotent=True).
+    ErrorRule(matches_type(NetworkError), Outcome.MAYBE_SENT, lambda exc: SERVER_ERROR),
+]
+
+
+# --- one Bot and HTTP pool per token --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TelegramTimeouts:
+    """Client timeouts in seconds, and the size of the shared connection pool."""
+
+    connect: float = 5.0
+    read: float = 10.0
+    write: float = 10.0
+    media_write: float = 30.0
+    pool: float = 1.0
+    connections: int = 64
+
+
+@dataclass(eq=False)
+class SharedBot:
+    """A `Bot` with its HTTP pool, shared by the channels of one bot; also its file_id cache."""
+
+    bot: Bot
+    requests: tuple[HTTPXRequest, HTTPXRequest]
+    users: int = 0
+    # (path, size, mtime_ns) of an uploaded image -> the file_id Telegram gave it (per bot).
+    file_ids: dict[tuple[str, int, int], str] = field(default_factory=dict)
+
+
+class TelegramBots:
+    """Hands out one `SharedBot` per (token, API URL, timeouts); the last `release` closes it.
+
+    Use one registry per event loop: an HTTP pool belongs to the loop that opened it.
+    """
+
+    def __init__(self) -> None:
+        self._shared: dict[tuple[str, str, TelegramTimeouts], SharedBot] = {}
+
+    def acquire(self, token: str, api_url: str, timeouts: TelegramTimeouts) -> SharedBot:
+        key = (token, api_url, timeouts)
+        shared = self._shared.get(key)
+        if shared is None:
+            shared = self._shared[key] = _make_bot(token, api_url, timeouts)
+        shared.users += 1
+        return shared
+
+    async def release(self, shared: SharedBot) -> None:
+        shared.users -= 1
+        if shared.users > 0:
+            return
+        self._shared = {k: v for k, v in self._shared.items() if v is not shared}
+        for request in shared.requests:
+            await request.shutdown()
+
+
+DEFAULT_BOTS = TelegramBots()
+
+
+def _make_bot(token: str, api_url: str, timeouts: TelegramTimeouts) -> SharedBot:
+    _hide_token_in_logs(token)
+    request = HTTPXRequest(
+        connection_pool_size=timeouts.connections,
+        connect_timeout=timeouts.connect,
+        read_timeout=timeouts.read,
+        write_timeout=timeouts.write,
+        pool_timeout=timeouts.pool,
+        media_write_timeout=timeouts.media_write,
+    )
+    # PTB wants a second transport for getUpdates; channels never poll, so keep it tiny.
+    updates_request = HTTPXRequest(connection_pool_size=1)
+    # Bot.initialize() is not used: it only fetches getMe, and its InvalidToken names the token.
+    bot = Bot(
+        token,
+        base_url=f"{api_url}/bot",
+        base_file_url=f"{api_url}/file/bot",
+        request=request,
+        get_updates_request=updates_request,
+    )
+    return SharedBot(bot, (request, updates_request))
+
+
+class _TokenFilter(logging.Filter):
+    """Masks bot tokens in records of the loggers that print request URLs."""
+
+    tokens: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = message
+        for token in self.tokens:
+            cleaned = cleaned.replace(token, MASK)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+# httpx logs every request URL (which holds the token) at INFO, and PTB logs its base URL at
+# DEBUG. Logger-level filters run before any handler, whatever logging setup the process has.
+_URL_LOGGERS = (
+    "httpx",
+    "telegram.Bot",
+    "telegram.ext.ExtBot",
+    "telegram.request.BaseRequest",
+    "telegram.request.HTTPXRequest",
+)
+_TOKEN_FILTER = _TokenFilter()
+
+
+def _hide_token_in_logs(token: str) -> None:
+    _TokenFilter.tokens.add(token)
+    for name in _URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if _TOKEN_FILTER not in logger.filters:
+            logger.addFilter(_TOKEN_FILTER)
+
+
+# --- reactions -----------------------------------------------------------------------------------
+
+
+class ReactionCount(NamedTuple):
+    chat_id: int
+    message_id: int
+    total_reactions: int
+
+
+def parse_reaction_update(update: Update | Mapping[str, Any]) -> ReactionCount | None:
+    """The reaction total of a `message_reaction_count` update (PTB Update or raw JSON), else None.
+
+    The total sums every reaction type (emoji, custom emoji, paid); it replaces earlier counts.
+    """
+    if isinstance(update, Update):
+        counted = update.message_reaction_count
+        if counted is None:
+            return None
+        total = sum(reaction.total_count for reaction in counted.reactions)
+        return ReactionCount(counted.chat.id, counted.message_id, total)
+    raw = update.get("message_reaction_count")
+    if not isinstance(raw, Mapping):
+        return None
+    total = sum(int(reaction.get("total_count", 0)) for reaction in raw.get("reactions", []))
+    return ReactionCount(int(raw["chat"]["id"]), int(raw["message_id"]), total)
+
+
+# --- the channel ---------------------------------------------------------------------------------
+
+
+def _html(text: str) -> str:
+    # Telegram's HTML needs only <, > and & escaped; quotes are left as typed.
+    return html.escape(text, quote=False)
+
+
+def _file_key(image: OutgoingImage) -> tuple[str, int, int]:
+    stat = image.path.stat()
+    return (str(image.path), stat.st_size, stat.st_mtime_ns)
+
+
+def _button_problems(buttons: Sequence[Button]) -> list[str]:
+    problems = []
+    for button in buttons:
+        if button.url is None and button.callback_data is None:
+            problems.append(BUTTON_WITHOUT_ACTION.format(text=button.text))
+        if button.url is not None and not button.url.startswith(BUTTON_URL_SCHEMES):
+            problems.append(BUTTON_URL.format(text=button.text))
+        data = button.callback_data
+        if data is not None and len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
+            problems.append(CALLBACK_TOO_LONG.format(text=button.text))
+    return problems
+
+
+def _keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
+    # One button a row: long labels stay readable on a phone.
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, url=b.url, callback_data=b.callback_data)] for b in buttons]
+    )
+
+
+class TelegramChannel:
+    """One Telegram channel (or group) that a bot posts in.
+
+    Args:
+        token: the bot's token (never logged, never in error messages).
+        api_url: the Bot API root, e.g. "https://api.telegram.org" or a sandbox's base URL;
+            requests go to `<api_url>/bot<token>/<method>`.
+        chat_id: the channel's numeric id or "@username".
+        timeouts: client timeouts; channels with equal token, URL and timeouts share one Bot.
+        bots: the registry sharing Bots between channels (one per event loop).
+    """
+
+    platform = Platform.TELEGRAM
+
+    def __init__(
+        self,
+        token: str,
+        api_url: str,
+        chat_id: int | str,
+        *,
+        timeouts: TelegramTimeouts | None = None,
+        bots: TelegramBots | None = None,
+    ) -> None:
+        self.chat_id = chat_id
+        self._token = token
+        self._bots = bots or DEFAULT_BOTS
+        self._shared: SharedBot | None = self._bots.acquire(
+            token, api_url.rstrip("/"), timeouts or TelegramTimeouts()
+        )
+        self._username = chat_id[1:] if isinstance(chat_id, str) and chat_id[:1] == "@" else None
+        self._numeric_chat_id: int | None = chat_id if isinstance(chat_id, int) else None
+        self._reactions: dict[int, int] = {}
+
+    @property
+    def bot(self) -> Bot:
+        """The shared python-telegram-bot `Bot` (e.g. for the bot application's own calls)."""
+        if self._shared is None:
+            raise RuntimeError("the Telegram channel is closed")
+        return self._shared.bot
+
+    # -- publishing ------------------------------------------------------------------------------
+
+    def parts(self, outgoing: Outgoing) -> list[TelegramPart]:
+        """The requests `publish` will make, or Rejected if the content cannot go out."""
+        plan = preview(
+            Platform.TELEGRAM,
+            outgoing.text,
+            len(outgoing.images),
+            link=outgoing.link,
+            buttons=len(outgoing.buttons),
+        )
+        problems = [f"{problem}." for problem in plan.problems]
+        problems += _button_problems(outgoing.buttons)
+        problems += [
+            IMAGE_MISSING.format(name=image.path.name)
+            for image in outgoing.images
+            if not image.path.is_file()
+        ]
+        if problems:
+            raise Rejected(" ".join(problems), platform=self.platform)
+        return list(plan.telegram_parts)
+
+    async def publish(
+        self, outgoing: Outgoing, checkpoint: Checkpoint = no_checkpoint
+    ) -> Published:
+        """Send the parts in order; once the first is in, the publication is published.
+
+        A follow-up that fails is not retried (it may have arrived); the failure is reported in
+        `extra["warnings"]` and `extra["unsent_parts"]`, and the first part is never resent.
+        """
+        parts = self.parts(outgoing)
+        keyboard = _keyboard(outgoing.buttons)
+        sent: list[Message] = []
+        notes: list[str] = []
+        unsent = 0
+        for index, part in enumerate(parts):
+            try:
+                messages = await self._send(part, outgoing.images, keyboard)
+            except Exception as exc:
+                error = self._classify(exc)
+                if not sent:
+                    raise error from exc
+                log.warning("follow-up of message %s failed: %s", sent[0].message_id, error)
+                notes.append(FOLLOW_UP_FAILED.format(reason=error.reason))
+                unsent = len(parts) - index
+                break
+            sent.extend(messages)
+            if index + 1 < len(parts):
+                # Before the follow-up: if we crash now, the engine knows the post is out.
+                await checkpoint(self._progress(sent))
+        return self._published(sent, notes, unsent)
+
+    async def _send(
+        self, part: TelegramPart, images: Sequence[OutgoingImage], keyboard: Any
+    ) -> list[Message]:
+        try:
+            return await self._send_once(part, images, keyboard, use_file_ids=True)
+        except BadRequest as exc:
+            # A cached file_id Telegram no longer knows: nothing was posted, upload instead.
+            if part.kind is TelegramPartKind.MESSAGE or not self._forget_file_ids(images, exc):
+                raise
+        return await self._send_once(part, images, keyboard, use_file_ids=False)
+
+    async def _send_once(
+        self,
+        part: TelegramPart,
+        images: Sequence[OutgoingImage],
+        keyboard: Any,
+        *,
+        use_file_ids: bool,
+    ) -> list[Message]:
+        bot = self.bot
+        markup = keyboard if part.buttons else None
+        caption = _html(part.text) or None
+        if part.kind is TelegramPartKind.MESSAGE:
+            message = await bot.send_message(
+                self.chat_id, _html(part.text), parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+            return [message]
+        photos = [self._photo(image, use_file_ids) for image in images]
+        if part.kind is TelegramPartKind.PHOTO:
+            message = await bot.send_photo(
+                self.chat_id,
+                photos[0],
+                caption=caption,
+                parse_mode=ParseMode.HTML if caption else None,
+                reply_markup=markup,
+            )
+            messages = [message]
+        else:
+            media = [
+                InputMediaPhoto(
+                    # InputMedia takes a Path for a local-mode server's file:// URI: upload bytes.
+                    photo.read_bytes() if isinstance(photo, Path) else photo,
+                    caption=caption if i == 0 else None,
+                    parse_mode=ParseMode.HTML if caption and i == 0 else None,
+                    filename=photo.name if isinstance(photo, Path) else None,
+                )
+                for i, photo in enumerate(photos)
+            ]
+            messages = list(await bot.send_media_group(self.chat_id, media))
+        self._remember_file_ids(images, messages)
+        return messages
+
+    def _photo(self, image: OutgoingImage, use_file_ids: bool) -> str | Path:
+        cached = self._file_ids.get(_file_key(image)) if use_file_ids else None
+        return cached or image.path
+
+    @property
+    def _file_ids(self) -> dict[tuple[str, int, int], str]:
+        return self._shared.file_ids if self._shared else {}
+
+    def _remember_file_ids(self, images: Sequence[OutgoingImage], messages: list[Message]) -> None:
+        for image, message in zip(images, messages, strict=False):
+            if message.photo:
+                self._file_ids[_file_key(image)] = message.photo[-1].file_id
+
+    def _forget_file_ids(self, images: Sequence[OutgoingImage], exc: BadRequest) -> bool:
+        """Drop the cached ids of `images` if `exc` is about them; True if any were dropped."""
+        if "file" not in exc.message.lower():
+            return False
+        keys = [_file_key(image) for image in images]
+        dropped = [self._file_ids.pop(key) for key in keys if key in self._file_ids]
+        return bool(dropped)
+
+    def _progress(self, sent: Sequence[Message]) -> dict[str, Any]:
+        if sent:
+            # The answer names the chat: no getChat needed for the public username.
+            self._username = sent[0].chat.username
+            self._numeric_chat_id = sent[0].chat.id
+        return {
+            "chat_id": sent[0].chat.id if sent else self.chat_id,
+            "message_ids": [m.message_id for m in sent],
+            "username": self._username,
+        }
+
+    def _published(self, sent: Sequence[Message], notes: list[str], unsent: int) -> Published:
+        progress = self._progress(sent)
+        extra: dict[str, Any] = dict(progress)
+        if notes:
+            extra["warnings"] = notes
+            extra["unsent_parts"] = unsent
+        return self._published_from(progress, extra)
+
+    def _published_from(self, progress: Mapping[str, Any], extra: Mapping[str, Any]) -> Published:
+        first = int(progress["message_ids"][0])
+        username = progress.get("username")
+        url = f"https://t.me/{username}/{first}" if username else None
+        return Published(str(first), url, dict(extra))
+
+    # -- the rest of the Channel protocol --------------------------------------------------------
+
+    async def verify(
+        self, outgoing: Outgoing, progress: Mapping[str, Any], sent_after: datetime
+    ) -> Reconciliation:
+        """POSTED if Telegram confirmed a message of the attempt, else UNKNOWN: a bot cannot read
+        channel history, so a person has to look."""
+        if progress.get("message_ids"):
+            published = self._published_from(progress, progress)
+            return Reconciliation(
+                Verdict.POSTED, published, VERIFIED.format(message_id=published.remote_id)
+            )
+        return Reconciliation(Verdict.UNKNOWN, None, CANNOT_VERIFY)
+
+    def note_reactions(self, update: Update | Mapping[str, Any]) -> ReactionCount | None:
+        """Remember the reaction total of an update about this channel; returns what was read."""
+        count = parse_reaction_update(update)
+        if count is None or not self._is_this_chat(count.chat_id):
+            return None
+        self._reactions[count.message_id] = count.total_reactions
+        return count
+
+    def _is_this_chat(self, chat_id: int) -> bool:
+        return str(chat_id) in (str(self.chat_id), str(self._numeric_chat_id))
+
+    async def fetch_engagement(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
+        """Reaction totals remembered from updates (None when none came); views are always None.
+
+        Makes no request: the Bot API has no call that reads counts.
+        """
+        return {
+            remote_id: Metrics(
+                remote_id,
+                reactions=self._reactions.get(int(remote_id)),
+                views=None,
+                source="bot_updates",
+            )
+            for remote_id in remote_ids
+        }
+
+    async def check_credentials(self) -> CredentialStatus:
+        """getMe, then getChatMember for the bot: valid only if it may post in the channel.
+
+        Raises NotSent (or RateLimited) when Telegram could not be asked; every answer that
+        says something about the token or the rights is a CredentialStatus.
+        """
+        try:
+            me = await self.bot.get_me()
+            member = await self.bot.get_chat_member(self.chat_id, me.id)
+        except Exception as exc:
+            error = self._classify(exc, idempotent=True)
+            if error.retry_safe:
+                raise error from exc
+            return CredentialStatus(False, error.reason)
+        if isinstance(member, ChatMemberOwner):
+            return CredentialStatus(True, CREDENTIALS_OK.format(username=me.username))
+        if not isinstance(member, ChatMemberAdministrator):
+            return CredentialStatus(False, NOT_ADMIN.format(status=member.status))
+        if member.can_post_messages is False:
+            return CredentialStatus(False, CANNOT_POST)
+        return CredentialStatus(True, CREDENTIALS_OK.format(username=me.username))
+
+    async def close(self) -> None:
+        """Release the shared Bot; the last channel using it closes its HTTP pool."""
+        shared, self._shared = self._shared, None
+        if shared is not None:
+            await self._bots.release(shared)
+
+    def _classify(self, exc: BaseException, *, idempotent: bool = False) -> ChannelError:
+        error = classify(exc, TELEGRAM_ERRORS, self.platform, idempotent=idempotent)
+        if self._token in error.reason:  # belt and braces: reasons never quote URLs
+            error.reason = error.reason.replace(self._token, MASK)
+            error.args = (error.reason,)
+        return error
