@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from content.i18n import N_
 from content.rules import (
     ALBUM_MAX,
     TELEGRAM_CAPTION,
@@ -115,7 +116,9 @@ def _telegram(
 ) -> tuple[list[TelegramPart], list[Problem], list[Note]]:
     problems = fit_problems(Platform.TELEGRAM, text, image_count, channel)
     if not text.strip() and (image_count == 0 or (buttons and image_count > 1)):
-        why = "a message without images" if image_count == 0 else "the buttons under an album"
+        why = (
+            N_("a message without images") if image_count == 0 else N_("the buttons under an album")
+        )
         problems.append(
             Problem("{channel}: Telegram needs text for {what}", {"channel": channel, "what": why})
         )

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from content.errors import InvalidInput, NotFound
+from content.i18n import N_
 from content.languages import check_language
 from content.models import AuditEntry, Channel, Organization, Publication, StaffMember
 from content.secrets import NO_KEY, CredentialCipher
@@ -155,7 +156,7 @@ def _check_external_id(platform: Platform, external_id: str) -> str:
             id=external_id,
         )
     if not _NUMERIC_ID.match(value):
-        what = "Facebook Page id" if platform is Platform.FACEBOOK else "Instagram user id"
+        what = N_("Facebook Page id") if platform is Platform.FACEBOOK else N_("Instagram user id")
         raise InvalidInput("{what} {id!r} must be a number", what=what, id=external_id)
     return value
 

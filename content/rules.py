@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from content.i18n import N_
 from content.states import Platform
 
 TELEGRAM_TEXT = 4096
@@ -56,22 +57,22 @@ def fit_problems(platform: Platform, text: str, image_count: int, channel: str) 
         )
 
     if image_count > ALBUM_MAX:
-        over("the number of images", ALBUM_MAX, image_count)
+        over(N_("the number of images"), ALBUM_MAX, image_count)
     if platform is Platform.TELEGRAM and telegram_length(text) > TELEGRAM_TEXT:
         # Longer captions go out as photo(s) plus a follow-up message; the message itself
         # must still fit.
-        over("the text length", TELEGRAM_TEXT, telegram_length(text))
+        over(N_("the text length"), TELEGRAM_TEXT, telegram_length(text))
     elif platform is Platform.FACEBOOK and len(text) > FACEBOOK_TEXT:
-        over("the text length", FACEBOOK_TEXT, len(text))
+        over(N_("the text length"), FACEBOOK_TEXT, len(text))
     elif platform is Platform.INSTAGRAM:
         if image_count == 0:
             problems.append(
                 Problem("{channel}: Instagram needs at least one image", {"channel": channel})
             )
         if len(text) > INSTAGRAM_CAPTION:
-            over("the caption length", INSTAGRAM_CAPTION, len(text))
+            over(N_("the caption length"), INSTAGRAM_CAPTION, len(text))
         if (tags := len(_HASHTAG.findall(text))) > INSTAGRAM_HASHTAGS:
-            over("the number of hashtags", INSTAGRAM_HASHTAGS, tags)
+            over(N_("the number of hashtags"), INSTAGRAM_HASHTAGS, tags)
         if (mentions := len(_MENTION.findall(text))) > INSTAGRAM_MENTIONS:
-            over("the number of @mentions", INSTAGRAM_MENTIONS, mentions)
+            over(N_("the number of @mentions"), INSTAGRAM_MENTIONS, mentions)
     return problems

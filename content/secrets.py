@@ -8,8 +8,9 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from content.errors import ConfigurationError, InvalidInput
+from content.i18n import N_
 
-NO_KEY = (
+NO_KEY = N_(
     "no secret key is configured, so the token cannot be stored safely: "
     "run `afisha init` or set AFISHA_SECRET_KEY"
 )
