@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from content.db import current_revision, head_revision, make_engine, session_factory, upgrade
+from content.db import current_revisions, head_revisions, make_engine, session_factory, upgrade
 from content.errors import InvalidInput, NotFound
 from content.models import Channel, Media, Organization, Post, Publication
 from content.registry import add_channel, add_staff, ensure_organization
@@ -67,7 +67,7 @@ def org_of(session: Session) -> Organization:
 
 
 def test_migrations_reach_head(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision()
+    assert current_revisions(engine) == head_revisions()
 
 
 @pytest.mark.usefixtures("seeded")
