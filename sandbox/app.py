@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox import admin, graph, telegram
+from sandbox import admin, graph, page, telegram
 from sandbox.clock import SandboxClock
 from sandbox.faults import FaultInjector
 from sandbox.fixtures import Fixtures, make_fixtures
@@ -56,6 +56,7 @@ def build_app(sandbox: Sandbox) -> web.Application:
     telegram.add_routes(app, sandbox)
     graph.add_routes(app, sandbox)
     admin.add_routes(app, sandbox)
+    page.add_routes(app, sandbox)
     return app
 
 
