@@ -198,7 +198,7 @@ def channel() -> None:
     "--platform", required=True, type=click.Choice([p.value for p in Platform]), help="Platform."
 )
 @click.option("--chat-id", help="Telegram: the channel's chat id or @username.")
-@click.option("--page-id", help="Facebook: the Page id.")
+@click.option("--page-id", help="Facebook: the Page id; Instagram: the linked Page (optional).")
 @click.option("--ig-user-id", help="Instagram: the business account's user id.")
 @click.option("--token", help="Facebook/Instagram: the Page access token (stored encrypted).")
 @click.option("--lang", help="Language of the channel's audience (default: the organisation's).")
@@ -220,6 +220,7 @@ def channel_add(
         Platform.FACEBOOK: ("--page-id", page_id),
         Platform.INSTAGRAM: ("--ig-user-id", ig_user_id),
     }[kind]
+    linked_page = page_id if kind is Platform.INSTAGRAM else None
     if not external:
         raise InvalidInput(
             "a {platform} channel needs {option}", platform=kind.value, option=option
@@ -236,6 +237,7 @@ def channel_add(
             token=token,
             language=lang,
             actor=ACTOR,
+            linked_page_id=linked_page,
         )
         click.echo(f"added {kind.value} channel {created.name}")
 
@@ -503,12 +505,15 @@ def event_show(state: State, event_id: int) -> None:
 def status(state: State, as_json: bool) -> None:
     """Queue depth, next due publication and counts by state."""
     afisha = state.afisha
+    now = afisha.now()
     with afisha.transaction() as (session, _org):
-        summary = store.queue_status(session)
+        summary = store.queue_status(session, now)
+    data = status_json(summary, afisha.tz, now)
     if as_json:
-        emit_json(status_json(summary, afisha.tz))
+        emit_json(data)
         return
     click.echo(f"queued:      {summary.queued}")
+    click.echo(f"lag:         {data['lag_seconds']:.0f} s")
     click.echo(f"next due:    {local(summary.next_due, afisha.tz)}")
     click.echo(f"unconfirmed: {summary.unconfirmed}")
     paused = ", ".join(summary.paused_channels) or "none"

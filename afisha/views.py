@@ -106,8 +106,10 @@ def event_json(event: Event, tz: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def status_json(status: QueueStatus, tz: ZoneInfo) -> dict[str, Any]:
+def status_json(status: QueueStatus, tz: ZoneInfo, now: datetime | None = None) -> dict[str, Any]:
+    lag = (now - status.oldest_overdue).total_seconds() if now and status.oldest_overdue else 0.0
     return {
+        "lag_seconds": round(lag, 3),
         "queued": status.queued,
         "next_due": iso(status.next_due),
         "next_due_local": local(status.next_due, tz) if status.next_due else None,

@@ -172,8 +172,12 @@ def add_channel(
     token: str | None,
     language: str | None,
     actor: str,
+    linked_page_id: str | None = None,
 ) -> Channel:
-    """Register a channel; its token (if any) is stored encrypted."""
+    """Register a channel; its token (if any) is stored encrypted.
+
+    `linked_page_id` (Instagram): the Facebook Page that can host images for it.
+    """
     name = name.strip()
     if not _CHANNEL_NAME.match(name):
         raise InvalidInput(
@@ -191,13 +195,16 @@ def add_channel(
         )
     if token and not cipher.available:
         raise InvalidInput(NO_KEY)
+    credentials: dict[str, str] = {"access_token": token} if token else {}
+    if linked_page_id:
+        credentials["page_id"] = _check_external_id(Platform.FACEBOOK, linked_page_id)
     channel = Channel(
         organization_id=org.id,
         platform=platform,
         name=name,
         external_id=external,
         language=lang,
-        credentials_encrypted=cipher.encrypt({"access_token": token}) if token else None,
+        credentials_encrypted=cipher.encrypt(credentials) if credentials else None,
         status=ChannelStatus.ACTIVE,
     )
     session.add(channel)

@@ -21,6 +21,7 @@ class QueueStatus:
     by_state: dict[str, int]
     paused_channels: list[str]
     unconfirmed: int
+    oldest_overdue: datetime | None = None  # the lag: the earliest waiting publication past due
 
 
 def list_staff(session: Session) -> list[StaffMember]:
@@ -39,7 +40,7 @@ def list_events(session: Session, limit: int = 200) -> list[Event]:
     return list(session.scalars(select(Event).order_by(Event.starts_at).limit(limit)))
 
 
-def queue_status(session: Session) -> QueueStatus:
+def queue_status(session: Session, now: datetime | None = None) -> QueueStatus:
     by_state = {
         str(state): count
         for state, count in session.execute(
@@ -52,7 +53,17 @@ def queue_status(session: Session) -> QueueStatus:
     paused = session.scalars(
         select(Channel.name).where(Channel.status != ChannelStatus.ACTIVE).order_by(Channel.name)
     )
+    overdue = (
+        session.scalar(
+            select(func.min(Publication.due_at)).where(
+                Publication.state.in_(WAITING), Publication.due_at <= now
+            )
+        )
+        if now
+        else None
+    )
     return QueueStatus(
+        oldest_overdue=overdue,
         queued=sum(by_state.get(str(s), 0) for s in WAITING),
         next_due=next_due,
         by_state=by_state,
