@@ -123,6 +123,9 @@ class Channel(Base):
         _enum(ChannelStatus), default=ChannelStatus.ACTIVE
     )
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # Token health as last checked (None: never checked, or the platform gives no expiry).
+    token_expires_at: Mapped[datetime | None]
+    token_checked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -167,6 +170,9 @@ class Post(Base):
     variants: Mapped[dict[str, Any]] = mapped_column(default=dict)
     link: Mapped[str | None] = mapped_column(String(2000))
     status: Mapped[PostStatus] = mapped_column(_enum(PostStatus), default=PostStatus.DRAFT)
+    # Approval: who decided, and why a post was sent back.
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    review_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     media: Mapped[list[PostMedia]] = relationship(
@@ -307,6 +313,28 @@ class EngagementSnapshot(Base):
     reach: Mapped[int | None] = mapped_column(Integer)
     saves: Mapped[int | None] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(50))  # e.g. graph, graph_insights, bot_updates
+
+
+class BotConversation(Base):
+    """Where a person is in a bot conversation; kept in the database so a restart loses nothing."""
+
+    __tablename__ = "bot_conversation"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    flow: Mapped[str] = mapped_column(String(40))
+    step: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ProcessedUpdate(Base):
+    """Telegram updates already acted on: a repeated update_id never acts twice."""
+
+    __tablename__ = "processed_update"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEntry(Base):
