@@ -46,6 +46,7 @@ from channels.base import (
     ErrorRule,
     Outcome,
     RateLimited,
+    Rejected,
     classify,
 )
 from content.states import Platform
@@ -594,11 +595,15 @@ class GraphClient:
         result.args = (result.reason,)
         return result
 
-    async def check_credentials(self, expected_id: str) -> CredentialStatus:
-        """Read `me`: valid when the token works and speaks for `expected_id`."""
+    async def check_credentials(
+        self, expected_id: str, *, node: str = "me", fields: str = "id,name"
+    ) -> CredentialStatus:
+        """Read `node` (the token's own `me` by default): valid when the token works and the
+        node is `expected_id`. Code 190 and permission errors give valid=False; other failures
+        (network, throttling) are raised, since they say nothing about the token."""
         try:
-            me = await self.get("me", fields="id,name")
-        except AuthExpired as error:
+            me = await self.get(node, fields=fields)
+        except (AuthExpired, Rejected) as error:  # Rejected: code 100, the node is out of reach
             return CredentialStatus(False, error.reason)
         if str(me.get("id")) != expected_id:
             return CredentialStatus(
@@ -606,7 +611,8 @@ class GraphClient:
                 f"The {self.service} token belongs to {me.get('name') or me.get('id')}, not to "
                 f"the configured account {expected_id}. Reconnect the right account.",
             )
-        return CredentialStatus(True, f"Connected as {me.get('name') or expected_id}.")
+        name = me.get("name") or me.get("username") or expected_id
+        return CredentialStatus(True, f"Connected as {name}.")
 
     def close(self) -> None:
         self._session.close()

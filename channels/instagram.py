@@ -479,7 +479,11 @@ class InstagramChannel:
     # --- health -------------------------------------------------------------------------------
 
     async def check_credentials(self) -> CredentialStatus:
-        return await self.graph.check_credentials(self.ig_user_id)
+        # The account itself, not `me`: with Facebook Login the token is the Page's, whose `me`
+        # is the Page; reading the IG user proves the token may act for it either way.
+        return await self.graph.check_credentials(
+            self.ig_user_id, node=self.ig_user_id, fields="id,username"
+        )
 
     async def close(self) -> None:
         self.graph.close()

@@ -90,9 +90,8 @@ def instagram_channel(sandbox: SandboxThread, **kwargs: Any) -> InstagramChannel
     kwargs.setdefault("timeout", TIMEOUT)
     kwargs.setdefault("sleep", Sleeps())
     kwargs.setdefault("page_token", page.access_token)
-    return InstagramChannel(
-        account.id, account.access_token, api_url(sandbox), "v21.0", page_id=page.id, **kwargs
-    )
+    token = kwargs.pop("token", account.access_token)
+    return InstagramChannel(account.id, token, api_url(sandbox), "v21.0", page_id=page.id, **kwargs)
 
 
 def stored_image(

@@ -315,3 +315,15 @@ async def test_revoked_token(sandbox: SandboxThread, tmp_path: Path) -> None:
     assert token not in status.detail
     assert token not in caught.value.reason
     await channel.close()
+
+
+async def test_credentials_with_the_pages_token(sandbox: SandboxThread) -> None:
+    page_token = sandbox.sandbox.fixtures.pages[0].access_token
+    other_page_token = sandbox.sandbox.fixtures.pages[1].access_token
+
+    linked = await instagram_channel(sandbox, token=page_token).check_credentials()
+    unrelated = await instagram_channel(sandbox, token=other_page_token).check_credentials()
+
+    assert linked.valid
+    assert "regional_library" in linked.detail
+    assert not unrelated.valid
