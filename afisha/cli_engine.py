@@ -2,8 +2,43 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import click
+
+from afisha.cli_support import State, emit_json, pass_state
+from afisha.logs import setup_logging
+from afisha.runtime import serve
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Publish and collect what is due, then exit (for cron).")
+@click.option("--json", "as_json", is_flag=True, help="With --once: print the report as JSON.")
+@pass_state
+def worker_command(state: State, once: bool, as_json: bool) -> None:
+    """Run the publishing engine (several workers may share one PostgreSQL database)."""
+    afisha = state.afisha
+    setup_logging(logging.INFO, afisha.settings.secrets())
+    report = asyncio.run(serve(afisha, once=once))
+    if report is not None:
+        if as_json:
+            emit_json(report)
+        else:
+            for key, value in report.items():
+                click.echo(f"{key}: {value}")
+
+
+@click.command("run")
+@pass_state
+def run_command(state: State) -> None:
+    """Run the engine, the bot and the web server (media files, events.ics, healthz)."""
+    afisha = state.afisha
+    setup_logging(logging.INFO, afisha.settings.secrets())
+    asyncio.run(serve(afisha))
 
 
 def register(cli: click.Group) -> None:
     """Add the engine's commands to the `afisha` group."""
+    cli.add_command(worker_command)
+    cli.add_command(run_command)

@@ -1,0 +1,101 @@
+"""Long-running processes: the engine (`afisha worker`) and everything (`afisha run`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from afisha.channel_factory import ChannelFactory
+from afisha.wiring import Afisha
+from scheduler.clock import Clock, SystemClock
+from scheduler.compose import MediaLocation
+from scheduler.engine import Engine, EngineSettings
+from scheduler.limits import Pacer
+from scheduler.locks import WorkerLock
+from scheduler.timing import PeriodicJob, Worker, run_once
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class EngineParts:
+    engine: Engine
+    factory: ChannelFactory
+
+
+def build_engine(
+    afisha: Afisha,
+    *,
+    clock: Clock | None = None,
+    worker: str | None = None,
+    pacing: bool = True,
+    concurrency: int = 50,
+) -> EngineParts:
+    settings = afisha.settings
+    clock = clock or SystemClock()
+    factory = ChannelFactory(settings, afisha.cipher, afisha.sessions)
+    engine = Engine(
+        afisha.sessions,
+        factory,
+        clock,
+        EngineSettings(
+            worker=worker or worker_name(),
+            media=MediaLocation(settings.media_path, settings.public_media_url),
+            grace=timedelta(minutes=settings.grace_minutes),
+            concurrency=concurrency,
+        ),
+        Pacer(clock, enabled=pacing),
+        factory.rates,
+    )
+    return EngineParts(engine, factory)
+
+
+Service = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+async def serve(
+    afisha: Afisha,
+    *,
+    once: bool = False,
+    extra_jobs: list[PeriodicJob] | None = None,
+    services: list[Service] | None = None,
+    stop: asyncio.Event | None = None,
+) -> dict[str, object] | None:
+    """Run the engine until SIGTERM/SIGINT (or `stop`), or one pass with `once`."""
+    lock = WorkerLock(afisha.settings.database_url)
+    lock.acquire()
+    parts = build_engine(afisha)
+    try:
+        if once:
+            return await run_once(parts.engine, extra_jobs)
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, stop.set)
+        worker = Worker(parts.engine, periodic=extra_jobs)
+        worker.start()
+        tasks = [asyncio.create_task(service(stop)) for service in services or []]
+        log.info("worker %s started", parts.engine.settings.worker)
+        await stop.wait()
+        log.info("stopping: finishing in-flight publications")
+        await worker.stop()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        return None
+    finally:
+        await parts.factory.close()
+        lock.release()
