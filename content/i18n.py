@@ -48,7 +48,7 @@ def catalog(language: str) -> dict[str, str]:
     return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
 
 
-def translate(language: str, message: str, **params: object) -> str:
+def translate(language: str, message: str, /, **params: object) -> str:
     """`message` in `language` (English when untranslated), with `{name}` params filled in."""
     table = catalog(language if language in LANGUAGES else "en")
     text = table.get(message, message)
@@ -63,7 +63,7 @@ def translate(language: str, message: str, **params: object) -> str:
 def gettext_for(language: str) -> Callable[..., str]:
     """A `_` bound to one language."""
 
-    def _(message: str, **params: object) -> str:
+    def _(message: str, /, **params: object) -> str:
         return translate(language, message, **params)
 
     return _

@@ -109,3 +109,11 @@ async def collect_due(engine: Engine) -> int:
                 stage, due = next_collection(publication.sent_at, now)
                 publication.collect_stage, publication.next_collect_at = stage, due
     return stored
+
+
+def record_metrics(
+    session: Session, publication: Publication, now: datetime, *, source: str, **values: int | None
+) -> bool:
+    """Store counts that arrived on their own (e.g. Telegram's reaction updates)."""
+    metrics = Metrics(publication.remote_id or "", source=source, **values)
+    return store_metrics(session, publication.id, metrics, now)

@@ -1,0 +1,68 @@
+"""The python-telegram-bot Application: one handler for every update, commands in four
+languages, polling or a webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.ext import Application, ApplicationBuilder, TypeHandler
+
+from bot.dispatch import Dispatcher
+from bot.flows import build_router
+from bot.router import Router
+from bot.services import BotServices
+from content.i18n import translate
+from content.languages import LANGUAGES
+
+log = logging.getLogger(__name__)
+
+# message_reaction_count is not delivered unless asked for (and the bot is a channel admin).
+ALLOWED_UPDATES = ["message", "callback_query", "message_reaction_count"]
+
+
+def build_application(
+    services: BotServices, token: str, api_url: str, *, router: Router | None = None
+) -> Application:
+    router = router or build_router()
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{api_url.rstrip('/')}/bot")
+        .base_file_url(f"{api_url.rstrip('/')}/file/bot")
+        .build()
+    )
+    application.add_handler(TypeHandler(Update, Dispatcher(services, router)))
+    application.bot_data["router"] = router
+    return application
+
+
+async def set_commands(application: Application, router: Router) -> None:
+    """The command menu in each language (English also as the default)."""
+    for language in LANGUAGES:
+        commands = [
+            BotCommand(c.name, translate(language, c.description))
+            for c in router.commands.values()
+            if c.menu
+        ]
+        await application.bot.set_my_commands(
+            commands, scope=BotCommandScopeDefault(), language_code=language
+        )
+        if language == "en":
+            await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+
+
+async def run_polling(application: Application, stop: asyncio.Event) -> None:
+    """Poll for updates until `stop` is set."""
+    await application.initialize()
+    await set_commands(application, application.bot_data["router"])
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+    try:
+        await stop.wait()
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
