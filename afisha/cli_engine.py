@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 
 import click
 
+from afisha.bot_service import run_bot
 from afisha.cli_support import State, emit_json, pass_state
 from afisha.logs import setup_logging
-from afisha.runtime import serve
+from afisha.runtime import Service, serve
 
 
 @click.command("worker")
@@ -35,7 +37,12 @@ def run_command(state: State) -> None:
     """Run the engine, the bot and the web server (media files, events.ics, healthz)."""
     afisha = state.afisha
     setup_logging(logging.INFO, afisha.settings.secrets())
-    asyncio.run(serve(afisha))
+    services: list[Service] = []
+    if afisha.settings.telegram_token:
+        services.append(partial(run_bot, afisha))
+    else:
+        click.echo("no AFISHA_TELEGRAM_TOKEN: running without the bot", err=True)
+    asyncio.run(serve(afisha, services=services))
 
 
 def register(cli: click.Group) -> None:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from afisha.bot_service import run_bot
 from afisha.config import Settings, write_settings
-from afisha.sandboxing import sandbox_environment
-from afisha.views import event_line, local, post_line
+from afisha.runtime import serve
+from afisha.views import event_line, excerpt, local, post_line
 from afisha.wiring import Afisha, open_afisha
 from content import registry, scheduling, store
 from content.secrets import generate_key
@@ -33,7 +35,7 @@ POSTS = [
             "Тәжірибе алмасу және практикалық тапсырмалар. Келіңіздер!",
         },
         ["news-telegram", "news-facebook"],
-        30,
+        0,
         True,
     ),
     (
@@ -44,7 +46,7 @@ POSTS = [
             "инициативы. Предложите свой проект!"
         },  # fmt: skip
         ["news-telegram"],
-        90,
+        1,
         False,
     ),
     (
@@ -53,7 +55,7 @@ POSTS = [
         "#library #aktobe #reading",
         {},
         ["news-facebook", "library-instagram"],
-        180,
+        2,
         True,
     ),
 ]
@@ -104,6 +106,7 @@ def seed(afisha: Afisha, fixtures: Fixtures, directory: Path) -> None:
             registry.add_channel(
                 session, org, afisha.cipher, name=name, platform=platform,
                 external_id=external, token=token, language=lang, actor="demo",
+                linked_page_id=account.page_id if platform is Platform.INSTAGRAM else None,
             )  # fmt: skip
         colours = [(32, 84, 140), (140, 60, 40), (40, 120, 80)]
         for index, (text, variants, channels, minutes, with_image) in enumerate(POSTS):
@@ -122,7 +125,7 @@ def seed(afisha: Afisha, fixtures: Fixtures, directory: Path) -> None:
             description="Встреча с авторами, автограф-сессия и выставка краеведческой литературы.",
             image=_poster(directory / "event.jpg", "Book presentation", (90, 40, 120)),
             channels=["news-telegram", "news-facebook", "library-instagram"],
-            announce_at=now + timedelta(minutes=5),
+            announce_at=now,
             reminder_offsets=[1440, 120],
         )
         scheduling.add_event(session, org, event, afisha.settings.media_path, now, "demo")
@@ -164,15 +167,21 @@ def run_demo(
             show_queue(afisha, echo)
         finally:
             afisha.close()
-        echo(f"Try: afisha --config {directory}/afisha.toml post list")
-        env = sandbox_environment(server.base_url, server.sandbox)
-        echo(f"The sandbox's Telegram API is at {env['AFISHA_TELEGRAM_API_URL']}")
-        if keep_running:
-            echo("The sandbox keeps running; press Ctrl+C to stop.")
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
+        afisha = open_afisha(settings)
+        try:
+            if keep_running:
+                echo(f"Open {server.base_url}/ : chat with the bot as a staff member (left),")
+                echo("and watch the posts appear in the channels' feeds at their times.")
+                echo("The engine and the bot are running; press Ctrl+C to stop.")
+                asyncio.run(serve(afisha, services=[partial(run_bot, afisha)]))
                 echo("stopped")
+            else:
+                report = asyncio.run(serve(afisha, once=True))
+                echo(f"Engine pass: {report}")
+                for item in server.sandbox.ledger.items:
+                    echo(f"  published on {item.platform}: {excerpt(item.text, 60)}")
+        finally:
+            afisha.close()
+        echo(f"Try: afisha --config {directory}/afisha.toml post list")
     finally:
         server.stop()

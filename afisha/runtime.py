@@ -15,14 +15,25 @@ from typing import Any
 
 from afisha.channel_factory import ChannelFactory
 from afisha.wiring import Afisha
+from channels.base import Outgoing
+from channels.telegram import TelegramChannel
 from scheduler.clock import Clock, SystemClock
 from scheduler.compose import MediaLocation
 from scheduler.engine import Engine, EngineSettings
+from scheduler.followers import remind_followers
 from scheduler.limits import Pacer
 from scheduler.locks import WorkerLock
 from scheduler.timing import PeriodicJob, Worker, run_once
 
 log = logging.getLogger(__name__)
+
+
+async def _guarded(service: Service, stop: asyncio.Event, worker: Worker) -> None:
+    """A service that fails (the bot losing its network, say) must not stop publishing."""
+    try:
+        await service(stop, worker)
+    except Exception:
+        log.exception("service %s stopped with an error", getattr(service, "__name__", service))
 
 
 def worker_name() -> str:
@@ -62,7 +73,32 @@ def build_engine(
     return EngineParts(engine, factory)
 
 
-Service = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+Service = Callable[[asyncio.Event, Worker], Coroutine[Any, Any, None]]
+
+
+def follower_reminders(afisha: Afisha, parts: EngineParts) -> PeriodicJob | None:
+    """Private reminders to followers who pressed "Remind me" (needs the bot's token)."""
+    settings = afisha.settings
+    token = settings.telegram_token
+    if not token:
+        return None
+
+    async def send(user_id: int, text: str) -> None:
+        channel = TelegramChannel(
+            token, settings.telegram_api_url, user_id, bots=parts.factory.bots
+        )
+        await channel.publish(Outgoing(text=text))
+
+    return PeriodicJob(
+        "follower-reminders",
+        lambda: remind_followers(afisha.sessions, parts.engine.clock, send),
+        60,
+    )
+
+
+def standard_jobs(afisha: Afisha, parts: EngineParts) -> list[PeriodicJob]:
+    jobs = [follower_reminders(afisha, parts)]
+    return [job for job in jobs if job is not None]
 
 
 async def serve(
@@ -77,6 +113,7 @@ async def serve(
     lock = WorkerLock(afisha.settings.database_url)
     lock.acquire()
     parts = build_engine(afisha)
+    extra_jobs = [*standard_jobs(afisha, parts), *(extra_jobs or [])]
     try:
         if once:
             return await run_once(parts.engine, extra_jobs)
@@ -87,7 +124,7 @@ async def serve(
                 loop.add_signal_handler(signum, stop.set)
         worker = Worker(parts.engine, periodic=extra_jobs)
         worker.start()
-        tasks = [asyncio.create_task(service(stop)) for service in services or []]
+        tasks = [asyncio.create_task(_guarded(service, stop, worker)) for service in services or []]
         log.info("worker %s started", parts.engine.settings.worker)
         await stop.wait()
         log.info("stopping: finishing in-flight publications")

@@ -87,7 +87,6 @@ class Engine:
         self.pacer = pacer
         self.rates_for = rates_for
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
-        self.on_change: Callable[[], None] = lambda: None
 
     @property
     def database(self) -> SqlEngine:
@@ -178,7 +177,6 @@ class Engine:
             self._record_failure(job, attempt_id, unknown)
         else:
             self._record_sent(job, attempt_id, published)
-        self.on_change()
 
     def _begin(self, job: Job) -> int | None:
         """Commit the attempt (state SENDING) before any request; None if the lease was lost."""

@@ -49,7 +49,7 @@ class Worker:
         )
         self._round_lock = asyncio.Lock()
         self._stopping = False
-        engine.on_change = self.queue_changed
+        self._changed_during_round = False
 
     async def publish_round(self) -> int:
         """Recover, publish what is due, and re-arm the wake-up for the next due publication."""
@@ -61,9 +61,12 @@ class Worker:
             with engine.sessions.begin() as session:
                 expire_leases(session, now)
                 mark_missed(session, now, engine.settings.grace)
+            self._changed_during_round = False
             attempts = await engine.publish_due()
             with engine.sessions() as session:
                 upcoming = next_due(session)
+            if self._changed_during_round:
+                upcoming = datetime.now(UTC)  # something was queued meanwhile: look again now
             self.arm(upcoming)
             return attempts
 
@@ -85,8 +88,12 @@ class Worker:
         )
 
     def queue_changed(self) -> None:
-        """Something was queued or settled in this process: look again now."""
-        self.arm(datetime.now(UTC))
+        """Something was queued or settled in this process: look again now (or right after
+        the round in progress, which would otherwise re-arm for the old next due time)."""
+        if self._round_lock.locked():
+            self._changed_during_round = True
+        else:
+            self.arm(datetime.now(UTC))
 
     def _periodic(self, job: PeriodicJob) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
