@@ -82,3 +82,38 @@ def test_worker_once_publishes_each_post_once_on_every_platform(
     assert published["tg"]["remote_id"] is not None
     assert posts[1]["status"] == "done"
     assert posts[0]["publications"][0]["state"] == "scheduled"
+
+
+def test_sigterm_stops_a_worker_cleanly_and_frees_the_database(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "AFISHA_DATABASE_URL": f"sqlite:///{tmp_path}/afisha.db",
+        "AFISHA_SECRET_KEY": generate_key(),
+    }
+    command = [sys.executable, "-m", "afisha", "worker"]
+    with subprocess.Popen(
+        command, env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True
+    ) as worker:
+        try:
+            assert worker.stderr is not None
+            for line in worker.stderr:  # wait until it is up, without sleeping blindly
+                if "started" in line:
+                    break
+            second = subprocess.run(
+                command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+            )
+            assert second.returncode == 2
+            assert "already running on this SQLite database" in second.stderr
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=30) == 0
+        finally:
+            worker.kill()
+    once = subprocess.run(
+        [*command, "--once"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert once.returncode == 0, once.stderr  # the lock went with the stopped worker
