@@ -562,9 +562,9 @@ def main() -> None:
 
 def _register_extensions() -> None:
     """Command groups that live in modules of their own register themselves here."""
-    from afisha import cli_engine
+    from afisha import cli_engine, cli_reports
 
-    for module in (cli_engine,):
+    for module in (cli_engine, cli_reports):
         module.register(cli)
 
 

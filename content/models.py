@@ -218,6 +218,8 @@ class Publication(Base):
     __table_args__ = (
         Index("ix_publication_state_due", "state", "due_at"),
         Index("ix_publication_channel_state", "channel_id", "state"),
+        # Reports select publications by when they were sent.
+        Index("ix_publication_sent_at", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -243,6 +245,16 @@ class Publication(Base):
     # When engagement is next collected (a decaying schedule after sending); None when done.
     next_collect_at: Mapped[datetime | None] = mapped_column(index=True)
     collect_stage: Mapped[int] = mapped_column(Integer, default=0)
+    # The publication's most recent engagement snapshot, copied here when it is stored
+    # (content.analytics.latest.record_snapshot) so reports need not search the history.
+    # None means unknown, not zero.
+    latest_collected_at: Mapped[datetime | None]
+    latest_reactions: Mapped[int | None] = mapped_column(Integer)
+    latest_comments: Mapped[int | None] = mapped_column(Integer)
+    latest_shares: Mapped[int | None] = mapped_column(Integer)
+    latest_views: Mapped[int | None] = mapped_column(Integer)
+    latest_reach: Mapped[int | None] = mapped_column(Integer)
+    latest_saves: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     post: Mapped[Post | None] = relationship(back_populates="publications")

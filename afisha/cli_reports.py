@@ -1,0 +1,76 @@
+"""`afisha report` and `afisha stats`: engagement as files to hand on and as a quick summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from afisha.cli_support import State, emit_json, pass_state
+from content.analytics.periods import parse_month, parse_span
+from content.analytics.report import ReportFormat, monthly_report_file
+from content.analytics.stats import stats_summary, summary_json, summary_text
+from content.errors import InvalidInput
+from content.languages import check_language
+
+
+@click.command("report")
+@click.option("--month", required=True, help="The month to report on, e.g. 2026-11.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in ReportFormat]),
+    default=ReportFormat.PDF.value,
+    show_default=True,
+    help="pdf: the management report; xlsx: its tables; csv: every snapshot, raw.",
+)
+@click.option("--lang", help="Language: en, ru, kk or lt (default: the organisation's).")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="File to write (default: afisha-report-<month>-<lang>.<format> here).",
+)
+@pass_state
+def report(state: State, month: str, fmt: str, lang: str | None, output: Path | None) -> None:
+    """Write the monthly engagement report."""
+    first = parse_month(month)
+    afisha = state.afisha
+    with afisha.transaction() as (session, org):
+        language = check_language(lang) if lang else org.language
+        name, contents = monthly_report_file(
+            session, first, afisha.tz, afisha.now(), ReportFormat(fmt), language
+        )
+    path = output or Path(name)
+    try:
+        path.write_bytes(contents)
+    except OSError as exc:
+        raise InvalidInput(
+            "cannot write {path}: {reason}", path=str(path), reason=exc.strerror or str(exc)
+        ) from None
+    click.echo(f"wrote {path}")
+
+
+@click.command("stats")
+@click.option(
+    "--period", default="30d", show_default=True, help="How far back, in days or weeks: 30d, 4w."
+)
+@click.option("--lang", help="Language: en, ru, kk or lt (default: the organisation's).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (n/a is null).")
+@pass_state
+def stats(state: State, period: str, lang: str | None, as_json: bool) -> None:
+    """Engagement of what was sent in the period, against the period before."""
+    span = parse_span(period)
+    afisha = state.afisha
+    with afisha.transaction() as (session, org):
+        language = check_language(lang) if lang else org.language
+        summary = stats_summary(session, afisha.now(), afisha.tz, span)
+    if as_json:
+        emit_json(summary_json(summary))
+    else:
+        click.echo(summary_text(summary, language, afisha.tz))
+
+
+def register(cli: click.Group) -> None:
+    """Add the reporting commands to the `afisha` group."""
+    cli.add_command(report)
+    cli.add_command(stats)

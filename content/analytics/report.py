@@ -1,0 +1,120 @@
+"""The monthly management report: its data, gathered once, and the file in a chosen format.
+
+The CLI (`afisha report`) and the bot's /report and monthly mailing call `monthly_report_file`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from content.analytics import queries
+from content.analytics.metrics import Change, Totals, changes
+from content.analytics.periods import Period, month_period, previous_month
+from content.models import Organization
+
+HISTORY_MONTHS = 12
+
+
+class ReportFormat(StrEnum):
+    PDF = "pdf"
+    XLSX = "xlsx"
+    CSV = "csv"
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    channel: queries.ChannelTotals
+    previous: Totals
+
+    @property
+    def change(self) -> dict[str, Change]:
+        return changes(self.channel.totals, self.previous)
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    organization: str
+    month: date
+    tz: ZoneInfo
+    generated_at: datetime
+    period: Period
+    previous_period: Period
+    totals: Totals
+    previous: Totals
+    channels: list[ChannelRow]
+    top: list[queries.TopPost]
+    events: list[queries.EventTotals]
+    daily: list[queries.SeriesPoint]
+    heatmap: queries.Heatmap
+
+    @property
+    def changes(self) -> dict[str, Change]:
+        return changes(self.totals, self.previous)
+
+
+def build_monthly_report(
+    session: Session, month: date, tz: ZoneInfo, now: datetime, top: int = 10
+) -> MonthlyReport:
+    """Everything the report shows about the month that starts on `month` (local to `tz`)."""
+    period = month_period(month, tz)
+    before = month_period(previous_month(month), tz)
+    current = {c.channel_id: c for c in queries.channel_totals(session, period)}
+    earlier = {c.channel_id: c.totals for c in queries.channel_totals(session, before)}
+    history_start = month
+    for _ in range(HISTORY_MONTHS - 1):
+        history_start = previous_month(history_start)
+    organization = session.scalars(select(Organization.name).order_by(Organization.id)).first()
+    return MonthlyReport(
+        organization=organization or "",
+        month=month,
+        tz=tz,
+        generated_at=now,
+        period=period,
+        previous_period=before,
+        totals=queries.totals(session, period),
+        previous=queries.totals(session, before),
+        channels=[ChannelRow(c, earlier.get(i, Totals())) for i, c in current.items()],
+        top=queries.top_posts(session, period, limit=top),
+        events=queries.event_totals(session, period),
+        daily=queries.channel_series(session, period, tz),
+        heatmap=queries.best_times(
+            session, Period(month_period(history_start, tz).start, period.end), tz
+        ),
+    )
+
+
+def report_filename(month: date, lang: str, fmt: ReportFormat) -> str:
+    """`afisha-report-2026-11-ru.pdf`."""
+    return f"afisha-report-{month:%Y-%m}-{lang}.{fmt.value}"
+
+
+def monthly_report_file(
+    session: Session, month: date, tz: ZoneInfo, now: datetime, fmt: ReportFormat, lang: str
+) -> tuple[str, bytes]:
+    """The report on `month` as (default file name, contents)."""
+    # Imported here: each renderer pulls in a heavy library only the chosen format needs.
+    if fmt is ReportFormat.CSV:
+        from content.analytics.export_csv import snapshots_csv
+
+        contents = snapshots_csv(session, month_period(month, tz), lang)
+    else:
+        report = build_monthly_report(session, month, tz, now)
+        if fmt is ReportFormat.PDF:
+            from content.analytics.report_pdf import render_pdf
+
+            contents = render_pdf(report, lang)
+        else:
+            from content.analytics.report_xlsx import render_xlsx
+
+            contents = render_xlsx(report, lang)
+    return report_filename(month, lang, fmt), contents
+
+
+def last_day(period: Period, tz: ZoneInfo) -> date:
+    return (period.end - timedelta(seconds=1)).astimezone(tz).date()
