@@ -105,7 +105,12 @@ async def send(bot: Bot, reply: Reply, default_chat: int) -> int | None:
             if "not modified" in str(err).lower():
                 return reply.edit_message_id
             log.info("could not edit message %s (%s); sending anew", reply.edit_message_id, err)
-    if reply.photo is not None:
+    if reply.document is not None:
+        name, contents = reply.document
+        sent = await bot.send_document(
+            chat_id, contents, filename=name, caption=reply.text[:1024], reply_markup=markup
+        )
+    elif reply.photo is not None:
         photo: Any = reply.photo.read_bytes() if isinstance(reply.photo, Path) else reply.photo
         sent = await bot.send_photo(chat_id, photo, caption=reply.text[:1024], reply_markup=markup)
     else:

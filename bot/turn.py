@@ -38,6 +38,7 @@ class Reply:
     chat_id: int | None = None  # default: the chat the update came from
     edit_message_id: int | None = None
     photo: Path | bytes | None = None
+    document: tuple[str, bytes] | None = None  # (file name, contents); `text` is its caption
     # Remember the sent message's id under this key in the conversation (for later edits).
     remember_as: str | None = None
 

@@ -18,6 +18,8 @@ class NoticeKind(enum.StrEnum):
     PUBLICATION_MISSED = "publication_missed"
     CHANNEL_AUTH_EXPIRED = "channel_auth_expired"
     TOKEN_EXPIRING = "token_expiring"  # noqa: S105 - a notice kind, not a secret
+    # Written by the bot's weekly job (details: {"week": "2026-W49"}), delivered to managers.
+    WEEKLY_DIGEST = "weekly_digest"
 
 
 def add_notice(

@@ -6,9 +6,9 @@ from bot.router import Router
 
 
 def build_router() -> Router:
-    from bot.flows import basics
+    from bot.flows import basics, channels, events, notices, stats
 
     router = Router()
-    for module in (basics,):
+    for module in (basics, events, notices, channels, stats):
         module.register(router)
     return router

@@ -1,0 +1,503 @@
+"""/event (a new event with its announcement and reminders), /events (what is coming up, for
+everyone), moving and cancelling an event, and the "Remind me" button under event posts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.access import Permission
+from bot.describe import SKIP, local_time, short
+from bot.router import Router
+from bot.turn import Button, Keyboard, Turn
+from content.errors import InvalidInput
+from content.event_changes import cancel_event_with_notice
+from content.i18n import N_, explain
+from content.media import inspect_image, store_image
+from content.models import Channel, Event, EventSubscription
+from content.reminders import DEFAULT_OFFSETS, plan_reminders
+from content.rescheduling import reschedule_event
+from content.scheduling import NewEvent, add_event
+from content.states import ChannelStatus, EventStatus
+from content.templates import EventFacts, announcement_text
+from content.timeparse import format_offset, parse_offsets, parse_when
+
+FLOW, MOVE_FLOW = "event", "event_move"
+PREFIX, REMIND = "evt", "remind"
+LISTED = 10  # events shown by /events
+_URL = re.compile(r"^https?://\S+\.\S+$", re.IGNORECASE)
+TRY_AGAIN = N_("Try again, or send /cancel to stop.")
+
+Step = Callable[[Turn], Awaitable[None]]
+
+
+def actor(turn: Turn) -> str:
+    return f"staff:{turn.incoming.user_id}"
+
+
+def example_time(turn: Turn) -> str:
+    """A start time a week ahead at 18:00, written the way the bot reads it."""
+    day = (turn.now() + timedelta(days=7)).astimezone(turn.tz)
+    return day.strftime("%Y-%m-%d") + " 18:00"
+
+
+def _text(turn: Turn) -> str:
+    """The text answer of a step; anything else is refused with a way on."""
+    text = (turn.incoming.text or "").strip()
+    if not text or turn.incoming.photo_path or turn.incoming.document_path:
+        raise InvalidInput("please answer with text here")
+    return text
+
+
+def _optional(text: str) -> str | None:
+    return None if text == SKIP else text
+
+
+def _when(turn: Turn, text: str) -> datetime:
+    return parse_when(text, turn.tz, turn.now())
+
+
+# --- the /event conversation --------------------------------------------------------------------
+
+PROMPTS: dict[str, str] = {
+    "title": N_("New event. What is it called? (Send /cancel at any step to stop.)"),
+    "when": N_(
+        "When does it start? Send the local date and time, e.g. {example} (time zone {zone})."
+    ),
+    "place": N_("Where does it take place? Send the place, or - to skip."),
+    "about": N_("Describe the event in a few sentences, or send - to skip."),
+    "image": N_("Send a poster (a photo or an image file), or - to skip."),
+    "link": N_("Send the registration link (https://…), or - if there is none."),
+    "reminders": N_(
+        "When should reminders go out before the start? E.g. {default} (the usual), or - for none."
+    ),
+    "announce": N_(
+        "When should the announcement go out? Send now, or a date and time before the start."
+    ),
+}
+
+
+def ask(turn: Turn, step: str) -> None:
+    turn.conversation.goto(step)
+    turn.say(
+        turn._(
+            PROMPTS[step],
+            example=example_time(turn),
+            zone=turn.tz.key,
+            default=",".join(format_offset(m) for m in DEFAULT_OFFSETS),
+        )
+    )
+
+
+def _event_facts(data: dict[str, Any]) -> EventFacts:
+    return EventFacts(
+        title=str(data["title"]),
+        starts_at=datetime.fromisoformat(str(data["starts_at"])),
+        place=_str(data.get("place")),
+        description=_str(data.get("about")),
+        registration_url=_str(data.get("link")),
+    )
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _channels(turn: Turn) -> list[Channel]:
+    return list(turn.session.scalars(select(Channel).order_by(Channel.name)))
+
+
+def summary(turn: Turn) -> tuple[str, Keyboard]:
+    """The event and its announcement and reminder series, for confirmation."""
+    data = turn.conversation.data
+    facts = _event_facts(data)
+    announce_at = datetime.fromisoformat(str(data["announce_at"]))
+    offsets = [int(m) for m in data.get("offsets", [])]
+    tz, language = turn.tz, turn.language
+    planned = plan_reminders(facts.starts_at, offsets, announce_at, tz)
+    lines = [
+        turn._("Please check the event:"),
+        "",
+        f"📅 {facts.title}",
+        f"🕒 {local_time(facts.starts_at, turn.tz, turn.language)}",
+    ]
+    if facts.place:
+        lines.append(f"📍 {facts.place}")
+    if facts.registration_url:
+        lines.append(f"🔗 {facts.registration_url}")
+    if data.get("image"):
+        lines.append("🖼 " + turn._("with a poster"))
+    lines += [
+        "",
+        turn._("Announcement: {when}", when=local_time(announce_at, turn.tz, turn.language)),
+    ]
+    if planned:
+        lines.append(turn._("Reminders:"))
+        lines += [
+            f"  • {format_offset(r.offset_minutes)} — {local_time(r.due_at, tz, language)}"
+            for r in planned
+        ]
+    else:
+        lines.append(turn._("Reminders: none"))
+    skipped = sorted(set(offsets) - {r.offset_minutes for r in planned}, reverse=True)
+    if skipped:
+        lines.append(
+            turn._(
+                "Skipped (would come before the announcement): {offsets}",
+                offsets=", ".join(format_offset(m) for m in skipped),
+            )
+        )
+    chosen = set(data.get("channels", []))
+    channels = _channels(turn)
+    names = [c.name for c in channels if c.id in chosen]
+    lines += ["", turn._("Channels: {names}", names=", ".join(names) or "—")]
+    preview = next((c for c in channels if c.id in chosen), None)
+    if preview is not None:
+        lines += [
+            "",
+            turn._("The announcement on {channel} will read:", channel=preview.name),
+            announcement_text(facts, turn.tz, preview.language),
+        ]
+    toggles = [
+        Button(("✅ " if c.id in chosen else "▫️ ") + c.name, data=f"{PREFIX}:ch:{c.id}")
+        for c in channels
+    ]
+    keyboard: Keyboard = [toggles[i : i + 3] for i in range(0, len(toggles), 3)]
+    keyboard.append(
+        [
+            Button("✔️ " + turn._("Schedule"), data=f"{PREFIX}:ok"),
+            Button("✖️ " + turn._("Cancel"), data=f"{PREFIX}:no"),
+        ]
+    )
+    return "\n".join(lines), keyboard
+
+
+def _confirming(turn: Turn) -> bool:
+    """Whether a confirmation button belongs to the conversation the person is in."""
+    conversation = turn.conversation
+    if conversation.flow == FLOW and conversation.step == "confirm":
+        return True
+    turn.answer(turn._("This button is no longer in use."))
+    return False
+
+
+def register(router: Router) -> None:
+    def step(name: str) -> Callable[[Step], Step]:
+        """A conversation step whose bad input is answered with why and a way on; the
+        conversation stays where it was."""
+
+        def wrap(handler: Step) -> Step:
+            async def guarded(turn: Turn) -> None:
+                try:
+                    await handler(turn)
+                except InvalidInput as err:
+                    turn.say(explain(err, turn.language) + "\n" + turn._(TRY_AGAIN))
+
+            router.step(FLOW, name)(guarded)
+            return guarded
+
+        return wrap
+
+    @router.command("event", Permission.EDIT, N_("Announce an event with reminders"))
+    async def new_event(turn: Turn) -> None:
+        turn.conversation.start(FLOW, "title")
+        ask(turn, "title")
+
+    @step("title")
+    async def title(turn: Turn) -> None:
+        text = _text(turn)
+        if len(text) > 300:
+            raise InvalidInput("the title is {length} characters long; keep it within {limit}",
+                               length=len(text), limit=300)  # fmt: skip
+        turn.conversation.data["title"] = text
+        ask(turn, "when")
+
+    @step("when")
+    async def when(turn: Turn) -> None:
+        starts_at = _when(turn, _text(turn))
+        if starts_at <= turn.now():
+            raise InvalidInput("the event's start is in the past: choose a later time")
+        turn.conversation.data["starts_at"] = starts_at.isoformat()
+        ask(turn, "place")
+
+    @step("place")
+    async def place(turn: Turn) -> None:
+        text = _text(turn)
+        if len(text) > 300:
+            raise InvalidInput("the place is {length} characters long; keep it within {limit}",
+                               length=len(text), limit=300)  # fmt: skip
+        turn.conversation.data["place"] = _optional(text)
+        ask(turn, "about")
+
+    @step("about")
+    async def about(turn: Turn) -> None:
+        turn.conversation.data["about"] = _optional(_text(turn))
+        ask(turn, "image")
+
+    @step("image")
+    async def image(turn: Turn) -> None:
+        incoming = turn.incoming
+        path = incoming.photo_path or incoming.document_path
+        if path is None:
+            if (incoming.text or "").strip() != SKIP:
+                raise InvalidInput("that is not an image: send a photo or an image file, or -")
+            turn.conversation.data["image"] = None
+            ask(turn, "link")
+            return
+        try:
+            facts = inspect_image(path)
+        except InvalidInput as err:
+            # Name the file as the person knows it, not by our temporary path.
+            shown = incoming.document_name or Path(path).name
+            raise InvalidInput(err.template, **{**err.params, "path": shown}) from None
+        store_image(facts, turn.services.media_dir)
+        turn.conversation.data["image"] = facts.relative_path
+        ask(turn, "link")
+
+    @step("link")
+    async def link(turn: Turn) -> None:
+        text = _text(turn)
+        if text != SKIP and not _URL.match(text):
+            raise InvalidInput("{link} is not a web link: send one starting with https://, or -",
+                               link=text)  # fmt: skip
+        turn.conversation.data["link"] = _optional(text)
+        ask(turn, "reminders")
+
+    @step("reminders")
+    async def reminders(turn: Turn) -> None:
+        text = _text(turn)
+        turn.conversation.data["offsets"] = [] if text == SKIP else parse_offsets(text)
+        ask(turn, "announce")
+
+    @step("announce")
+    async def announce(turn: Turn) -> None:
+        data = turn.conversation.data
+        announce_at = _when(turn, _text(turn))
+        if announce_at >= datetime.fromisoformat(str(data["starts_at"])):
+            raise InvalidInput("the announcement must go out before the event starts")
+        data["announce_at"] = announce_at.isoformat()
+        if "channels" not in data:
+            data["channels"] = [c.id for c in _channels(turn) if c.status is ChannelStatus.ACTIVE]
+        turn.conversation.goto("confirm")
+        turn.say(*summary(turn))
+
+    @step("confirm")
+    async def confirm(turn: Turn) -> None:
+        turn.say(turn._("Press Schedule to create the event, or Cancel."))
+
+    @router.callback(PREFIX, Permission.EDIT)
+    async def pressed(turn: Turn, args: list[str]) -> None:
+        action = args[0] if args else ""
+        if action in ("move", "cancel", "cx", "keep"):
+            await _manage(turn, action, args[1:])
+        elif _confirming(turn):
+            await _confirm_action(turn, action, args[1:])
+
+    async def _confirm_action(turn: Turn, action: str, args: list[str]) -> None:
+        data = turn.conversation.data
+        if action == "ch" and args and args[0].isdigit():
+            chosen = list(data.get("channels", []))
+            channel_id = int(args[0])
+            data["channels"] = (
+                [c for c in chosen if c != channel_id]
+                if channel_id in chosen
+                else [*chosen, channel_id]
+            )
+            turn.edit(*summary(turn))
+        elif action == "no":
+            turn.conversation.end()
+            turn.edit(turn._("Cancelled. Nothing was saved."))
+        elif action == "ok":
+            await _schedule(turn)
+
+    async def _schedule(turn: Turn) -> None:
+        data = turn.conversation.data
+        by_id = {c.id: c.name for c in _channels(turn)}
+        names = [by_id[i] for i in data.get("channels", []) if i in by_id]
+        if not names:
+            turn.answer(turn._("Choose at least one channel first."))
+            return
+        facts = _event_facts(data)
+        announce_at = datetime.fromisoformat(str(data["announce_at"]))
+        image = data.get("image")
+        event = add_event(
+            turn.session,
+            turn.organization,
+            NewEvent(
+                title=facts.title,
+                starts_at=facts.starts_at,
+                channels=names,
+                announce_at=max(announce_at, turn.now()),
+                reminder_offsets=[int(m) for m in data.get("offsets", [])],
+                place=facts.place,
+                description=facts.description,
+                image=turn.services.media_dir / str(image) if image else None,
+                registration_url=facts.registration_url,
+            ),
+            turn.services.media_dir,
+            turn.now(),
+            actor(turn),
+        )
+        reminders = sum(1 for p in event.publications if p.offset_minutes) // len(names)
+        turn.conversation.end()
+        turn.queue_changed = True
+        turn.answer(turn._("Scheduled"))
+        turn.edit(
+            turn._(
+                "Scheduled event #{id} “{title}”: the announcement goes out {when} on {channels}, "
+                "with {count} reminder(s).",
+                id=event.id,
+                title=facts.title,
+                when=local_time(announce_at, turn.tz, turn.language),
+                channels=", ".join(names),
+                count=reminders,
+            )
+        )
+
+    # --- upcoming events, moving and cancelling ---------------------------------------------
+
+    @router.command("events", Permission.PUBLIC, N_("Upcoming events"))
+    async def events(turn: Turn) -> None:
+        upcoming = list(
+            turn.session.scalars(
+                select(Event)
+                .where(Event.status == EventStatus.SCHEDULED, Event.starts_at > turn.now())
+                .order_by(Event.starts_at, Event.id)
+                .limit(LISTED)
+            )
+        )
+        if not upcoming:
+            turn.say(turn._("No events are planned yet."))
+            return
+        staff = turn.may(Permission.EDIT)
+        lines = [turn._("Upcoming events:")]
+        keyboard: Keyboard = []
+        for event in upcoming:
+            lines += [
+                "",
+                f"📅 {event.title}",
+                f"🕒 {local_time(event.starts_at, turn.tz, turn.language)}",
+            ]
+            if event.place:
+                lines.append(f"📍 {event.place}")
+            row = [Button(f"🔔 {short(event.title, 24)}", data=f"{REMIND}:{event.id}")]
+            if staff:
+                row += [
+                    Button("🕒 " + turn._("Move"), data=f"{PREFIX}:move:{event.id}"),
+                    Button("❌ " + turn._("Cancel"), data=f"{PREFIX}:cancel:{event.id}"),
+                ]
+            keyboard.append(row)
+        lines += ["", turn._("Press 🔔 to get a private reminder before an event.")]
+        turn.say("\n".join(lines), keyboard)
+
+    def _scheduled_event(turn: Turn, raw: str) -> Event | None:
+        event = turn.session.get(Event, int(raw)) if raw.isdigit() else None
+        if event is None or event.status is not EventStatus.SCHEDULED:
+            turn.answer(turn._("This event is no longer scheduled."))
+            return None
+        return event
+
+    async def _manage(turn: Turn, action: str, args: list[str]) -> None:
+        if action == "keep":
+            turn.edit(turn._("Nothing was changed."))
+            return
+        event = _scheduled_event(turn, args[0] if args else "")
+        if event is None:
+            return
+        starts = local_time(event.starts_at, turn.tz, turn.language)
+        if action == "move":
+            turn.conversation.start(MOVE_FLOW, "when", event_id=event.id)
+            turn.say(
+                turn._(
+                    "“{title}” starts {when}. When does it start now? Send the local date and "
+                    "time, e.g. {example}; its announcement and reminders move with it.",
+                    title=event.title, when=starts, example=example_time(turn),
+                )
+            )  # fmt: skip
+        elif action == "cancel":
+            turn.say(
+                turn._(
+                    "Cancel “{title}” ({when})? Its unsent announcement and reminders are "
+                    "withdrawn. Where it was announced, I can post a cancellation notice.",
+                    title=event.title, when=starts,
+                ),
+                [
+                    [Button(turn._("Cancel and post a notice"), data=f"{PREFIX}:cx:{event.id}:1")],
+                    [Button(turn._("Cancel without a notice"), data=f"{PREFIX}:cx:{event.id}:0")],
+                    [Button(turn._("Keep the event"), data=f"{PREFIX}:keep")],
+                ],
+            )  # fmt: skip
+        elif action == "cx":
+            notify = len(args) > 1 and args[1] == "1"
+            done = cancel_event_with_notice(
+                turn.session, turn.organization, event.id, notify=notify, now=turn.now(),
+                actor=actor(turn),
+            )  # fmt: skip
+            turn.queue_changed = True
+            turn.edit(
+                turn._(
+                    "Cancelled “{title}”: {withdrawn} unsent publication(s) withdrawn, "
+                    "cancellation notice on {notices} channel(s).",
+                    title=event.title, withdrawn=done.withdrawn, notices=done.notices,
+                )
+            )  # fmt: skip
+
+    @router.step(MOVE_FLOW, "when")
+    async def move_to(turn: Turn) -> None:
+        try:
+            starts_at = _when(turn, _text(turn))
+            moved = reschedule_event(
+                turn.session, turn.organization, int(turn.conversation.data["event_id"]),
+                starts_at, now=turn.now(), actor=actor(turn),
+            )  # fmt: skip
+        except InvalidInput as err:
+            turn.say(explain(err, turn.language) + "\n" + turn._(TRY_AGAIN))
+            return
+        turn.conversation.end()
+        turn.queue_changed = True
+        turn.say(
+            turn._(
+                "Moved to {when}: {moved} publication(s) got a new time, {added} reminder(s) "
+                "added, {withdrawn} withdrawn.",
+                when=local_time(starts_at, turn.tz, turn.language),
+                moved=moved.moved, added=moved.added, withdrawn=moved.withdrawn,
+            )
+        )  # fmt: skip
+
+    # --- "Remind me" -----------------------------------------------------------------------
+
+    @router.callback(REMIND, Permission.PUBLIC)
+    async def remind(turn: Turn, args: list[str]) -> None:
+        raw = args[0] if args else ""
+        event = turn.session.get(Event, int(raw)) if raw.isdigit() else None
+        if (
+            event is None
+            or event.status is not EventStatus.SCHEDULED
+            or (event.starts_at <= turn.now())
+        ):
+            turn.answer(turn._("This event is over or was cancelled."))
+            return
+        user_id = turn.incoming.user_id
+        existing = turn.session.scalar(
+            select(EventSubscription).where(
+                EventSubscription.event_id == event.id,
+                EventSubscription.telegram_user_id == user_id,
+            )
+        )
+        if existing is not None:
+            turn.answer(turn._("You are on the list already: I will remind you before it starts."))
+            return
+        turn.session.add(
+            EventSubscription(event_id=event.id, telegram_user_id=user_id, language=turn.language)
+        )
+        turn.answer(
+            turn._(
+                "Done! I will send you a private reminder before “{title}” starts.",
+                title=short(event.title, 60),
+            )
+        )

@@ -1,0 +1,260 @@
+"""The engine's notices, delivered to the right staff as chat messages with buttons, and the
+weekly digest for managers.
+
+The engine writes notices (content.notices) in the same transaction as their cause; the wiring
+runs `deliver_notices` periodically, and `queue_weekly_digest` to add the digest notice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot.describe import describe_publication, local_time, short
+from bot.dispatch import send
+from bot.services import BotServices
+from bot.turn import Button, Keyboard, Reply
+from content.analytics.stats import stats_summary, summary_text
+from content.i18n import N_, gettext_for
+from content.models import Channel, Event, Notice, Organization, Publication, StaffMember
+from content.notices import NoticeKind, add_notice, mark_delivered, undelivered
+from content.states import EventStatus, PublicationState, Role
+from content.timeparse import zone
+
+log = logging.getLogger(__name__)
+
+NOTICE_PREFIX = "ntc"  # buttons under notices: ntc:<action>:<publication id>
+CHANNEL_PREFIX = "chan"  # chan:resume:<channel id>
+DIGEST_AT = time(9, 0)  # Monday, local time
+DIGEST_SPAN = timedelta(days=7)
+DELIVER_EVERY = timedelta(seconds=30)  # the interval the wiring runs deliver_notices at
+DIGEST_CHECK_EVERY = timedelta(minutes=15)  # ... and queue_weekly_digest at
+
+# What each publication notice still needs a decision about; a notice whose publication has
+# moved on (settled from the CLI, retried by the engine) is not worth a message any more.
+_STILL = {
+    NoticeKind.PUBLICATION_FAILED.value: PublicationState.FAILED,
+    NoticeKind.PUBLICATION_UNCONFIRMED.value: PublicationState.UNCONFIRMED,
+    NoticeKind.PUBLICATION_MISSED.value: PublicationState.MISSED,
+}
+_WAITING = (PublicationState.FAILED, PublicationState.UNCONFIRMED, PublicationState.MISSED)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    chat_id: int
+    reply: Reply
+
+
+def _organization(session: Session, notice: Notice) -> Organization:
+    org = session.get(Organization, notice.organization_id) if notice.organization_id else None
+    return org or session.scalars(select(Organization).order_by(Organization.id)).one()
+
+
+def _staff(session: Session, *roles: Role) -> list[StaffMember]:
+    return list(
+        session.scalars(
+            select(StaffMember).where(StaffMember.role.in_(roles)).order_by(StaffMember.id)
+        )
+    )
+
+
+def _publication_readers(session: Session, publication: Publication) -> list[StaffMember]:
+    """The post's author if they are staff, otherwise every editor and admin."""
+    post = publication.post
+    author = session.get(StaffMember, post.author_id) if post and post.author_id else None
+    return [author] if author is not None else _staff(session, Role.EDITOR, Role.ADMIN)
+
+
+def _publication_message(
+    notice: Notice, publication: Publication, tz: ZoneInfo, language: str
+) -> tuple[str, Keyboard]:
+    _ = gettext_for(language)
+    what = describe_publication(publication, language)
+    channel = publication.channel.name
+    due = local_time(publication.due_at, tz, language)
+    reason = str(notice.details.get("reason") or publication.last_error or "")
+
+    def button(label: str, action: str) -> Button:
+        return Button(_(label), data=f"{NOTICE_PREFIX}:{action}:{publication.id}")
+
+    if notice.kind == NoticeKind.PUBLICATION_FAILED.value:
+        text = _(
+            "⚠️ Could not publish {what} on {channel} (due {when}).\nReason: {reason}\n"
+            "Retry it as it is, or edit the text and retry.",
+            what=what, channel=channel, when=due, reason=reason,
+        )  # fmt: skip
+        return text, [
+            [button(N_("Retry"), "retry"), button(N_("Edit"), "edit")],
+            [button(N_("Drop"), "drop")],
+        ]
+    if notice.kind == NoticeKind.PUBLICATION_UNCONFIRMED.value:
+        text = _(
+            "❓ I cannot tell whether {what} went out on {channel} ({reason}). Please look at "
+            "the channel and tell me; I will not send it again until you do.",
+            what=what, channel=channel, reason=reason,
+        )  # fmt: skip
+        return text, [[button(N_("Posted"), "yes"), button(N_("Not posted"), "no")]]
+    text = _(
+        "⏰ {what} on {channel} was due {when}, while Afisha was not running. "
+        "What should happen now?",
+        what=what, channel=channel, when=due,
+    )  # fmt: skip
+    return text, [
+        [button(N_("Publish now"), "now"), button(N_("Reschedule"), "later")],
+        [button(N_("Drop"), "drop")],
+    ]
+
+
+def _channel_message(notice: Notice, channel: Channel, tz: ZoneInfo, language: str) -> Reply:
+    _ = gettext_for(language)
+    details = notice.details
+    if notice.kind == NoticeKind.CHANNEL_AUTH_EXPIRED.value:
+        return Reply(
+            _(
+                "🔑 Channel {channel} can no longer publish: {reason}\nIts publications wait. "
+                "Renew its access, then press Resume.",
+                channel=channel.name, reason=str(details.get("reason") or ""),
+            ),
+            [[Button(_("Resume"), data=f"{CHANNEL_PREFIX}:resume:{channel.id}")]],
+        )  # fmt: skip
+    expires = details.get("expires_at")
+    if details.get("valid", True) and expires:
+        return Reply(
+            _(
+                "🔑 The access token of channel {channel} expires {when}. Renew it in time, so "
+                "no publication waits.",
+                channel=channel.name,
+                when=local_time(datetime.fromisoformat(str(expires)), tz, language),
+            )
+        )
+    return Reply(
+        _(
+            "🔑 The access of channel {channel} does not work: {reason}. Renew it before its "
+            "next publication.",
+            channel=channel.name, reason=str(details.get("detail") or ""),
+        )
+    )  # fmt: skip
+
+
+def digest_text(session: Session, now: datetime, tz: ZoneInfo, language: str) -> str:
+    """The last week's engagement, what waits for a decision, and the week's events."""
+    _ = gettext_for(language)
+    lines = [_("📊 Weekly digest"), ""]
+    lines.append(summary_text(stats_summary(session, now, tz, DIGEST_SPAN, top=3), language, tz))
+    waiting = session.scalars(select(Publication).where(Publication.state.in_(_WAITING))).all()
+    if waiting:
+        lines += ["", _("Waiting for a decision: {count} publication(s).", count=len(waiting))]
+    events = session.scalars(
+        select(Event)
+        .where(
+            Event.status == EventStatus.SCHEDULED,
+            Event.starts_at > now,
+            Event.starts_at <= now + DIGEST_SPAN,
+        )
+        .order_by(Event.starts_at)
+    ).all()
+    if events:
+        lines += ["", _("Events this week:")]
+        lines += [f"  • {short(e.title)} — {local_time(e.starts_at, tz, language)}" for e in events]
+    return "\n".join(lines)
+
+
+def plan_messages(session: Session, notice: Notice, now: datetime) -> list[Outgoing]:
+    """Who hears about `notice`, and what each of them reads (nothing if it is moot)."""
+    org = _organization(session, notice)
+    tz = zone(org.timezone)
+    if notice.kind in _STILL:
+        publication = session.get(Publication, notice.publication_id or 0)
+        if publication is None or publication.state is not _STILL[notice.kind]:
+            return []
+        readers = _publication_readers(session, publication)
+        return [
+            Outgoing(
+                m.telegram_user_id,
+                Reply(*_publication_message(notice, publication, tz, m.language)),
+            )
+            for m in readers
+        ]
+    if notice.kind in (NoticeKind.CHANNEL_AUTH_EXPIRED.value, NoticeKind.TOKEN_EXPIRING.value):
+        channel = session.get(Channel, notice.channel_id or 0)
+        if channel is None or notice.details.get("resolved"):
+            return []
+        return [
+            Outgoing(m.telegram_user_id, _channel_message(notice, channel, tz, m.language))
+            for m in _staff(session, Role.ADMIN)
+        ]
+    if notice.kind == NoticeKind.WEEKLY_DIGEST.value:
+        return [
+            Outgoing(m.telegram_user_id, Reply(digest_text(session, now, tz, m.language)))
+            for m in _staff(session, Role.MANAGER)
+        ]
+    log.warning("notice %s has an unknown kind %r; not delivered", notice.id, notice.kind)
+    return []
+
+
+async def deliver_notices(bot: Bot, services: BotServices, limit: int = 50) -> int:
+    """Send undelivered notices to their staff; returns how many were delivered.
+
+    A notice is marked delivered only after sending: when it reached someone, or when no one
+    can ever get it (no such staff, or Telegram refuses for good). A network failure leaves it
+    for the next run.
+    """
+    now = services.clock.now()
+    with services.sessions() as session:
+        plans = [(n.id, plan_messages(session, n, now)) for n in undelivered(session, limit)]
+    delivered = 0
+    for notice_id, messages in plans:
+        reached = permanent = 0
+        for message in messages:
+            try:
+                await send(bot, message.reply, message.chat_id)
+                reached += 1
+            except (Forbidden, BadRequest) as err:  # blocked the bot, never started it, ...
+                log.info("notice %s cannot reach %s: %s", notice_id, message.chat_id, err)
+                permanent += 1
+            except TelegramError as err:
+                log.info("notice %s not sent to %s now: %s", notice_id, message.chat_id, err)
+        if reached or permanent == len(messages):
+            with services.sessions.begin() as session:
+                mark_delivered(session, session.get_one(Notice, notice_id), services.clock.now())
+            delivered += bool(reached)
+    return delivered
+
+
+def digest_week(now: datetime, tz: ZoneInfo) -> str | None:
+    """The ISO week whose digest is due at `now` (from Monday 09:00 local), e.g. `2026-W49`."""
+    local = now.astimezone(tz)
+    if local.weekday() == 0 and local.time() < DIGEST_AT:
+        return None
+    year, week, _ = local.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def queue_weekly_digest(services: BotServices) -> bool:
+    """Add this week's digest notice once (from Monday 09:00 local); True if it was added."""
+    now = services.clock.now()
+    with services.sessions.begin() as session:
+        org = session.scalars(select(Organization).order_by(Organization.id)).first()
+        if org is None:
+            return False
+        week = digest_week(now, zone(org.timezone))
+        if week is None:
+            return False
+        latest = session.scalars(
+            select(Notice)
+            .where(Notice.kind == NoticeKind.WEEKLY_DIGEST.value)
+            .order_by(Notice.id.desc())
+            .limit(1)
+        ).first()
+        if latest is not None and latest.details.get("week") == week:
+            return False
+        add_notice(session, NoticeKind.WEEKLY_DIGEST, organization_id=org.id, week=week)
+        return True
