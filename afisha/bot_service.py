@@ -6,8 +6,9 @@ import asyncio
 
 from afisha.wiring import Afisha
 from bot.app import build_application, run_polling
+from bot.notify import deliver_notices, queue_weekly_digest
 from bot.services import BotServices
-from scheduler.timing import Worker
+from scheduler.timing import PeriodicJob, Worker
 
 
 def bot_services(afisha: Afisha, worker: Worker) -> BotServices:
@@ -22,10 +23,17 @@ def bot_services(afisha: Afisha, worker: Worker) -> BotServices:
 
 
 async def run_bot(afisha: Afisha, stop: asyncio.Event, worker: Worker) -> None:
-    """Poll Telegram for the bot's updates until `stop` is set."""
+    """Poll Telegram for the bot's updates until `stop` is set; deliver staff notices."""
     settings = afisha.settings
     assert settings.telegram_token is not None
-    application = build_application(
-        bot_services(afisha, worker), settings.telegram_token, settings.telegram_api_url
+    services = bot_services(afisha, worker)
+    application = build_application(services, settings.telegram_token, settings.telegram_api_url)
+
+    async def digest() -> bool:
+        return queue_weekly_digest(services)
+
+    worker.add_periodic(
+        PeriodicJob("notices", lambda: deliver_notices(application.bot, services), 30)
     )
+    worker.add_periodic(PeriodicJob("weekly-digest", digest, 15 * 60))
     await run_polling(application, stop)

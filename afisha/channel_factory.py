@@ -27,14 +27,18 @@ class ChannelFactory:
     cipher: CredentialCipher
     sessions: sessionmaker[Session] | None = None
     bots: TelegramBots = field(default_factory=TelegramBots)
-    _adapters: dict[int, tuple[str | None, ChannelAdapter]] = field(default_factory=dict)
+    _adapters: dict[int, tuple[tuple[str, str | None], ChannelAdapter]] = field(
+        default_factory=dict
+    )
 
     def __call__(self, channel: Channel) -> ChannelAdapter:
+        """The adapter for `channel`; a new one when its target or credentials changed."""
+        identity = (channel.external_id, channel.credentials_encrypted)
         cached = self._adapters.get(channel.id)
-        if cached is not None and cached[0] == channel.credentials_encrypted:
+        if cached is not None and cached[0] == identity:
             return cached[1]
         adapter = self._build(channel)
-        self._adapters[channel.id] = (channel.credentials_encrypted, adapter)
+        self._adapters[channel.id] = (identity, adapter)
         return adapter
 
     def _credentials(self, channel: Channel) -> dict[str, str]:

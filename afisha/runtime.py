@@ -24,6 +24,7 @@ from scheduler.followers import remind_followers
 from scheduler.limits import Pacer
 from scheduler.locks import WorkerLock
 from scheduler.timing import PeriodicJob, Worker, run_once
+from scheduler.tokens import check_tokens
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,10 @@ def follower_reminders(afisha: Afisha, parts: EngineParts) -> PeriodicJob | None
 
 
 def standard_jobs(afisha: Afisha, parts: EngineParts) -> list[PeriodicJob]:
-    jobs = [follower_reminders(afisha, parts)]
+    jobs = [
+        follower_reminders(afisha, parts),
+        PeriodicJob("token-check", lambda: check_tokens(parts.engine), 6 * 3600),
+    ]
     return [job for job in jobs if job is not None]
 
 

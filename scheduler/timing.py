@@ -114,6 +114,13 @@ class Worker:
             PeriodicJob("collect", lambda: collect_due(self.engine), 60),
         ]
 
+    def add_periodic(self, job: PeriodicJob) -> None:
+        """Run `job` every `job.seconds` from now on (also after start)."""
+        self.scheduler.add_job(
+            self._periodic(job), "interval", seconds=job.seconds, id=f"afisha-{job.name}",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=1), replace_existing=True,
+        )  # fmt: skip
+
     def start(self) -> None:
         self.scheduler.start()
         now = datetime.now(UTC)
@@ -122,10 +129,7 @@ class Worker:
             next_run_time=now,
         )  # fmt: skip
         for job in [*self.default_jobs(), *self.periodic]:
-            self.scheduler.add_job(
-                self._periodic(job), "interval", seconds=job.seconds, id=f"afisha-{job.name}",
-                next_run_time=now + timedelta(seconds=1),
-            )  # fmt: skip
+            self.add_periodic(job)
 
     async def stop(self, grace_seconds: float = 30.0) -> None:
         """Stop waking up; let an in-flight round finish (its attempts complete or stay
