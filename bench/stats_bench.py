@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.orm import Session
 
+from content.analytics.metrics import interactions
 from content.analytics.report import build_monthly_report
 from content.analytics.stats import stats_summary
 from content.db import make_engine, session_factory, upgrade
@@ -144,6 +145,9 @@ def _rows(snapshots: int, seed: int) -> Iterator[tuple[str, dict[str, Any]]]:
                 "updated_at": latest_at,
                 "latest_collected_at": latest_at,
                 **{f"latest_{k}": v for k, v in latest.items()},
+                "latest_interactions": interactions(
+                    latest["reactions"], latest["comments"], latest["shares"], latest["saves"]
+                ),
             },
         )
         for at, counts in measured:

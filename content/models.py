@@ -255,6 +255,8 @@ class Publication(Base):
     latest_views: Mapped[int | None] = mapped_column(Integer)
     latest_reach: Mapped[int | None] = mapped_column(Integer)
     latest_saves: Mapped[int | None] = mapped_column(Integer)
+    # Their sum as content.analytics.metrics.interactions defines it, kept for cheap grouping.
+    latest_interactions: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     post: Mapped[Post | None] = relationship(back_populates="publications")

@@ -6,16 +6,19 @@ itself; `refresh_latest` rebuilds the copies from the history (after a bulk impo
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from content.analytics.metrics import STORED
+from content.analytics.metrics import INTERACTION_PARTS, STORED, interactions
 from content.models import EngagementSnapshot, Publication
 
-LATEST = ["latest_collected_at", *(f"latest_{name}" for name in STORED)]
+COPIES = ("collected_at", *STORED, "interactions")
 
 
 def record_snapshot(
@@ -62,20 +65,28 @@ def record_snapshot(
         )
         .values(
             latest_collected_at=collected_at,
+            latest_interactions=interactions(reactions, comments, shares, saves),
             **{f"latest_{name}": value for name, value in counts.items()},
         ),
         execution_options={"synchronize_session": False},
     )
     # Whether the row changed is the database's call: read the copies afresh when next used.
-    session.expire(publication, [*LATEST, "updated_at"])
+    session.expire(publication, [*(f"latest_{name}" for name in COPIES), "updated_at"])
     return snapshot
+
+
+def interactions_sql() -> ColumnElement[Any]:
+    """`metrics.interactions` over a publication's copied counts, in SQL."""
+    parts = [getattr(Publication, f"latest_{name}") for name in INTERACTION_PARTS]
+    added = functools.reduce(operator.add, [func.coalesce(part, 0) for part in parts])
+    return case((and_(*(part.is_(None) for part in parts)), None), else_=added)
 
 
 def refresh_latest(session: Session, publication_ids: Collection[int] | None = None) -> None:
     """Recompute the latest counts of these publications (or all) from their snapshots."""
     session.flush()
 
-    def newest(column: str) -> object:
+    def newest(column: str) -> Any:
         return (
             select(getattr(EngagementSnapshot, column))
             .where(EngagementSnapshot.publication_id == Publication.id)
@@ -84,25 +95,19 @@ def refresh_latest(session: Session, publication_ids: Collection[int] | None = N
             .scalar_subquery()
         )
 
+    def run(statement: Any) -> None:
+        if publication_ids is not None:
+            statement = statement.where(Publication.id.in_(publication_ids))
+        session.execute(statement, execution_options={"synchronize_session": False})
+
     has_snapshots = exists().where(EngagementSnapshot.publication_id == Publication.id)
-    statement = update(Publication).values(
-        latest_collected_at=newest("collected_at"),
-        **{f"latest_{name}": newest(name) for name in STORED},
-    )
-    if publication_ids is not None:
-        statement = statement.where(Publication.id.in_(publication_ids))
-    session.execute(
-        statement.where(has_snapshots), execution_options={"synchronize_session": False}
-    )
-    copies = [
-        Publication.latest_collected_at,
-        *(getattr(Publication, f"latest_{n}") for n in STORED),
-    ]
-    empty = update(Publication).where(~has_snapshots, or_(*(c.is_not(None) for c in copies)))
-    if publication_ids is not None:
-        empty = empty.where(Publication.id.in_(publication_ids))
-    session.execute(
-        empty.values(latest_collected_at=None, **{f"latest_{name}": None for name in STORED}),
-        execution_options={"synchronize_session": False},
+    copied = {f"latest_{name}": newest(name) for name in ("collected_at", *STORED)}
+    run(update(Publication).where(has_snapshots).values(**copied))
+    run(update(Publication).where(has_snapshots).values(latest_interactions=interactions_sql()))
+    columns = [getattr(Publication, f"latest_{name}") for name in COPIES]
+    run(
+        update(Publication)
+        .where(~has_snapshots, or_(*(column.is_not(None) for column in columns)))
+        .values(**{f"latest_{name}": None for name in COPIES})
     )
     session.expire_all()

@@ -10,7 +10,6 @@ piece between the zone's offset changes, so both SQLite and PostgreSQL group the
 from __future__ import annotations
 
 import functools
-import operator
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from content.analytics.metrics import (
     EMPTY,
-    INTERACTION_PARTS,
     METRICS,
     STORED,
     Counts,
@@ -44,44 +42,41 @@ def _latest(metric: str) -> Any:
 
 
 @functools.cache
-def _interactions() -> ColumnElement[Any]:
-    parts = [_latest(name) for name in INTERACTION_PARTS]
-    added = functools.reduce(operator.add, [func.coalesce(part, 0) for part in parts])
-    return case((and_(*(part.is_(None) for part in parts)), None), else_=added)
+def _aggregates(metrics: tuple[str, ...] = METRICS) -> tuple[Any, ...]:
+    """Columns that sum a group of publications into a `Totals` (read by `_totals`).
 
-
-def _metric(metric: str) -> ColumnElement[Any]:
-    return _interactions() if metric == "interactions" else _latest(metric)
-
-
-@functools.cache
-def _aggregates() -> tuple[Any, ...]:
-    """Columns that sum a group of publications into a `Totals` (read by `_totals`)."""
+    The full set also carries the engagement rate's sums; fewer metrics make a cheaper query.
+    """
     columns: list[Any] = [func.count(Publication.id).label("publications")]
-    for metric in METRICS:
-        expression = _metric(metric)
+    for metric in metrics:
+        expression = _latest(metric)
         columns.append(func.sum(expression).label(f"{metric}_sum"))
         columns.append(func.count(expression).label(f"{metric}_known"))
-    counted = and_(_interactions().is_not(None), Publication.latest_reach > 0)
-    columns.append(func.sum(case((counted, _interactions()), else_=0)).label("rate_interactions"))
-    columns.append(func.sum(case((counted, Publication.latest_reach), else_=0)).label("rate_reach"))
-    columns.append(func.count(case((counted, 1))).label("rate_publications"))
+    if metrics == METRICS:
+        found, reach = Publication.latest_interactions, Publication.latest_reach
+        counted = and_(found.is_not(None), reach > 0)
+        columns += [
+            func.sum(case((counted, found), else_=0)).label("rate_interactions"),
+            func.sum(case((counted, reach), else_=0)).label("rate_reach"),
+            func.count(case((counted, 1))).label("rate_publications"),
+        ]
     return tuple(columns)
 
 
 def _totals(row: Any) -> Totals:
+    """A row of `_aggregates` as Totals; metrics it did not sum are n/a."""
     mapping = row._mapping
     values = {}
     for metric in METRICS:
-        known = int(mapping[f"{metric}_known"])
-        value = mapping[f"{metric}_sum"]
+        known = int(mapping.get(f"{metric}_known") or 0)
+        value = mapping.get(f"{metric}_sum")
         values[metric] = Total(int(value) if known else None, known)
     return Totals(
         publications=int(mapping["publications"]),
         values=values,
-        rate_interactions=int(mapping["rate_interactions"] or 0),
-        rate_reach=int(mapping["rate_reach"] or 0),
-        rate_publications=int(mapping["rate_publications"]),
+        rate_interactions=int(mapping.get("rate_interactions") or 0),
+        rate_reach=int(mapping.get("rate_reach") or 0),
+        rate_publications=int(mapping.get("rate_publications") or 0),
     )
 
 
@@ -259,7 +254,13 @@ class SeriesPoint:
 
 
 def _local_groups(
-    session: Session, period: Period, tz: ZoneInfo, unit: int, *keys: Any, cycle: int = 0
+    session: Session,
+    period: Period,
+    tz: ZoneInfo,
+    unit: int,
+    *keys: Any,
+    cycle: int = 0,
+    metrics: tuple[str, ...] = METRICS,
 ) -> Iterable[tuple[Any, int, Totals]]:
     """Totals grouped by `keys` and by local time // `unit` seconds, one offset span at a time."""
     epoch = _epoch_seconds(session)
@@ -268,8 +269,8 @@ def _local_groups(
         # With a cycle (hours of a week), the database returns one row per slot, not per hour.
         slot = (local % cycle if cycle else local).label("slot")
         statement: Select[Any] = (
-            select(*keys, slot, *_aggregates())
-            .join(Channel, Channel.id == Publication.channel_id)
+            select(*keys, slot, *_aggregates(metrics))
+            .select_from(Publication)
             .where(_sent_in(span))
             .group_by(*keys, slot)
         )
@@ -284,16 +285,20 @@ def channel_series(
 
     Only buckets in which a channel sent something appear (nothing sent is not a zero).
     """
+    names = {id_: name for id_, name in session.execute(select(Channel.id, Channel.name))}
     merged: dict[tuple[str, date], Totals] = defaultdict(lambda: EMPTY)
-    for (channel,), day, found in _local_groups(session, period, tz, DAY, Channel.name):
-        key = (channel, bucket_start(EPOCH_DAY + timedelta(days=day), bucket))
+    for (channel_id,), day, found in _local_groups(
+        session, period, tz, DAY, Publication.channel_id
+    ):
+        key = (names[channel_id], bucket_start(EPOCH_DAY + timedelta(days=day), bucket))
         merged[key] = merged[key] + found
     return [SeriesPoint(c, d, t) for (c, d), t in sorted(merged.items())]
 
 
 @dataclass(frozen=True)
 class Heatmap:
-    """Totals of the publications sent at each local weekday (0 = Monday) and hour."""
+    """Publications and their interactions by local weekday (0 = Monday) and hour (other
+    metrics are not summed here)."""
 
     period: Period
     cells: dict[tuple[int, int], Totals]
@@ -318,7 +323,9 @@ def best_times(session: Session, period: Period, tz: ZoneInfo) -> Heatmap:
     """The weekday × hour grid of the publications sent in `period`, in local time."""
     cells: dict[tuple[int, int], Totals] = defaultdict(lambda: EMPTY)
     week = 7 * 24
-    for _, hour_of_week, found in _local_groups(session, period, tz, 3600, cycle=week):
+    # Only interactions: the grid spans a year of publications, and needs no other sums.
+    hours = _local_groups(session, period, tz, 3600, cycle=week, metrics=("interactions",))
+    for _, hour_of_week, found in hours:
         # Day 0 of the epoch (1970-01-01) was a Thursday, weekday 3.
         key = ((hour_of_week // 24 + 3) % 7, hour_of_week % 24)
         cells[key] = cells[key] + found
@@ -345,7 +352,7 @@ class TopPost:
 
 def top_posts(session: Session, period: Period, limit: int = 10) -> list[TopPost]:
     """Posts sent in `period` with the most interactions over their channels (n/a ones last)."""
-    interactions_sum = func.sum(_interactions())
+    interactions_sum = func.sum(Publication.latest_interactions)
     rows = session.execute(
         select(Publication.post_id, *_aggregates())
         .where(_sent_in(period), Publication.kind == PublicationKind.POST)

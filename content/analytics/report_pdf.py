@@ -79,7 +79,7 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-_HEADER_LEFT = ParagraphStyle("header", fontName=FONT_BOLD, fontSize=8, leading=10)
+_HEADER_LEFT = ParagraphStyle("header", fontName=FONT_BOLD, fontSize=7, leading=8.5)
 _HEADER_RIGHT = ParagraphStyle("header-right", parent=_HEADER_LEFT, alignment=TA_RIGHT)
 
 
@@ -138,7 +138,7 @@ def render_pdf(report: MonthlyReport, lang: str) -> bytes:
             _text(
                 _(
                     "Publications sent from {start} to {end} ({zone}), compared with {previous}. "
-                    "Prepared on {today}.",
+                    "Prepared on {today}",
                     start=labels.long_date(report.period.start.astimezone(tz).date(), lang),
                     end=labels.long_date(last_day(report.period, tz), lang),
                     zone=tz.key,
@@ -214,7 +214,7 @@ def render_pdf(report: MonthlyReport, lang: str) -> bytes:
         )
     story += [
         Paragraph(_text(_("Channels")), style["h2"]),
-        _table(rows, [30 * mm, 22 * mm, 22 * mm, 24 * mm, 22 * mm, 22 * mm, 32 * mm], left=(0, 1)),
+        _table(rows, [24 * mm, 21 * mm, 21 * mm, 28 * mm, 18 * mm, 28 * mm, 34 * mm], left=(0, 1)),
         Spacer(1, 6),
         _chart(charts.interactions_over_time(report.daily, lang)),
     ]
@@ -248,7 +248,7 @@ def render_pdf(report: MonthlyReport, lang: str) -> bytes:
                 ]
             )
         story += [
-            _table(rows, [8 * mm, 76 * mm, 26 * mm, 22 * mm, 42 * mm], left=(0, 1, 4)),
+            _table(rows, [8 * mm, 74 * mm, 28 * mm, 22 * mm, 42 * mm], left=(0, 1, 4)),
             Spacer(1, 6),
             _chart(charts.top_posts_chart(report.top, lang)),
         ]
@@ -277,7 +277,7 @@ def render_pdf(report: MonthlyReport, lang: str) -> bytes:
                     labels.total(event.totals["reach"], lang),
                 ]
             )
-        story.append(_table(rows, [70 * mm, 34 * mm, 24 * mm, 24 * mm, 22 * mm]))
+        story.append(_table(rows, [66 * mm, 36 * mm, 22 * mm, 28 * mm, 22 * mm]))
     else:
         story.append(Paragraph(_text(_("No event publications this month.")), style["body"]))
 
@@ -290,7 +290,7 @@ def render_pdf(report: MonthlyReport, lang: str) -> bytes:
                     _text(
                         _(
                             "Average interactions per publication by local weekday and hour, "
-                            "from {start} to {end}.",
+                            "from {start} to {end}",
                             start=labels.long_date(history.start.astimezone(tz).date(), lang),
                             end=labels.long_date(last_day(history, tz), lang),
                         )

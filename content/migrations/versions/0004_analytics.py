@@ -24,6 +24,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('latest_collected_at', sa.DateTime(timezone=True), nullable=True))
         for metric in METRICS:
             batch_op.add_column(sa.Column(f'latest_{metric}', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('latest_interactions', sa.Integer(), nullable=True))
         batch_op.create_index('ix_publication_sent_at', ['sent_at'], unique=False)
 
     # Copy each publication's most recent snapshot (ties: the later row) onto it.
@@ -39,11 +40,21 @@ def upgrade() -> None:
         f"UPDATE publication SET {assignments} "  # noqa: S608 - fixed column names only
         "WHERE EXISTS (SELECT 1 FROM engagement_snapshot s WHERE s.publication_id = publication.id)"
     )
+    # Interactions: the parts given added up, NULL when none is (content.analytics.metrics).
+    parts = ('latest_reactions', 'latest_comments', 'latest_shares', 'latest_saves')
+    op.execute(
+        "UPDATE publication SET latest_interactions = CASE WHEN "
+        + " AND ".join(f"{p} IS NULL" for p in parts)
+        + " THEN NULL ELSE "
+        + " + ".join(f"COALESCE({p}, 0)" for p in parts)
+        + " END WHERE latest_collected_at IS NOT NULL"
+    )
 
 
 def downgrade() -> None:
     with op.batch_alter_table('publication', schema=None) as batch_op:
         batch_op.drop_index('ix_publication_sent_at')
+        batch_op.drop_column('latest_interactions')
         for metric in reversed(METRICS):
             batch_op.drop_column(f'latest_{metric}')
         batch_op.drop_column('latest_collected_at')

@@ -56,6 +56,7 @@ def test_the_latest_snapshot_wins_whatever_the_order_of_arrival(engine: Engine) 
     with sessions() as session:
         stored = session.get_one(Publication, pub.id)
         assert (stored.latest_reactions, stored.latest_views, stored.latest_reach) == (9, 40, None)
+        assert stored.latest_interactions == 9
         assert stored.latest_collected_at == SENT + timedelta(days=3)
         assert len(session.scalars(select(EngagementSnapshot)).all()) == 3
 
@@ -80,5 +81,6 @@ def test_the_migration_copies_existing_snapshots(engine: Engine) -> None:
     with session_factory(engine)() as session:
         first, second = session.get_one(Publication, 1), session.get_one(Publication, 2)
         assert (first.latest_reactions, first.latest_reach) == (5, None)
+        assert first.latest_interactions == 5
         assert first.latest_collected_at == SENT + timedelta(hours=6)
         assert (second.latest_reactions, second.latest_collected_at) == (None, None)

@@ -24,7 +24,7 @@ from content.analytics.report import (
     monthly_report_file,
     report_filename,
 )
-from content.analytics.stats import stats_summary, summary_json, summary_text
+from content.analytics.stats import stats_charts, stats_summary, summary_json, summary_text
 from content.models import EngagementSnapshot
 from tests.content.analytics.conftest import (
     MONTH,
@@ -166,6 +166,13 @@ def test_stats_summary_as_text_and_json(seeded: Seeded) -> None:
         period = summary.period
         expected = reference(raw(session, period))
         previous = reference(raw(session, period.previous()))
+        pictures = stats_charts(session, summary, TZ, "ru")
+    assert [name for name, _png in pictures] == [
+        "interactions.png",
+        "top-posts.png",
+        "best-times.png",
+    ]
+    assert all(png.startswith(b"\x89PNG") for _name, png in pictures)
     data = summary_json(summary)
     assert data["totals"]["publications"] == expected["publications"]
     for metric in ("interactions", *STORED):
