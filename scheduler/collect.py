@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.base import ChannelError, Metrics
-from content.models import Channel, EngagementSnapshot, Publication
+from content.analytics.latest import record_snapshot
+from content.models import Channel, Publication
 from content.states import ChannelStatus, PublicationState
 from scheduler.engine import Engine
 
@@ -37,33 +38,23 @@ def next_collection(sent_at: datetime, now: datetime) -> tuple[int, datetime | N
 
 
 def store_metrics(
-    session: Session, publication_id: int, metrics: Metrics, collected_at: datetime
+    session: Session, publication: Publication, metrics: Metrics, collected_at: datetime
 ) -> bool:
-    """Save a snapshot unless the platform said nothing at all (unknown is not zero)."""
-    values = (
-        metrics.reactions,
-        metrics.comments,
-        metrics.shares,
-        metrics.views,
-        metrics.reach,
-        metrics.saves,
+    """Save a snapshot (and the publication's latest counts) unless the platform said nothing
+    at all: unknown is not zero."""
+    snapshot = record_snapshot(
+        session,
+        publication,
+        collected_at,
+        source=metrics.source or "api",
+        reactions=metrics.reactions,
+        comments=metrics.comments,
+        shares=metrics.shares,
+        views=metrics.views,
+        reach=metrics.reach,
+        saves=metrics.saves,
     )
-    if all(v is None for v in values):
-        return False
-    session.add(
-        EngagementSnapshot(
-            publication_id=publication_id,
-            collected_at=collected_at,
-            reactions=metrics.reactions,
-            comments=metrics.comments,
-            shares=metrics.shares,
-            views=metrics.views,
-            reach=metrics.reach,
-            saves=metrics.saves,
-            source=metrics.source or "api",
-        )
-    )
-    return True
+    return snapshot is not None
 
 
 async def collect_due(engine: Engine) -> int:
@@ -102,7 +93,7 @@ async def collect_due(engine: Engine) -> int:
             for publication_id, remote_id in items:
                 publication = session.get_one(Publication, publication_id)
                 if remote_id in metrics and store_metrics(
-                    session, publication_id, metrics[remote_id], now
+                    session, publication, metrics[remote_id], now
                 ):
                     stored += 1
                 assert publication.sent_at is not None
@@ -116,4 +107,4 @@ def record_metrics(
 ) -> bool:
     """Store counts that arrived on their own (e.g. Telegram's reaction updates)."""
     metrics = Metrics(publication.remote_id or "", source=source, **values)
-    return store_metrics(session, publication.id, metrics, now)
+    return store_metrics(session, publication, metrics, now)

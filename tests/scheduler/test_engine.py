@@ -208,6 +208,8 @@ async def test_engagement_is_collected_on_a_decaying_schedule(world: World) -> N
     assert await collect_due(engine) == 1
     publication = world.publications()[0]
     assert publication.collect_stage == 3
+    # Reports read the latest counts kept on the publication.
+    assert (publication.latest_reactions, publication.latest_views) == (5, 80)
     with world.sessions() as session:
         snapshot = session.scalars(select(EngagementSnapshot)).first()
         assert snapshot is not None
