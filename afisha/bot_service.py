@@ -6,7 +6,7 @@ import asyncio
 
 from afisha.wiring import Afisha
 from bot.app import build_application, run_polling
-from bot.notify import deliver_notices, queue_weekly_digest
+from bot.notify import deliver_notices, queue_monthly_report, queue_weekly_digest
 from bot.services import BotServices
 from scheduler.timing import PeriodicJob, Worker
 
@@ -32,8 +32,12 @@ async def run_bot(afisha: Afisha, stop: asyncio.Event, worker: Worker) -> None:
     async def digest() -> bool:
         return queue_weekly_digest(services)
 
+    async def monthly_report() -> bool:
+        return queue_monthly_report(services)
+
     worker.add_periodic(
         PeriodicJob("notices", lambda: deliver_notices(application.bot, services), 30)
     )
     worker.add_periodic(PeriodicJob("weekly-digest", digest, 15 * 60))
+    worker.add_periodic(PeriodicJob("monthly-report", monthly_report, 15 * 60))
     await run_polling(application, stop)

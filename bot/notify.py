@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -21,6 +21,8 @@ from bot.describe import describe_publication, local_time, short
 from bot.dispatch import send
 from bot.services import BotServices
 from bot.turn import Button, Keyboard, Reply
+from content.analytics.periods import last_month
+from content.analytics.report import ReportFormat, monthly_report_file
 from content.analytics.stats import stats_summary, summary_text
 from content.i18n import N_, gettext_for
 from content.models import Channel, Event, Notice, Organization, Publication, StaffMember
@@ -196,6 +198,12 @@ def plan_messages(session: Session, notice: Notice, now: datetime) -> list[Outgo
             Outgoing(m.telegram_user_id, Reply(digest_text(session, now, tz, m.language)))
             for m in _staff(session, Role.MANAGER)
         ]
+    if notice.kind == NoticeKind.MONTHLY_REPORT.value:
+        month = date.fromisoformat(f"{notice.details['month']}-01")
+        return [
+            Outgoing(m.telegram_user_id, _monthly_report(session, month, tz, now, m.language))
+            for m in _staff(session, Role.MANAGER)
+        ]
     log.warning("notice %s has an unknown kind %r; not delivered", notice.id, notice.kind)
     return []
 
@@ -227,6 +235,39 @@ async def deliver_notices(bot: Bot, services: BotServices, limit: int = 50) -> i
                 mark_delivered(session, session.get_one(Notice, notice_id), services.clock.now())
             delivered += bool(reached)
     return delivered
+
+
+def _monthly_report(
+    session: Session, month: date, tz: ZoneInfo, now: datetime, language: str
+) -> Reply:
+    name, contents = monthly_report_file(session, month, tz, now, ReportFormat.PDF, language)
+    _ = gettext_for(language)
+    caption = _("📊 The monthly report for {month}", month=month.strftime("%Y-%m"))
+    return Reply(caption, document=(name, contents))
+
+
+def queue_monthly_report(services: BotServices) -> bool:
+    """Add last month's report notice once (from the 1st, 09:00 local); True if it was added."""
+    now = services.clock.now()
+    with services.sessions.begin() as session:
+        org = session.scalars(select(Organization).order_by(Organization.id)).first()
+        if org is None:
+            return False
+        tz = zone(org.timezone)
+        local = now.astimezone(tz)
+        if local.day == 1 and local.time() < DIGEST_AT:
+            return False
+        month = last_month(now, tz).strftime("%Y-%m")
+        latest = session.scalars(
+            select(Notice)
+            .where(Notice.kind == NoticeKind.MONTHLY_REPORT.value)
+            .order_by(Notice.id.desc())
+            .limit(1)
+        ).first()
+        if latest is not None and str(latest.details.get("month", "")) >= month:
+            return False
+        add_notice(session, NoticeKind.MONTHLY_REPORT, organization_id=org.id, month=month)
+        return True
 
 
 def digest_week(now: datetime, tz: ZoneInfo) -> str | None:

@@ -20,6 +20,8 @@ class NoticeKind(enum.StrEnum):
     TOKEN_EXPIRING = "token_expiring"  # noqa: S105 - a notice kind, not a secret
     # Written by the bot's weekly job (details: {"week": "2026-W49"}), delivered to managers.
     WEEKLY_DIGEST = "weekly_digest"
+    # Written on the 1st of each month (details: {"month": "2026-11"}), the report to managers.
+    MONTHLY_REPORT = "monthly_report"
 
 
 def add_notice(

@@ -4,12 +4,12 @@ managers. Failures come from the real engine publishing to the sandbox with inje
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from bot.notify import deliver_notices, digest_week, queue_weekly_digest
+from bot.notify import deliver_notices, digest_week, queue_monthly_report, queue_weekly_digest
 from channels.base import CredentialStatus
 from content.models import Channel, Notice, Publication
 from content.notices import NoticeKind
@@ -338,3 +338,19 @@ def test_digest_week_starts_on_monday_at_nine() -> None:
     assert digest_week(START.replace(day=13, hour=18), tz) == "2026-W50"  # Sunday 23:00
     assert digest_week(START.replace(day=13, hour=19), tz) is None  # Monday 00:00 next week
     assert NoticeKind.WEEKLY_DIGEST.value == "weekly_digest"
+
+
+async def test_the_monthly_report_reaches_managers_once_as_a_pdf(
+    library: Library, bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await bot.send(MANAGER, "/start")  # a bot may only write to people who started it
+    clock = ManualClock(datetime(2026, 12, 1, 3, 0, tzinfo=UTC))  # 08:00 in Almaty: too early
+    monkeypatch.setattr(library.services, "clock", clock)
+    assert queue_monthly_report(library.services) is False
+    clock.advance(hours=2)
+    assert queue_monthly_report(library.services) is True
+    assert queue_monthly_report(library.services) is False  # once a month
+    assert await deliver_notices(bot.application.bot, library.services) == 1
+    message = [m for m in bot.history(MANAGER) if m["sender"] == "bot"][-1]
+    assert message["document"]["file_name"] == "afisha-report-2026-11-kk.pdf"
+    assert message["caption"].startswith("📊")
