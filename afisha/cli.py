@@ -30,7 +30,7 @@ from afisha.views import (
     staff_json,
     status_json,
 )
-from content import registry, scheduling, store
+from content import registry, scheduling, slots, store
 from content.db import make_engine, upgrade
 from content.errors import InvalidInput, NotFound
 from content.languages import check_language
@@ -305,7 +305,10 @@ def post() -> None:
 @click.option("--link", help="A link to attach.")
 @click.option("--channels", required=True, help="Channel names, comma-separated.")
 @click.option(
-    "--at", "when", required=True, help="now, ISO 8601 with offset, or 'YYYY-MM-DD HH:MM' local."
+    "--at",
+    "when",
+    required=True,
+    help="now, ISO 8601 with offset, 'YYYY-MM-DD HH:MM' local, or next-slot.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the post with its publications.")
 @pass_state
@@ -330,7 +333,8 @@ def post_add(
         except UnicodeDecodeError:
             raise InvalidInput("text file {path} is not UTF-8 text", path=str(text_file)) from None
     afisha = state.afisha
-    due_at = parse_when(when, afisha.tz, afisha.now())
+    next_slot = slots.means_next_slot(when)
+    due_at = afisha.now() if next_slot else parse_when(when, afisha.tz, afisha.now())
     new = scheduling.NewPost(
         text=text or "",
         channels=split_names(channels),
@@ -339,6 +343,8 @@ def post_add(
         link=link,
     )
     with afisha.transaction() as (session, org):
+        if next_slot:
+            new = replace(new, due_at=slots.next_free_slot(session, new.channels, afisha.now()))
         created = scheduling.queue_post(session, org, new, afisha.settings.media_path, ACTOR)
         if as_json:
             emit_json(post_json(created, afisha.tz))
@@ -562,9 +568,9 @@ def main() -> None:
 
 def _register_extensions() -> None:
     """Command groups that live in modules of their own register themselves here."""
-    from afisha import cli_engine, cli_reports
+    from afisha import cli_engine, cli_plans, cli_reports
 
-    for module in (cli_engine, cli_reports):
+    for module in (cli_engine, cli_plans, cli_reports):
         module.register(cli)
 
 

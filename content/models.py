@@ -363,3 +363,66 @@ class AuditEntry(Base):
     subject: Mapped[str | None] = mapped_column(String(100))  # e.g. "post:12"
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ImportRow(Base):
+    """A spreadsheet row or iCal event already imported, by its stable key (re-imports skip it)."""
+
+    __tablename__ = "import_row"
+    __table_args__ = (UniqueConstraint("organization_id", "source", "row_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    source: Mapped[str] = mapped_column(String(16))  # "sheet" or "ical"
+    row_key: Mapped[str] = mapped_column(String(64))  # sha256 hex of the row's stable key
+    # The iCal UID as the calendar wrote it, exported again unchanged.
+    external_uid: Mapped[str | None] = mapped_column(String(1000))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Feed(Base):
+    """An RSS/Atom feed (e.g. the library website's news) whose new items become posts."""
+
+    __tablename__ = "feed"
+    __table_args__ = (UniqueConstraint("organization_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    url: Mapped[str] = mapped_column(String(2000))
+    channels: Mapped[list[Any]] = mapped_column(default=list)  # channel names
+    # True: queue each new item into the next free slot; False: keep it a draft for staff.
+    auto: Mapped[bool] = mapped_column(Boolean, default=False)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    modified: Mapped[str | None] = mapped_column(String(100))
+    polled_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedItem(Base):
+    """A feed item already turned into a post: each item once, across restarts."""
+
+    __tablename__ = "feed_item"
+    __table_args__ = (UniqueConstraint("feed_id", "item_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feed.id", ondelete="CASCADE"))
+    item_key: Mapped[str] = mapped_column(String(64))  # sha256 hex of the guid (or link)
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChannelSlot(Base):
+    """A weekly posting time of a channel, in the organisation's time zone."""
+
+    __tablename__ = "channel_slot"
+    __table_args__ = (UniqueConstraint("channel_id", "weekday", "minute"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 Monday … 6 Sunday
+    minute: Mapped[int] = mapped_column(Integer)  # local minutes after midnight, 600 = 10:00
+
+    channel: Mapped[Channel] = relationship(lazy="joined")
