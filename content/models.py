@@ -173,6 +173,10 @@ class Post(Base):
     # Approval: who decided, and why a post was sent back.
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     review_note: Mapped[str | None] = mapped_column(Text)
+    # The plan of a draft or of a post waiting for approval: channel ids and time. Such a post
+    # has no publications (they are made when it is queued), so nothing unapproved is claimable.
+    planned_channels: Mapped[list[Any]] = mapped_column(default=list)
+    planned_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     media: Mapped[list[PostMedia]] = relationship(

@@ -25,11 +25,13 @@ WITHDRAWABLE = tuple(s for s in UNSENT if s not in (PublicationState.SENDING,))
 class NewPost:
     text: str
     channels: list[str]
-    due_at: datetime
+    due_at: datetime | None  # None only in a draft: a queued post needs its time
     images: list[Path] = field(default_factory=list)
     link: str | None = None
     variants: dict[str, str] = field(default_factory=dict)
     author_id: int | None = None
+    # Per image, in order: a description for people who cannot see it (None: none given).
+    alt_texts: list[str | None] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -86,30 +88,66 @@ def _refuse_misfits(channels: list[Channel], texts: dict[int, str], image_count:
         raise InvalidInput("{problems}", problems="; ".join(str(p) for p in problems))
 
 
-def queue_post(
-    session: Session, org: Organization, new: NewPost, media_dir: Path, actor: str
-) -> Post:
-    """Create a queued post with one publication per channel; InvalidInput writes nothing."""
+def check_post(session: Session, new: NewPost) -> tuple[list[Channel], list[ImageFacts]]:
+    """Refuse a post that cannot be queued as it is (InvalidInput says why); returns its
+    channels and images."""
     text = new.text.strip()
     if not text:
         raise InvalidInput("the post has no text")
+    if new.due_at is None:
+        raise InvalidInput("choose when the post goes out")
     channels = _channels(session, new.channels)
     facts = [inspect_image(path) for path in new.images]
-    draft = Post(organization_id=org.id, text=text, variants=dict(new.variants), link=new.link)
-    _refuse_misfits(channels, {c.id: draft.text_for(c.language) for c in channels}, len(facts))
+    probe = Post(text=text, variants=dict(new.variants))
+    _refuse_misfits(channels, {c.id: probe.text_for(c.language) for c in channels}, len(facts))
+    return channels, facts
 
-    draft.author_id = new.author_id
-    draft.status = transition(PostStatus.DRAFT, PostStatus.QUEUED)
-    for position, fact in enumerate(facts):
-        draft.media.append(
-            PostMedia(position=position, media=_media(session, org, fact, media_dir))
-        )
-    session.add(draft)
+
+def fill_post(
+    session: Session, org: Organization, post: Post, new: NewPost, facts: list[ImageFacts],
+    media_dir: Path,
+) -> None:  # fmt: skip
+    """Write `new`'s text, variants, link, author and images (with alt texts) into `post`."""
+    post.text = new.text.strip()
+    post.variants = dict(new.variants)
+    post.link = new.link
+    post.author_id = post.author_id or new.author_id
+    media = [_media(session, org, fact, media_dir) for fact in facts]
+    for item, alt in zip(media, new.alt_texts, strict=False):
+        if alt:
+            item.alt_text = alt
+    session.add(post)
+    session.flush()
+    if [pm.media_id for pm in post.media] == [m.id for m in media]:
+        return
+    if post.media:
+        # The old rows must be gone before new ones take the same (post, position) keys.
+        post.media.clear()
+        session.flush()
+    for position, item in enumerate(media):
+        post.media.append(PostMedia(position=position, media=item))
+
+
+def queue_post(
+    session: Session, org: Organization, new: NewPost, media_dir: Path, actor: str,
+    *, draft: Post | None = None,
+) -> Post:  # fmt: skip
+    """Queue a post with one publication per channel; InvalidInput writes nothing.
+
+    `draft`: an existing draft (or a post back from approval) to queue instead of a new post.
+    """
+    channels, facts = check_post(session, new)
+    assert new.due_at is not None  # checked above
+    post = draft if draft is not None else Post(organization_id=org.id, status=PostStatus.DRAFT)
+    fill_post(session, org, post, new, facts, media_dir)
+    post.status = transition(post.status, PostStatus.QUEUED)
+    # From here on the publications hold where and when.
+    post.planned_channels, post.planned_at = [], None
     for channel in channels:
         session.add(
             Publication(
                 kind=PublicationKind.POST,
-                post=draft,
+                post=post,
                 channel_id=channel.id,
                 due_at=new.due_at,
                 state=PublicationState.SCHEDULED,
@@ -117,10 +155,10 @@ def queue_post(
         )
     session.flush()
     audit(
-        session, org, actor, "post.queue", f"post:{draft.id}",
+        session, org, actor, "post.queue", f"post:{post.id}",
         channels=[c.name for c in channels], due_at=new.due_at.isoformat(),
     )  # fmt: skip
-    return draft
+    return post
 
 
 def add_event(

@@ -6,9 +6,9 @@ from bot.router import Router
 
 
 def build_router() -> Router:
-    from bot.flows import basics, channels, events, notices, stats
+    from bot.flows import approvals, basics, channels, events, new_post, notices, queue, stats
 
     router = Router()
-    for module in (basics, events, notices, channels, stats):
+    for module in (basics, new_post, queue, approvals, events, notices, channels, stats):
         module.register(router)
     return router

@@ -1,0 +1,598 @@
+"""/new: text or a forwarded message, photos (with alt texts), language versions, channels,
+time, a preview per channel, then queued or sent for approval.
+
+Every step keeps the post in the conversation data, so a restart loses nothing; buttons name
+choices ("np:ch:3"), never carry the post itself.
+"""
+
+from __future__ import annotations
+
+from bot.access import Permission
+from bot.drafting import (
+    FLOW,
+    NOW,
+    actor,
+    as_new_post,
+    chosen_channels,
+    due_at,
+    fresh,
+    from_post,
+    keep_as_draft,
+    park_unfinished,
+    the_draft,
+)
+from bot.flows.approvals import ask_managers
+from bot.formatting import channel_label, local_time, preview_lines, quoted
+from bot.keyboards import chosen_time, pick_prompt, time_keyboard, time_prompt, typed_time
+from bot.router import Router
+from bot.turn import Button, Keyboard, Turn
+from content.drafts import submit_for_approval
+from content.errors import InvalidInput
+from content.i18n import N_, explain
+from content.languages import LANGUAGES
+from content.media import inspect_image, store_image
+from content.models import Channel, Post
+from content.preview import compose_text
+from content.rules import ALBUM_MAX, fit_problems
+from content.scheduling import queue_post
+from content.states import PostStatus, Role
+from content.store import list_channels
+
+BUTTONS = "np"  # the flow's buttons
+TIMES = "nt"  # its time buttons
+NOT_OPEN = N_(
+    "This draft is no longer open: it was queued, saved or cancelled. Send /new to start another."
+)
+
+
+def register(router: Router) -> None:
+    @router.command("new", Permission.EDIT, N_("Prepare a post"))
+    async def new(turn: Turn) -> None:
+        turn.conversation.start(FLOW, "content", **fresh())
+        if turn.incoming.args:
+            turn.conversation.data["text"] = turn.incoming.args
+            _show_content(turn)
+            return
+        turn.say(
+            turn._(
+                "Send the text of the post, or forward a message. Add photos: one, or an album "
+                "of up to {limit}. /cancel stops at any step.",
+                limit=ALBUM_MAX,
+            )
+        )
+
+    @router.step(FLOW, "content")
+    async def content(turn: Turn) -> None:
+        _take_content(turn)
+
+    @router.step(FLOW, "alt")
+    async def alt(turn: Turn) -> None:
+        text = (turn.incoming.text or "").strip()
+        if not text:
+            turn.say(turn._("Describe the photo in words, or press Skip."), _alt_keyboard(turn))
+            return
+        data = turn.conversation.data
+        data["images"][data["alt_done"]]["alt"] = text[:1000]
+        data["alt_done"] += 1
+        _advance(turn)
+
+    @router.step(FLOW, "variant")
+    async def variant(turn: Turn) -> None:
+        text = (turn.incoming.text or "").strip()
+        data = turn.conversation.data
+        if not text:
+            turn.say(turn._("Send the text of this language version as a message."))
+            return
+        data["variants"][data.pop("variant_language")] = text
+        _show_preview(turn)
+
+    @router.step(FLOW, "channels")
+    async def channels_typed(turn: Turn) -> None:
+        turn.say(turn._("Choose the channels with the buttons, then press Next."))
+        _show_channels(turn)
+
+    @router.step(FLOW, "time")
+    async def time_typed(turn: Turn) -> None:
+        text = (turn.incoming.text or "").strip()
+        if not text:
+            _ask_time(turn)
+            return
+        try:
+            moment = typed_time(turn, text)
+        except InvalidInput as err:
+            turn.say(explain(err, turn.language), _time_keyboard(turn))
+            return
+        turn.conversation.data["when"] = moment.isoformat()
+        _advance(turn)
+
+    @router.step(FLOW, "preview")
+    async def preview_typed(turn: Turn) -> None:
+        turn.say(turn._("The post is ready: press a button under the preview."))
+        _show_preview(turn)
+
+    @router.callback(TIMES, Permission.EDIT)
+    async def time_pressed(turn: Turn, args: list[str]) -> None:
+        if turn.conversation.flow != FLOW:
+            turn.say(turn._(NOT_OPEN))
+            return
+        try:
+            moment = chosen_time(turn, args[0] if args else "")
+        except InvalidInput as err:
+            turn.say(explain(err, turn.language), _time_keyboard(turn))
+            return
+        if moment is None:
+            turn.conversation.goto("time")
+            turn.say(pick_prompt(turn))
+            return
+        data = turn.conversation.data
+        data["when"] = NOW if args[0] == "now" else moment.isoformat()
+        _advance(turn)
+
+    @router.callback(BUTTONS, Permission.EDIT)
+    async def pressed(turn: Turn, args: list[str]) -> None:
+        action = args[0] if args else ""
+        if action == "open" and len(args) == 2 and args[1].isdigit():
+            await _open_draft(turn, int(args[1]))
+            return
+        if turn.conversation.flow != FLOW:
+            turn.say(turn._(NOT_OPEN))
+            return
+        handler = ACTIONS.get(action)
+        if handler is None:
+            turn.answer(turn._("This button is no longer in use."))
+        else:
+            handler(turn, args[1:])
+
+
+# --- content -------------------------------------------------------------------------------------
+
+
+def _take_content(turn: Turn) -> None:
+    incoming, data = turn.incoming, turn.conversation.data
+    image = incoming.photo_path or incoming.document_path
+    if image is not None:
+        if len(data["images"]) >= ALBUM_MAX:
+            turn.say(
+                turn._(
+                    "A post holds at most {limit} photos, so this one was not added. Press "
+                    "Next to go on with {limit}, or remove the photos and choose again.",
+                    limit=ALBUM_MAX,
+                ),
+                _content_keyboard(turn),
+            )
+            return
+        try:
+            facts = inspect_image(image)
+        except InvalidInput:
+            turn.say(
+                turn._(
+                    "«{name}» is not an image I can publish: send a JPEG, PNG, WebP or GIF "
+                    "picture, as a photo or as a file.",
+                    name=incoming.document_name or "file",
+                ),
+                _content_keyboard(turn),
+            )
+            return
+        store_image(facts, turn.services.media_dir)
+        data["images"].append({"path": facts.relative_path, "alt": None})
+        if incoming.text and not data.get("text"):
+            data["text"] = incoming.text.strip()  # an album's caption is the post's text
+    elif incoming.text and incoming.text.strip():
+        data["text"] = incoming.text.strip()
+    else:
+        turn.say(turn._("Send the text of the post, a forwarded message or photos."))
+        return
+    _show_content(turn)
+
+
+def _content_keyboard(turn: Turn) -> Keyboard:
+    rows = [[Button(turn._("Next ➡️"), data=f"{BUTTONS}:next")]]
+    if turn.conversation.data["images"]:
+        rows.append([Button(turn._("🗑 Remove the photos"), data=f"{BUTTONS}:nophotos")])
+    rows.append(
+        [
+            Button(turn._("💾 Save as draft"), data=f"{BUTTONS}:save"),
+            Button(turn._("✖ Cancel"), data=f"{BUTTONS}:quit"),
+        ]
+    )
+    return rows
+
+
+def _show_content(turn: Turn) -> None:
+    data = turn.conversation.data
+    text = data.get("text")
+    lines = [
+        turn._("📝 Text: {length} characters", length=len(text))
+        if text
+        else turn._("📝 No text yet: send it as a message."),
+        turn._("🖼 Photos: {count} of up to {limit}", count=len(data["images"]), limit=ALBUM_MAX),
+        "",
+        turn._("Send more photos or a new text, or press Next."),
+    ]
+    turn.say("\n".join(lines), _content_keyboard(turn))
+
+
+def _next(turn: Turn, _args: list[str]) -> None:
+    if not (turn.conversation.data.get("text") or "").strip():
+        turn.say(
+            turn._(
+                "The post has no text yet: send it as a message (a photo's caption counts too)."
+            ),
+            _content_keyboard(turn),
+        )
+        return
+    _advance(turn)
+
+
+def _remove_photos(turn: Turn, _args: list[str]) -> None:
+    data = turn.conversation.data
+    data["images"], data["alt_done"] = [], 0
+    turn.conversation.goto("content")
+    _show_content(turn)
+
+
+def _edit(turn: Turn, _args: list[str]) -> None:
+    turn.conversation.goto("content")
+    turn.say(turn._("Send the new text (it replaces the old one), or more photos."))
+    _show_content(turn)
+
+
+# --- the steps after the content, in order -------------------------------------------------------
+
+
+def _advance(turn: Turn) -> None:
+    """On to the first thing the post still lacks, or to its preview."""
+    data = turn.conversation.data
+    if data["alt_done"] < len(data["images"]):
+        _ask_alt(turn)
+    elif not data["channels_done"]:
+        _show_channels(turn)
+    elif due_at(turn) is None:
+        if data["when"] is not None:
+            turn.say(turn._("The chosen time has passed: choose another."))
+            data["when"] = None
+        _ask_time(turn)
+    else:
+        _show_preview(turn)
+
+
+def _alt_keyboard(turn: Turn) -> Keyboard:
+    return [
+        [
+            Button(turn._("Skip"), data=f"{BUTTONS}:alt"),
+            Button(turn._("Skip all"), data=f"{BUTTONS}:altall"),
+        ],
+        [Button(turn._("✖ Cancel"), data=f"{BUTTONS}:quit")],
+    ]
+
+
+def _ask_alt(turn: Turn) -> None:
+    data = turn.conversation.data
+    turn.conversation.goto("alt")
+    index = data["alt_done"]
+    turn.say(
+        turn._(
+            "Photo {number} of {count}: describe it in a sentence for people who cannot see it "
+            "(screen readers read it out), or press Skip.",
+            number=index + 1,
+            count=len(data["images"]),
+        ),
+        _alt_keyboard(turn),
+        photo=turn.services.media_dir / data["images"][index]["path"],
+    )
+
+
+def _skip_alt(turn: Turn, args: list[str]) -> None:
+    data = turn.conversation.data
+    if turn.conversation.step != "alt":
+        _advance(turn)
+        return
+    data["alt_done"] = len(data["images"]) if args == ["all"] else data["alt_done"] + 1
+    _advance(turn)
+
+
+def _show_channels(turn: Turn, *, edit: bool = False) -> None:
+    turn.conversation.goto("channels")
+    chosen = set(turn.conversation.data["channels"])
+    rows = [
+        [
+            Button(
+                ("✅ " if c.id in chosen else "▫️ ") + channel_label(c),
+                data=f"{BUTTONS}:ch:{c.id}",
+            )
+        ]
+        for c in list_channels(turn.session)
+    ]
+    rows.append(
+        [
+            Button(turn._("Next ➡️"), data=f"{BUTTONS}:chok"),
+            Button(turn._("✖ Cancel"), data=f"{BUTTONS}:quit"),
+        ]
+    )
+    text = turn._("Where should it go? Tap the channels to choose them, then press Next.")
+    if edit:
+        turn.edit(text, rows)
+    else:
+        turn.say(text, rows)
+
+
+def _text_for(turn: Turn, channel: Channel) -> str:
+    data = turn.conversation.data
+    return compose_text(data["variants"].get(channel.language) or data["text"] or "")
+
+
+def _toggle(turn: Turn, args: list[str]) -> None:
+    data = turn.conversation.data
+    channel = turn.session.get(Channel, int(args[0])) if args and args[0].isdigit() else None
+    if channel is None:
+        turn.answer(turn._("This button is no longer in use."))
+        return
+    data["channels_done"] = False
+    if channel.id in data["channels"]:
+        data["channels"].remove(channel.id)
+    else:
+        problems = fit_problems(
+            channel.platform, _text_for(turn, channel), len(data["images"]), channel.name
+        )
+        if problems:
+            lines = [turn._(p.template, **p.params) for p in problems]
+            lines.append(
+                turn._(
+                    "So {channel} stays off. Change the text or the photos, or choose another "
+                    "channel.",
+                    channel=channel.name,
+                )
+            )
+            turn.answer(turn._("{channel} cannot take this post", channel=channel.name))
+            turn.say(
+                "\n".join(lines),
+                [[Button(turn._("✏️ Text and photos"), data=f"{BUTTONS}:edit")]],
+            )
+            return
+        data["channels"].append(channel.id)
+    _show_channels(turn, edit=True)
+
+
+def _channels_chosen(turn: Turn, _args: list[str]) -> None:
+    data = turn.conversation.data
+    if not chosen_channels(turn):
+        turn.answer(turn._("Choose at least one channel."))
+        turn.say(turn._("Choose at least one channel, then press Next."))
+        return
+    data["channels_done"] = True
+    _advance(turn)
+
+
+def _choose_channels(turn: Turn, _args: list[str]) -> None:
+    turn.conversation.data["channels_done"] = False
+    _show_channels(turn)
+
+
+def _time_keyboard(turn: Turn) -> Keyboard:
+    return [*time_keyboard(turn, TIMES), [Button(turn._("✖ Cancel"), data=f"{BUTTONS}:quit")]]
+
+
+def _ask_time(turn: Turn) -> None:
+    turn.conversation.goto("time")
+    turn.say(time_prompt(turn), _time_keyboard(turn))
+
+
+def _choose_time(turn: Turn, _args: list[str]) -> None:
+    turn.conversation.data["when"] = None
+    _ask_time(turn)
+
+
+# --- language versions ---------------------------------------------------------------------------
+
+
+def _languages(turn: Turn, _args: list[str]) -> None:
+    variants = turn.conversation.data["variants"]
+    rows = [
+        [
+            Button(("✅ " if code in variants else "") + name, data=f"{BUTTONS}:lang:{code}")
+            for code, name in LANGUAGES.items()
+        ],
+        [Button(turn._("◀ Back to the preview"), data=f"{BUTTONS}:back")],
+    ]
+    turn.say(
+        turn._(
+            "Which language version? Channels in that language get it instead of the main text."
+        ),
+        rows,
+    )
+
+
+def _variant(turn: Turn, args: list[str]) -> None:
+    code = args[0] if args else ""
+    if code not in LANGUAGES:
+        turn.answer(turn._("This button is no longer in use."))
+        return
+    turn.conversation.data["variant_language"] = code
+    turn.conversation.goto("variant")
+    rows = [[Button(turn._("◀ Back to the preview"), data=f"{BUTTONS}:back")]]
+    if code in turn.conversation.data["variants"]:
+        rows.insert(0, [Button(turn._("🗑 Remove this version"), data=f"{BUTTONS}:novar:{code}")])
+    turn.say(turn._("Send the text for channels in {language}.", language=LANGUAGES[code]), rows)
+
+
+def _remove_variant(turn: Turn, args: list[str]) -> None:
+    turn.conversation.data["variants"].pop(args[0] if args else "", None)
+    turn.conversation.data.pop("variant_language", None)
+    _show_preview(turn)
+
+
+def _back(turn: Turn, _args: list[str]) -> None:
+    turn.conversation.data.pop("variant_language", None)
+    _advance(turn)
+
+
+# --- preview and the end -------------------------------------------------------------------------
+
+
+def _needs_approval(turn: Turn) -> bool:
+    return bool(
+        turn.organization.requires_approval
+        and turn.staff is not None
+        and turn.staff.role is Role.EDITOR
+    )
+
+
+def _show_preview(turn: Turn) -> None:
+    turn.conversation.goto("preview")
+    data = turn.conversation.data
+    images = data["images"]
+    due = due_at(turn)
+    lines = [turn._("👀 Preview"), "", quoted(data["text"] or ""), ""]
+    if images:
+        described = sum(1 for i in images if i.get("alt"))
+        lines.append(
+            turn._(
+                "🖼 Photos: {count} (described: {described})",
+                count=len(images),
+                described=described,
+            )
+        )
+    if data["when"] == NOW:
+        lines.append("🕒 " + turn._("now, as soon as you confirm"))
+    elif due is not None:
+        lines.append("🕒 " + local_time(due, turn.tz, turn.language, turn.now()))
+    if data["variants"]:
+        versions = ", ".join(LANGUAGES[c] for c in data["variants"] if c in LANGUAGES)
+        lines.append("🌐 " + turn._("Language versions: {languages}", languages=versions))
+    fits = True
+    for channel in chosen_channels(turn):
+        channel_lines, channel_fits = preview_lines(
+            turn.language, channel, _text_for(turn, channel), len(images)
+        )
+        lines += ["", *channel_lines]
+        fits = fits and channel_fits
+    lines.append("")
+    if not fits:
+        lines.append(
+            turn._("⛔ The post does not fit every channel: change the text or the channels.")
+        )
+    rows: Keyboard = []
+    if fits:
+        label = turn._("📨 Send for approval") if _needs_approval(turn) else turn._("✅ Queue it")
+        rows.append([Button(label, data=f"{BUTTONS}:ok")])
+    rows += [
+        [
+            Button(turn._("✏️ Text and photos"), data=f"{BUTTONS}:edit"),
+            Button(turn._("📣 Channels"), data=f"{BUTTONS}:chan"),
+        ],
+        [
+            Button(turn._("🕒 Time"), data=f"{BUTTONS}:time"),
+            Button(turn._("🌐 Language versions"), data=f"{BUTTONS}:langs"),
+        ],
+        [
+            Button(turn._("💾 Save as draft"), data=f"{BUTTONS}:save"),
+            Button(turn._("✖ Cancel"), data=f"{BUTTONS}:quit"),
+        ],
+    ]
+    if images:
+        turn.say(
+            turn._("Photo 1 of {count}", count=len(images)),
+            photo=turn.services.media_dir / images[0]["path"],
+        )
+    turn.say("\n".join(lines), rows)
+
+
+def _confirm(turn: Turn, _args: list[str]) -> None:
+    if turn.conversation.step != "preview":
+        # A button under an older preview: show where the post really is.
+        _advance(turn)
+        return
+    due = due_at(turn)
+    if due is None:
+        _advance(turn)
+        return
+    org, draft = turn.organization, the_draft(turn)
+    new = as_new_post(turn, due)
+    media_dir = turn.services.media_dir
+    names = ", ".join(new.channels)
+    if _needs_approval(turn):
+        post = submit_for_approval(turn.session, org, new, media_dir, actor(turn), draft=draft)
+        turn.conversation.end()
+        turn.say(
+            turn._(
+                "📨 Post #{id} is waiting for a manager's approval. I will tell you their answer.",
+                id=post.id,
+            )
+        )
+        ask_managers(turn, post)
+        return
+    post = queue_post(turn.session, org, new, media_dir, actor(turn), draft=draft)
+    turn.conversation.end()
+    turn.queue_changed = True
+    when = local_time(due, turn.tz, turn.language, turn.now())
+    turn.say(
+        turn._(
+            "✅ Post #{id} is queued: it goes out {when} to {channels}.",
+            id=post.id,
+            when=when,
+            channels=names,
+        ),
+        [[Button(turn._("📋 Open the queue"), data="q:page:0")]],
+    )
+
+
+def _save(turn: Turn, _args: list[str]) -> None:
+    if not (turn.conversation.data.get("text") or "").strip():
+        turn.say(turn._("A draft needs a text: send it as a message first."))
+        return
+    post = keep_as_draft(turn)
+    turn.conversation.end()
+    turn.say(
+        turn._("💾 Saved as draft #{id}. Open it again with /drafts.", id=post.id),
+        [[Button(turn._("📝 My drafts"), data="d:page:0")]],
+    )
+
+
+def _quit(turn: Turn, _args: list[str]) -> None:
+    draft_id = turn.conversation.data.get("draft_id")
+    turn.conversation.end()
+    if draft_id is not None:
+        turn.say(turn._("Cancelled. Draft #{id} is kept as it was.", id=draft_id))
+    else:
+        turn.say(turn._("Cancelled. Nothing was saved."))
+
+
+async def _open_draft(turn: Turn, post_id: int) -> None:
+    """Continue a stored draft in /new (from /drafts, or from a rejection notice)."""
+    post = turn.session.get(Post, post_id)
+    if post is None or post.organization_id != turn.organization.id:
+        turn.say(turn._("That draft no longer exists."))
+        return
+    if post.status is not PostStatus.DRAFT:
+        turn.say(turn._("Post #{id} is no longer a draft.", id=post_id))
+        return
+    conversation = turn.conversation
+    if conversation.flow == FLOW and conversation.data.get("draft_id") == post_id:
+        _advance(turn)  # already open here: carry on where it was
+        return
+    park_unfinished(turn)
+    conversation.start(FLOW, "content", **from_post(turn, post))
+    turn.say(turn._("✏️ Draft #{id} is open again.", id=post_id))
+    if post.review_note:
+        turn.say(turn._("It was returned with this note: «{note}»", note=post.review_note))
+    _advance(turn)
+
+
+ACTIONS = {
+    "next": _next,
+    "nophotos": _remove_photos,
+    "edit": _edit,
+    "alt": lambda turn, _args: _skip_alt(turn, []),
+    "altall": lambda turn, _args: _skip_alt(turn, ["all"]),
+    "ch": _toggle,
+    "chok": _channels_chosen,
+    "chan": _choose_channels,
+    "time": _choose_time,
+    "langs": _languages,
+    "lang": _variant,
+    "novar": _remove_variant,
+    "back": _back,
+    "ok": _confirm,
+    "save": _save,
+    "quit": _quit,
+}

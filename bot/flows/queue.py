@@ -1,0 +1,299 @@
+"""/queue (a page at a time: view, reschedule, cancel, publish now) and /drafts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.access import Permission
+from bot.drafting import actor, park_unfinished
+from bot.formatting import STATE, STATUS, excerpt, local_time, quoted
+from bot.keyboards import chosen_time, pager, pick_prompt, time_keyboard, time_prompt, typed_time
+from bot.router import Router
+from bot.turn import Button, Keyboard, Turn
+from content.drafts import discard_draft, get_post, list_drafts
+from content.errors import InvalidInput
+from content.i18n import N_, explain
+from content.models import Post, StaffMember
+from content.post_queue import next_due, publish_now, queue_page, reschedule_post
+from content.scheduling import cancel_post
+from content.states import PostStatus
+
+QUEUE = "q"
+MOVE = "qt"  # the reschedule conversation's time buttons
+DRAFTS = "d"
+FLOW = "queue"
+PAGE_SIZE = 5
+
+
+def register(router: Router) -> None:
+    @router.command("queue", Permission.EDIT, N_("Posts waiting to go out"))
+    async def queue(turn: Turn) -> None:
+        _show_queue(turn, 0, edit=False)
+
+    @router.command("drafts", Permission.EDIT, N_("Drafts and posts waiting for approval"))
+    async def drafts(turn: Turn) -> None:
+        _show_drafts(turn, 0, edit=False)
+
+    @router.callback(QUEUE, Permission.EDIT)
+    async def queue_pressed(turn: Turn, args: list[str]) -> None:
+        action, numbers = (args[0] if args else ""), [int(a) for a in args[1:] if a.isdigit()]
+        if action == "page" and numbers:
+            _show_queue(turn, numbers[0], edit=True)
+        elif action == "view" and len(numbers) == 2:
+            _show_post(turn, numbers[0], numbers[1])
+        elif action == "now" and numbers:
+            _publish_now(turn, numbers[0])
+        elif action == "move" and numbers:
+            _ask_new_time(turn, numbers[0])
+        elif action == "del" and numbers:
+            _confirm_cancel(turn, numbers[0])
+        elif action == "delok" and numbers:
+            _cancel(turn, numbers[0])
+        else:
+            turn.answer(turn._("This button is no longer in use."))
+
+    @router.callback(MOVE, Permission.EDIT)
+    async def move_pressed(turn: Turn, args: list[str]) -> None:
+        if turn.conversation.flow != FLOW:
+            turn.say(turn._("That change is no longer open: send /queue to start again."))
+            return
+        try:
+            moment = chosen_time(turn, args[0] if args else "")
+        except InvalidInput as err:
+            turn.say(explain(err, turn.language), _move_keyboard(turn))
+            return
+        if moment is None:
+            turn.say(pick_prompt(turn))
+            return
+        _move(turn, moment)
+
+    @router.step(FLOW, "time")
+    async def move_typed(turn: Turn) -> None:
+        try:
+            moment = typed_time(turn, turn.incoming.text or "")
+        except InvalidInput as err:
+            turn.say(explain(err, turn.language), _move_keyboard(turn))
+            return
+        _move(turn, moment)
+
+    @router.callback(DRAFTS, Permission.EDIT)
+    async def drafts_pressed(turn: Turn, args: list[str]) -> None:
+        action, numbers = (args[0] if args else ""), [int(a) for a in args[1:] if a.isdigit()]
+        if action == "page" and numbers:
+            _show_drafts(turn, numbers[0], edit=True)
+        elif action == "del" and numbers:
+            turn.edit(
+                turn._("Delete draft #{id}? This cannot be undone.", id=numbers[0]),
+                [
+                    [
+                        Button(turn._("🗑 Yes, delete it"), data=f"{DRAFTS}:delok:{numbers[0]}"),
+                        Button(turn._("◀ No"), data=f"{DRAFTS}:page:0"),
+                    ]
+                ],
+            )
+        elif action == "delok" and numbers:
+            post = get_post(turn.session, turn.organization, numbers[0])
+            if post.status is not PostStatus.DRAFT:
+                turn.edit(turn._("Post #{id} is no longer a draft.", id=post.id))
+                return
+            discard_draft(turn.session, turn.organization, post.id, actor(turn))
+            turn.edit(turn._("🗑 Draft #{id} is deleted.", id=post.id))
+        else:
+            turn.answer(turn._("This button is no longer in use."))
+
+
+def _show(turn: Turn, text: str, rows: Keyboard, *, edit: bool) -> None:
+    if edit:
+        turn.edit(text, rows or None)
+    else:
+        turn.say(text, rows or None)
+
+
+# --- the queue -----------------------------------------------------------------------------------
+
+
+def _show_queue(turn: Turn, page: int, *, edit: bool) -> None:
+    result = queue_page(turn.session, turn.organization, page, PAGE_SIZE)
+    if not result.total:
+        _show(turn, turn._("The queue is empty. Send /new to prepare a post."), [], edit=edit)
+        return
+    lines = [
+        turn._(
+            "📋 Posts in the queue: {total} (page {page} of {pages})",
+            total=result.total,
+            page=result.page + 1,
+            pages=result.pages,
+        )
+    ]
+    rows: Keyboard = []
+    for post in result.posts:
+        due = next_due(post)
+        when = local_time(due, turn.tz, turn.language, turn.now()) if due else "—"
+        names = ", ".join(sorted({p.channel.name for p in post.publications}))
+        lines += ["", f"#{post.id} · {when} · {names}", excerpt(post.text, 80)]
+        rows.append(
+            [
+                Button(
+                    f"#{post.id} · {excerpt(post.text, 40)}",
+                    data=f"{QUEUE}:view:{post.id}:{result.page}",
+                )
+            ]
+        )
+    if nav := pager(f"{QUEUE}:page", result.page, result.pages):
+        rows.append(nav)
+    _show(turn, "\n".join(lines), rows, edit=edit)
+
+
+def _show_post(turn: Turn, post_id: int, page: int) -> None:
+    post = get_post(turn.session, turn.organization, post_id)
+    author = turn.session.get(StaffMember, post.author_id) if post.author_id else None
+    lines = [
+        turn._("Post #{id} · {status}", id=post.id, status=turn._(STATUS[post.status])),
+    ]
+    if author is not None:
+        lines.append(turn._("Author: {name}", name=author.name))
+    lines += ["", quoted(post.text), ""]
+    if post.media:
+        lines.append(turn._("🖼 Photos: {count}", count=len(post.media)))
+    for publication in post.publications:
+        when = local_time(publication.due_at, turn.tz, turn.language, turn.now())
+        state = turn._(STATE[publication.state])
+        lines.append(f"📣 {publication.channel.name}: {when} · {state}")
+    rows: Keyboard = []
+    if post.status is PostStatus.QUEUED and next_due(post) is not None:
+        rows += [
+            [
+                Button(turn._("🕒 Reschedule"), data=f"{QUEUE}:move:{post.id}"),
+                Button(turn._("🚀 Publish now"), data=f"{QUEUE}:now:{post.id}"),
+            ],
+            [Button(turn._("✖ Cancel the post"), data=f"{QUEUE}:del:{post.id}")],
+        ]
+    rows.append([Button(turn._("◀ Back to the queue"), data=f"{QUEUE}:page:{page}")])
+    turn.edit("\n".join(lines), rows)
+
+
+def _still_queued(turn: Turn, post: Post) -> bool:
+    if post.status is PostStatus.QUEUED and next_due(post) is not None:
+        return True
+    turn.answer(turn._("Nothing to change"))
+    turn.say(
+        turn._(
+            "Post #{id} is no longer waiting in the queue (it is {status}).",
+            id=post.id,
+            status=turn._(STATUS[post.status]),
+        )
+    )
+    return False
+
+
+def _publish_now(turn: Turn, post_id: int) -> None:
+    post = get_post(turn.session, turn.organization, post_id)
+    if not _still_queued(turn, post):
+        return
+    count = publish_now(turn.session, turn.organization, post_id, turn.now(), actor(turn))
+    turn.queue_changed = True
+    turn.answer(turn._("On its way"))
+    turn.edit(
+        turn._("🚀 Post #{id} goes out now (channels: {count}).", id=post_id, count=count),
+        [[Button(turn._("◀ Back to the queue"), data=f"{QUEUE}:page:0")]],
+    )
+
+
+def _confirm_cancel(turn: Turn, post_id: int) -> None:
+    post = get_post(turn.session, turn.organization, post_id)
+    if not _still_queued(turn, post):
+        return
+    turn.edit(
+        turn._("Cancel post #{id}? It will not go out anywhere.", id=post_id),
+        [
+            [
+                Button(turn._("✖ Yes, cancel it"), data=f"{QUEUE}:delok:{post_id}"),
+                Button(turn._("◀ No, keep it"), data=f"{QUEUE}:view:{post_id}:0"),
+            ]
+        ],
+    )
+
+
+def _cancel(turn: Turn, post_id: int) -> None:
+    post = get_post(turn.session, turn.organization, post_id)
+    if not _still_queued(turn, post):
+        return
+    cancel_post(turn.session, turn.organization, post_id, actor(turn))
+    turn.edit(
+        turn._("✖ Post #{id} is cancelled: it will not go out.", id=post_id),
+        [[Button(turn._("◀ Back to the queue"), data=f"{QUEUE}:page:0")]],
+    )
+
+
+def _move_keyboard(turn: Turn) -> Keyboard:
+    return time_keyboard(turn, MOVE)
+
+
+def _ask_new_time(turn: Turn, post_id: int) -> None:
+    post = get_post(turn.session, turn.organization, post_id)
+    if not _still_queued(turn, post):
+        return
+    park_unfinished(turn)
+    turn.conversation.start(FLOW, "time", post_id=post_id)
+    lines = [
+        turn._("🕒 A new time for post #{id}.", id=post_id),
+        time_prompt(turn),
+        turn._("/cancel keeps the old time."),
+    ]
+    turn.say("\n".join(lines), _move_keyboard(turn))
+
+
+def _move(turn: Turn, moment: datetime) -> None:
+    post_id = int(turn.conversation.data["post_id"])
+    reschedule_post(turn.session, turn.organization, post_id, moment, turn.now(), actor(turn))
+    turn.conversation.end()
+    turn.queue_changed = True
+    turn.say(
+        turn._(
+            "🕒 Post #{id} now goes out {when}.",
+            id=post_id,
+            when=local_time(moment, turn.tz, turn.language, turn.now()),
+        ),
+        [[Button(turn._("📋 Open the queue"), data=f"{QUEUE}:page:0")]],
+    )
+
+
+# --- drafts --------------------------------------------------------------------------------------
+
+
+def _show_drafts(turn: Turn, page: int, *, edit: bool) -> None:
+    posts = list_drafts(turn.session, turn.organization)
+    if not posts:
+        _show(turn, turn._("There are no drafts. Send /new to prepare a post."), [], edit=edit)
+        return
+    pages = -(-len(posts) // PAGE_SIZE)
+    page = min(max(page, 0), pages - 1)
+    lines = [
+        turn._(
+            "📝 Drafts: {total} (page {page} of {pages})",
+            total=len(posts),
+            page=page + 1,
+            pages=pages,
+        )
+    ]
+    rows: Keyboard = []
+    for post in posts[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
+        author = turn.session.get(StaffMember, post.author_id) if post.author_id else None
+        head = f"#{post.id}"
+        if author is not None:
+            head += f" · {author.name}"
+        if post.status is PostStatus.PENDING_APPROVAL:
+            head += " · ⏳ " + turn._(STATUS[post.status])
+        lines += ["", head, excerpt(post.text, 80)]
+        if post.review_note:
+            lines.append("↩️ " + turn._("Returned: «{note}»", note=post.review_note))
+        if post.status is PostStatus.DRAFT:
+            rows.append(
+                [
+                    Button(f"✏️ #{post.id} · {excerpt(post.text, 30)}", data=f"np:open:{post.id}"),
+                    Button("🗑", data=f"{DRAFTS}:del:{post.id}"),
+                ]
+            )
+    if nav := pager(f"{DRAFTS}:page", page, pages):
+        rows.append(nav)
+    _show(turn, "\n".join(lines), rows, edit=edit)

@@ -1,0 +1,74 @@
+"""Keyboards more than one flow shows: choosing a time, and paging through a list."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from bot.turn import Button, Keyboard, Turn
+from content.errors import InvalidInput
+from content.naturaltime import parse_natural_time
+from content.timeparse import local_to_utc
+
+TODAY_EVENING = time(18, 0)
+TOMORROW_MORNING = time(10, 0)
+
+
+def time_keyboard(turn: Turn, prefix: str) -> Keyboard:
+    """Now, today 18:00 (while it is still ahead), tomorrow 10:00, or a typed time.
+
+    The buttons name a choice, not a moment: the moment is worked out when one is pressed, so
+    an old keyboard pressed the next day still means what it says.
+    """
+    first = [Button(turn._("Now"), data=f"{prefix}:now")]
+    if turn.now().astimezone(turn.tz).time() < TODAY_EVENING:
+        first.append(Button(turn._("Today 18:00"), data=f"{prefix}:today"))
+    first.append(Button(turn._("Tomorrow 10:00"), data=f"{prefix}:tomorrow"))
+    return [first, [Button(turn._("📅 Pick a date and time"), data=f"{prefix}:pick")]]
+
+
+def time_prompt(turn: Turn) -> str:
+    return turn._(
+        "When should it go out? Press a button, or type a time, e.g. «tomorrow 10:00», "
+        "«friday 18:30» or «2026-12-01 10:00»."
+    )
+
+
+def pick_prompt(turn: Turn) -> str:
+    return turn._(
+        "Type the date and time in your own words, e.g. «tomorrow 10:00», «next Friday 18:30» "
+        "or «2026-12-01 10:00»."
+    )
+
+
+def chosen_time(turn: Turn, choice: str) -> datetime | None:
+    """The moment a time button stands for (None for "pick"); InvalidInput if it has passed."""
+    now = turn.now()
+    today = now.astimezone(turn.tz).date()
+    if choice == "now":
+        return now
+    if choice == "today":
+        moment = local_to_utc(datetime.combine(today, TODAY_EVENING), turn.tz)
+        if moment <= now:
+            raise InvalidInput("today 18:00 has already passed: choose a later time")
+        return moment
+    if choice == "tomorrow":
+        tomorrow = today + timedelta(days=1)
+        return local_to_utc(datetime.combine(tomorrow, TOMORROW_MORNING), turn.tz)
+    return None
+
+
+def typed_time(turn: Turn, text: str) -> datetime:
+    """A time typed in any of the four languages; InvalidInput if unreadable or past."""
+    return parse_natural_time(text, turn.tz, turn.now())
+
+
+def pager(prefix: str, page: int, pages: int) -> list[Button]:
+    """◀ and ▶ to the neighbouring pages (nothing when there is one page)."""
+    row = []
+    if page > 0:
+        row.append(Button("◀", data=f"{prefix}:{page - 1}"))
+    if pages > 1:
+        row.append(Button(f"{page + 1}/{pages}", data=f"{prefix}:{page}"))
+    if page < pages - 1:
+        row.append(Button("▶", data=f"{prefix}:{page + 1}"))
+    return row
