@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from afisha.webhook import WebhookSink
 from afisha.wiring import Afisha
-from bot.app import build_application, run_polling
+from bot.app import build_application, run_polling, run_webhook
 from bot.notify import deliver_notices, queue_monthly_report, queue_weekly_digest
 from bot.services import BotServices
 from scheduler.timing import PeriodicJob, Worker
@@ -22,8 +23,11 @@ def bot_services(afisha: Afisha, worker: Worker) -> BotServices:
     )
 
 
-async def run_bot(afisha: Afisha, stop: asyncio.Event, worker: Worker) -> None:
-    """Poll Telegram for the bot's updates until `stop` is set; deliver staff notices."""
+async def run_bot(
+    afisha: Afisha, webhook: WebhookSink | None, stop: asyncio.Event, worker: Worker
+) -> None:
+    """Serve the bot until `stop` is set (a webhook when configured, else polling); deliver
+    staff notices and the scheduled digests."""
     settings = afisha.settings
     assert settings.telegram_token is not None
     services = bot_services(afisha, worker)
@@ -40,4 +44,8 @@ async def run_bot(afisha: Afisha, stop: asyncio.Event, worker: Worker) -> None:
     )
     worker.add_periodic(PeriodicJob("weekly-digest", digest, 15 * 60))
     worker.add_periodic(PeriodicJob("monthly-report", monthly_report, 15 * 60))
-    await run_polling(application, stop)
+    if webhook is not None and settings.webhook_url:
+        webhook.application = application
+        await run_webhook(application, stop, settings.webhook_url, webhook.secret)
+    else:
+        await run_polling(application, stop)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from functools import partial
 
 import click
 
-from afisha.bot_service import run_bot
 from afisha.cli_support import State, emit_json, pass_state
 from afisha.logs import setup_logging
-from afisha.runtime import Service, serve
+from afisha.runtime import serve
+from afisha.services import run_services
 
 
 @click.command("worker")
@@ -37,11 +36,7 @@ def run_command(state: State) -> None:
     """Run the engine, the bot and the web server (media files, events.ics, healthz)."""
     afisha = state.afisha
     setup_logging(logging.INFO, afisha.settings.secrets())
-    services: list[Service] = []
-    if afisha.settings.telegram_token:
-        services.append(partial(run_bot, afisha))
-    else:
-        click.echo("no AFISHA_TELEGRAM_TOKEN: running without the bot", err=True)
+    services = run_services(afisha, lambda text: click.echo(text, err=True))
     asyncio.run(serve(afisha, services=services))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -17,7 +18,7 @@ from content.languages import check_language
 from content.timeparse import zone
 
 CONFIG_FILE = "afisha.toml"
-SECRET_KEYS = frozenset({"secret_key", "telegram_token"})
+SECRET_KEYS = frozenset({"secret_key", "telegram_token", "webhook_secret"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,11 @@ class Settings:
     media_dir: str = "media"
     public_media_url: str | None = None
     web_port: int = 8080
+    web_host: str = "127.0.0.1"
+    # Webhook mode: Telegram posts updates to this public URL (ending in /telegram/webhook),
+    # proving itself with webhook_secret; without it the bot polls.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
     grace_minutes: int = 15
     source: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -108,6 +114,17 @@ def validate(settings: Settings) -> None:
             raise ConfigurationError(
                 "AFISHA_SECRET_KEY is not a valid Fernet key: generate one with `afisha init`"
             ) from None
+    if settings.webhook_url and not settings.webhook_secret:
+        raise ConfigurationError(
+            "webhook_url needs webhook_secret (AFISHA_WEBHOOK_SECRET: 1-256 characters of "
+            "A-Z, a-z, 0-9, _ and -), so that only Telegram can post updates"
+        )
+    if settings.webhook_secret and not re.fullmatch(
+        r"[A-Za-z0-9_-]{1,256}", settings.webhook_secret
+    ):
+        raise ConfigurationError(
+            "AFISHA_WEBHOOK_SECRET may only hold 1-256 characters of A-Z, a-z, 0-9, _ and -"
+        )
     if not 0 < settings.web_port < 65536:
         raise ConfigurationError(f"web_port {settings.web_port} is not a TCP port")
 

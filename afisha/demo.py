@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
-from functools import partial
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from afisha.bot_service import run_bot
 from afisha.config import Settings, write_settings
 from afisha.runtime import serve
+from afisha.services import run_services
 from afisha.views import event_line, excerpt, local, post_line
 from afisha.wiring import Afisha, open_afisha
 from content import registry, scheduling, store
@@ -71,6 +71,13 @@ def _poster(path: Path, title: str, colour: tuple[int, int, int]) -> Path:
     return path
 
 
+def _free_port() -> int:
+    """A loopback port for the demo's web server (8080 may well be taken)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def demo_settings(directory: Path, base_url: str, fixtures: Fixtures) -> Settings:
     return replace(
         Settings(),
@@ -83,6 +90,7 @@ def demo_settings(directory: Path, base_url: str, fixtures: Fixtures) -> Setting
         telegram_api_url=base_url,
         graph_api_url=f"{base_url}/graph",
         media_dir=str(directory / "media"),
+        web_port=_free_port(),
     )
 
 
@@ -173,7 +181,7 @@ def run_demo(
                 echo(f"Open {server.base_url}/ : chat with the bot as a staff member (left),")
                 echo("and watch the posts appear in the channels' feeds at their times.")
                 echo("The engine and the bot are running; press Ctrl+C to stop.")
-                asyncio.run(serve(afisha, services=[partial(run_bot, afisha)]))
+                asyncio.run(serve(afisha, services=run_services(afisha, echo)))
                 echo("stopped")
             else:
                 report = asyncio.run(serve(afisha, once=True))

@@ -20,6 +20,7 @@ from channels.telegram import TelegramChannel
 from scheduler.clock import Clock, SystemClock
 from scheduler.compose import MediaLocation
 from scheduler.engine import Engine, EngineSettings
+from scheduler.feeds import poll_feeds
 from scheduler.followers import remind_followers
 from scheduler.limits import Pacer
 from scheduler.locks import WorkerLock
@@ -101,6 +102,13 @@ def standard_jobs(afisha: Afisha, parts: EngineParts) -> list[PeriodicJob]:
     jobs = [
         follower_reminders(afisha, parts),
         PeriodicJob("token-check", lambda: check_tokens(parts.engine), 6 * 3600),
+        PeriodicJob(
+            "feeds",
+            lambda: poll_feeds(
+                afisha.sessions, parts.engine.clock, media_dir=afisha.settings.media_path
+            ),
+            600,
+        ),
     ]
     return [job for job in jobs if job is not None]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from afisha.webhook import WebhookSink, add_webhook_route
 from afisha.wiring import Afisha
 from content.ical import export_events
 from content.store import queue_status
@@ -41,8 +42,9 @@ def media_file(root: Path, relative: str) -> Path | None:
     return target
 
 
-def make_web_app(afisha: Afisha) -> web.Application:
-    """GET /events.ics (upcoming events), /media/<path> (stored images), /healthz (JSON)."""
+def make_web_app(afisha: Afisha, webhook: WebhookSink | None = None) -> web.Application:
+    """GET /events.ics (upcoming events), /media/<path> (stored images), /healthz (JSON);
+    with `webhook`, also POST /telegram/webhook for the bot's updates."""
 
     async def events(_request: web.Request) -> web.Response:
         body = await asyncio.to_thread(_events_ics, afisha)
@@ -71,4 +73,21 @@ def make_web_app(afisha: Afisha) -> web.Application:
     app.router.add_get("/events.ics", events)
     app.router.add_get("/media/{path:.+}", media)
     app.router.add_get("/healthz", healthz)
+    if webhook is not None:
+        add_webhook_route(app, webhook)
     return app
+
+
+async def run_web(
+    afisha: Afisha, webhook: WebhookSink | None, stop: asyncio.Event, _worker: object
+) -> None:
+    """Serve the web port until `stop` is set."""
+    settings = afisha.settings
+    runner = web.AppRunner(make_web_app(afisha, webhook), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+        log.info("web port open on %s:%s", settings.web_host, settings.web_port)
+        await stop.wait()
+    finally:
+        await runner.cleanup()

@@ -53,6 +53,20 @@ async def set_commands(application: Application, router: Router) -> None:
             await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
 
 
+async def run_webhook(application: Application, stop: asyncio.Event, url: str, secret: str) -> None:
+    """Receive updates through a webhook (delivered to `application.update_queue` by the web
+    port) until `stop` is set."""
+    await application.initialize()
+    await set_commands(application, application.bot_data["router"])
+    await application.start()
+    await application.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+    try:
+        await stop.wait()
+    finally:
+        await application.stop()
+        await application.shutdown()
+
+
 async def run_polling(application: Application, stop: asyncio.Event) -> None:
     """Poll for updates until `stop` is set."""
     await application.initialize()
