@@ -241,3 +241,47 @@ def test_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
+
+
+def test_upgrading_a_database_with_data_keeps_it(database_url: str, tmp_path: Path) -> None:
+    """The later migrations alter tables that rows already reference (SQLite copies them)."""
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, "0003")
+        sessions = session_factory(engine)
+        with sessions.begin() as session:
+            org = Organization(name="L", timezone="UTC", language="en")
+            session.add(org)
+            session.flush()
+            session.execute(
+                text(
+                    "INSERT INTO channel (organization_id, platform, name, external_id, language, "
+                    "status, created_at) VALUES (:o, 'telegram', 'tg', '-100', 'en', 'active', :t)"
+                ),
+                {"o": org.id, "t": NOW.replace(tzinfo=None)},
+            )
+            session.execute(
+                text(
+                    "INSERT INTO post (organization_id, text, variants, status, created_at) "
+                    "VALUES (:o, 'hello', '{}', 'queued', :t)"
+                ),
+                {"o": org.id, "t": NOW.replace(tzinfo=None)},
+            )
+            session.execute(
+                text(
+                    "INSERT INTO publication (kind, post_id, channel_id, due_at, state, attempts, "
+                    "collect_stage, updated_at) SELECT 'post', post.id, channel.id, :t, "
+                    "'scheduled', 0, 0, :t FROM post, channel"
+                ),
+                {"t": NOW.replace(tzinfo=None)},
+            )
+        upgrade(engine)
+        assert current_revisions(engine) == head_revisions()
+        with engine.connect() as connection:
+            counts = [
+                connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in ("channel", "post", "publication")
+            ]
+        assert counts == [1, 1, 1]
+    finally:
+        engine.dispose()
