@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,7 @@ class Outcome:
     replies: list[Reply]
     callback_answer: str | None = None
     queue_changed: bool = False
+    later: list[Callable[[], Awaitable[list[Reply]]]] = field(default_factory=list)
 
 
 class Dispatcher:
@@ -171,7 +173,7 @@ class Dispatcher:
                 turn = Turn(incoming, services, session, staff, language, conversation)
                 await self.router.route(turn)
                 save(session, conversation)
-            return Outcome(turn.replies, turn.callback_answer, turn.queue_changed)
+            return Outcome(turn.replies, turn.callback_answer, turn.queue_changed, turn.later)
         except InvalidInput as err:
             # The transaction rolled back: nothing half-written, and the person hears why.
             return Outcome([Reply(explain(err, language))])
@@ -183,6 +185,8 @@ class Dispatcher:
         self, bot: Bot, update: Update, incoming: Incoming, outcome: Outcome
     ) -> None:
         remembered: dict[str, int] = {}
+        for action in outcome.later:
+            outcome.replies.extend(await action())
         for reply in outcome.replies:
             try:
                 message_id = await send(bot, reply, incoming.chat_id)

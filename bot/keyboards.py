@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from sqlalchemy import select
+
 from bot.turn import Button, Keyboard, Turn
 from content.errors import InvalidInput
+from content.models import Channel
 from content.naturaltime import parse_natural_time
+from content.slots import next_free_slot, slots_of
 from content.timeparse import local_to_utc
 
 TODAY_EVENING = time(18, 0)
 TOMORROW_MORNING = time(10, 0)
 
 
-def time_keyboard(turn: Turn, prefix: str) -> Keyboard:
-    """Now, today 18:00 (while it is still ahead), tomorrow 10:00, or a typed time.
+def _channels(turn: Turn, channel_ids: list[int]) -> list[Channel]:
+    return list(turn.session.scalars(select(Channel).where(Channel.id.in_(channel_ids))))
+
+
+def time_keyboard(turn: Turn, prefix: str, channel_ids: list[int] | None = None) -> Keyboard:
+    """Now, today 18:00 (while it is still ahead), tomorrow 10:00, the channels' next free
+    posting slot (when they have posting times), or a typed time.
 
     The buttons name a choice, not a moment: the moment is worked out when one is pressed, so
     an old keyboard pressed the next day still means what it says.
@@ -23,7 +32,10 @@ def time_keyboard(turn: Turn, prefix: str) -> Keyboard:
     if turn.now().astimezone(turn.tz).time() < TODAY_EVENING:
         first.append(Button(turn._("Today 18:00"), data=f"{prefix}:today"))
     first.append(Button(turn._("Tomorrow 10:00"), data=f"{prefix}:tomorrow"))
-    return [first, [Button(turn._("📅 Pick a date and time"), data=f"{prefix}:pick")]]
+    second = [Button(turn._("📅 Pick a date and time"), data=f"{prefix}:pick")]
+    if channel_ids and slots_of(turn.session, _channels(turn, channel_ids)):
+        second.insert(0, Button(turn._("🗓 Next free slot"), data=f"{prefix}:slot"))
+    return [first, second]
 
 
 def time_prompt(turn: Turn) -> str:
@@ -40,9 +52,12 @@ def pick_prompt(turn: Turn) -> str:
     )
 
 
-def chosen_time(turn: Turn, choice: str) -> datetime | None:
+def chosen_time(turn: Turn, choice: str, channel_ids: list[int] | None = None) -> datetime | None:
     """The moment a time button stands for (None for "pick"); InvalidInput if it has passed."""
     now = turn.now()
+    if choice == "slot":
+        names = [c.name for c in _channels(turn, channel_ids or [])]
+        return next_free_slot(turn.session, names, now)
     today = now.astimezone(turn.tz).date()
     if choice == "now":
         return now

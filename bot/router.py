@@ -26,6 +26,8 @@ class Router:
     commands: dict[str, Command] = field(default_factory=dict)
     steps: dict[tuple[str, str], Handler] = field(default_factory=dict)
     callbacks: dict[str, tuple[CallbackHandler, Permission]] = field(default_factory=dict)
+    # A file sent outside any conversation (a content plan to import).
+    documents: Handler | None = None
 
     def command(
         self, name: str, permission: Permission, description: str, *, menu: bool = True
@@ -98,5 +100,8 @@ class Router:
             return
         if turn.staff is None:
             turn.require(Permission.EDIT)  # the polite refusal with the person's id
+        elif incoming.document_path is not None and self.documents is not None:
+            if turn.require(Permission.EDIT):
+                await self.documents(turn)
         else:
             turn.say(turn._("Send /new to prepare a post, or /help to see everything I can do."))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -73,6 +74,9 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     callback_answer: str | None = None
     queue_changed: bool = False
+    # Slow work that must not hold the database transaction open: run after the commit, and
+    # its replies are sent like the others.
+    later: list[Callable[[], Awaitable[list[Reply]]]] = field(default_factory=list)
 
     # --- language ------------------------------------------------------------------------------
 

@@ -6,9 +6,19 @@ from bot.router import Router
 
 
 def build_router() -> Router:
-    from bot.flows import approvals, basics, channels, events, new_post, notices, queue, stats
+    from bot.flows import (
+        approvals,
+        basics,
+        channels,
+        events,
+        imports,
+        new_post,
+        notices,
+        queue,
+        stats,
+    )
 
     router = Router()
-    for module in (basics, new_post, queue, approvals, events, notices, channels, stats):
+    for module in (basics, new_post, queue, approvals, events, notices, channels, stats, imports):
         module.register(router)
     return router

@@ -116,7 +116,8 @@ def register(router: Router) -> None:
             turn.say(turn._(NOT_OPEN))
             return
         try:
-            moment = chosen_time(turn, args[0] if args else "")
+            choice = args[0] if args else ""
+            moment = chosen_time(turn, choice, turn.conversation.data.get("channels"))
         except InvalidInput as err:
             turn.say(explain(err, turn.language), _time_keyboard(turn))
             return
@@ -369,7 +370,11 @@ def _choose_channels(turn: Turn, _args: list[str]) -> None:
 
 
 def _time_keyboard(turn: Turn) -> Keyboard:
-    return [*time_keyboard(turn, TIMES), [Button(turn._("✖ Cancel"), data=f"{BUTTONS}:quit")]]
+    channels = turn.conversation.data.get("channels")
+    return [
+        *time_keyboard(turn, TIMES, channels),
+        [Button(turn._("✖ Cancel"), data=f"{BUTTONS}:quit")],
+    ]
 
 
 def _ask_time(turn: Turn) -> None:

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import build_application
-from content.models import Media
+from content.models import Media, Organization
+from content.slots import add_slot
 from content.states import PostStatus, PublicationState
 from sandbox.runner import SandboxThread
 from tests.bot.conftest import ADMIN, EDITOR, MANAGER, Library
@@ -477,3 +478,22 @@ async def test_the_cancel_button_ends_the_conversation(bot: BotHarness, library:
     (cancelled,) = await bot.press(ADMIN, "np:quit")
     assert cancelled["text"] == "Cancelled. Nothing was saved."
     assert posts(library) == []
+
+
+async def test_the_next_free_posting_slot_is_a_time_choice(
+    bot: BotHarness, library: Library
+) -> None:
+    manual_clock(library)  # START: Tuesday 2026-12-01, 09:00 in Almaty
+    with library.sessions.begin() as session:
+        org = session.scalars(select(Organization)).one()
+        add_slot(session, org, "news", [3], 10 * 60, "test")  # Thursdays 10:00
+    await start_with_photo(bot, ADMIN, "Читательский клуб", jpeg())
+    await bot.press(ADMIN, "np:next")
+    await bot.press(ADMIN, "np:alt")
+    await choose_channels(bot, library, ADMIN, "news")
+    assert "nt:slot" in buttons_of(bot, ADMIN)
+    replies = await bot.press(ADMIN, "nt:slot")
+    assert "np:ok" in BotHarness.buttons(replies[-1]), texts(replies)
+    await bot.press(ADMIN, "np:ok")
+    (publication,) = publications(library)
+    assert publication.due_at == datetime(2026, 12, 3, 5, 0, tzinfo=UTC)  # Thursday 10:00 +05
