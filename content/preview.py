@@ -149,20 +149,34 @@ def _telegram(
     return parts, [], warnings
 
 
+_TELEGRAM_PARTS = {
+    # (kind, with text, with buttons) → the description; whole sentences, so they translate.
+    ("message", True, False): N_("message ({length} characters)"),
+    ("message", True, True): N_("message ({length} characters) with {buttons} button(s)"),
+    ("photo", True, False): N_("photo with a caption ({length} characters)"),
+    ("photo", True, True): N_("photo with a caption ({length} characters) and {buttons} button(s)"),
+    ("photo", False, False): N_("photo"),
+    ("photo", False, True): N_("photo with {buttons} button(s)"),
+    ("album", True, False): N_(
+        "album of {count} photos with a caption on the first ({length} characters)"
+    ),
+    ("album", False, False): N_("album of {count} photos without a caption"),
+}
+
+
 def describe_telegram_part(part: TelegramPart, button_count: int = 0) -> Note:
     """A person's description of one Telegram part."""
-    length = telegram_length(part.text)
-    params: dict[str, object] = {"count": part.photos, "length": length, "buttons": button_count}
-    if part.kind is TelegramPartKind.MESSAGE:
-        template = "message ({length} characters)"
-    elif part.kind is TelegramPartKind.PHOTO:
-        template = "photo with a caption ({length} characters)" if part.text else "photo"
-    elif part.text:
-        template = "album of {count} photos with a caption on the first ({length} characters)"
-    else:
-        template = "album of {count} photos without a caption"
-    if part.buttons:
-        template += " with a button" if button_count == 1 else " with {buttons} buttons"
+    params: dict[str, object] = {
+        "count": part.photos,
+        "length": telegram_length(part.text),
+        "buttons": button_count,
+    }
+    kind = {TelegramPartKind.MESSAGE: "message", TelegramPartKind.PHOTO: "photo"}.get(
+        part.kind, "album"
+    )
+    with_text = bool(part.text) or kind == "message"
+    # Albums never carry buttons (telegram_parts moves them to a message of their own).
+    template = _TELEGRAM_PARTS[(kind, with_text, bool(part.buttons) and kind != "album")]
     return Note(template, params)
 
 

@@ -99,7 +99,7 @@ def test_an_album_with_buttons_puts_text_and_buttons_in_a_message() -> None:
     )
     assert [str(p) for p in shown.parts] == [
         "album of 2 photos without a caption",
-        "message (32 characters) with 2 buttons",
+        "message (32 characters) with 2 button(s)",
     ]
     assert "Telegram albums cannot carry buttons" in str(shown.warnings[0])
     assert str(shown.warnings[1]) == (
