@@ -28,6 +28,9 @@ class Router:
     callbacks: dict[str, tuple[CallbackHandler, Permission]] = field(default_factory=dict)
     # A file sent outside any conversation (a content plan to import).
     documents: Handler | None = None
+    # What a flow does with its unfinished work when another command takes over (e.g. /new
+    # keeps its post as a draft); without one, the conversation just ends.
+    interruptions: dict[str, Callable[[Turn], None]] = field(default_factory=dict)
 
     def command(
         self, name: str, permission: Permission, description: str, *, menu: bool = True
@@ -87,6 +90,9 @@ class Router:
                 )  # fmt: skip
             elif turn.require(command.permission):
                 if conversation.active:
+                    keep = self.interruptions.get(conversation.flow)
+                    if keep is not None:
+                        keep(turn)
                     conversation.end()  # a new command starts afresh
                 await command.handler(turn)
             return

@@ -46,6 +46,8 @@ NOT_OPEN = N_(
 
 
 def register(router: Router) -> None:
+    router.interruptions[FLOW] = park_unfinished
+
     @router.command("new", Permission.EDIT, N_("Prepare a post"))
     async def new(turn: Turn) -> None:
         turn.conversation.start(FLOW, "content", **fresh())

@@ -497,3 +497,17 @@ async def test_the_next_free_posting_slot_is_a_time_choice(
     await bot.press(ADMIN, "np:ok")
     (publication,) = publications(library)
     assert publication.due_at == datetime(2026, 12, 3, 5, 0, tzinfo=UTC)  # Thursday 10:00 +05
+
+
+async def test_another_command_in_the_middle_of_new_keeps_the_post_as_a_draft(
+    bot: BotHarness, library: Library
+) -> None:
+    manual_clock(library)
+    set_language(library, ADMIN, "en")
+    await bot.send(ADMIN, "/new")
+    await bot.send(ADMIN, "Half-written announcement")
+    replies = await bot.send(ADMIN, "/queue")
+    assert any("kept as draft" in m["text"] for m in replies), texts(replies)
+    (draft,) = posts(library)
+    assert draft.status is PostStatus.DRAFT
+    assert draft.text == "Half-written announcement"
