@@ -28,6 +28,20 @@ pytest: $(STAMP)
 
 test: lint pytest
 
+# Benchmarks and the chaos run against the sandbox (each within 15 minutes on 2 cores); results
+# go to bench/results/ and the tables into README.md. Not part of `make test`.
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run --readme
+
+chaos: $(BENCH_STAMP)
+	$(BIN)/python -m bench.chaos --readme
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 

@@ -1,0 +1,276 @@
+"""Results as Markdown tables, and the README's "Benchmarks" section kept in step with them.
+
+`python -m bench.report bench/results/<date>.json [--readme]` re-renders a stored result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+NOT_MEASURED = "not measured"
+
+
+def _n(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, int | float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def machine_line(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    return (
+        f"Measured {results.get('started_at', results['date'])} on {m['nproc']} cores of "
+        f"{m['cpu']}, {m.get('memory_gib')} GiB, Python {m['python']}, SQLite {m['sqlite']}, "
+        f"PostgreSQL {m.get('postgresql') or 'n/a'}; load average at start "
+        f"{' / '.join(str(x) for x in m.get('load_average_at_start', []))}."
+    )
+
+
+def _failed(figures: dict[str, Any]) -> str | None:
+    if figures.get("status") == "failed":
+        return f"failed: {figures.get('error')}"
+    if figures.get("status") == NOT_MEASURED:
+        return f"{NOT_MEASURED} ({figures.get('reason')})"
+    return None
+
+
+def _on_time(f: dict[str, Any]) -> list[list[str]]:
+    late = f["lateness_ms"]
+    return [
+        [
+            "On time",
+            f"{_n(f['publications'])} posts on {f['channels']} channels due within "
+            f"{_n(f['window_seconds'])} s ({f['database']}, limits off, SENDING committed "
+            "before each send)",
+            f"lateness on the platform p50 {_n(late['p50'], 1)} ms · p99 {_n(late['p99'], 1)} ms"
+            f" · max {_n(late['max'], 1)} ms; delivered {_n(f['delivered'])}, duplicated "
+            f"{f['duplicated']}",
+            "p99 ≤ 25 ms",
+        ]
+    ]
+
+
+def _throughput(f: dict[str, Any]) -> list[list[str]]:
+    ceiling = f["ceiling"]
+    rows = []
+    for key, label in (("one_worker", "1 worker"), ("two_workers", "2 workers")):
+        run = f[key]
+        rows.append(
+            [
+                "Throughput" if key == "one_worker" else "",
+                f"{_n(run['publications'])} due at once, PostgreSQL, {label}, limits off",
+                f"{_n(run['per_second'])}/s = {run['of_ceiling'] * 100:.0f}% of the client's "
+                f"ceiling ({_n(ceiling['per_second'])}/s, PTB send_message, "
+                f"{f['concurrency']} tasks); all {_n(run['delivered'])} delivered in "
+                f"{_n(run['seconds'], 1)} s, duplicated {run['duplicated']}",
+                "≥ 85% of ceiling",
+            ]
+        )
+    queue = f["queue_seconds"]
+    rows.append(
+        [
+            "Queueing",
+            f"{_n(f['publications'])} posts through `content.bulk.queue_many` (validated)",
+            f"SQLite {_n(queue.get('sqlite'), 2)} s · "
+            f"PostgreSQL {_n(queue.get('postgresql'), 2)} s",
+            "≤ 1 s",
+        ]
+    )
+    return rows
+
+
+def _baseline(f: dict[str, Any], afisha_rate: float | None) -> list[list[str]]:
+    rows = []
+    for variant, label in (("default", "defaults"), ("capped", "misfire None, 50 at a time")):
+        run = f[variant]
+        ratio = ""
+        if afisha_rate and run.get("per_second"):
+            ratio = f"; Afisha (1 worker) is {afisha_rate / run['per_second']:.1f}× faster"
+        elif afisha_rate:
+            ratio = "; Afisha delivers them all, the baseline none in the window"
+        rows.append(
+            [
+                "Baseline" if variant == "default" else "",
+                f"the same burst as one APScheduler job per post, SQLAlchemyJobStore on "
+                f"PostgreSQL, {label}",
+                f"queueing {_n(run['queue_seconds'], 1)} s; delivered {_n(run['delivered'])} of "
+                f"{_n(run['jobs'])} within {_n(run['observed_seconds'])} s of due "
+                f"({_n(run['missed'])} skipped as misfires), {_n(run['per_second'])}/s{ratio}",
+                "",
+            ]
+        )
+    return rows
+
+
+def _rate_limits(f: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            "Rate limits",
+            f"{_n(f['publications'])} posts to {f['channels']} channels, Telegram limits on "
+            "(30/s per bot, 20/min per channel)",
+            f"achieved {_n(f['achieved_per_second'], 2)}/s of {_n(f['allowed_per_second'], 2)}/s "
+            f"allowed = {_n(f['efficiency'], 2)} ({_n(f['achieved_seconds'], 1)} s vs "
+            f"{_n(f['allowed_seconds'], 1)} s); 429 answers: {f['answers_429_recorded']}",
+            "",
+        ]
+    ]
+
+
+def _collection(f: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            "Collection",
+            f"{_n(f['facebook'])} Facebook + {_n(f['instagram'])} Instagram publications",
+            f"{_n(f['graph_calls'])} Graph calls (floor {_n(f['floor'])}: Facebook "
+            f"{_n(f['floor_facebook'])} = ⌈N/50⌉ per Page, Instagram "
+            f"{_n(f['floor_instagram'])}); {_n(f['seconds'], 1)} s in {f['rounds']} rounds",
+            "= floor",
+        ]
+    ]
+
+
+def _stats(f: dict[str, Any]) -> list[list[str]]:
+    cells = []
+    for database in ("sqlite", "postgresql"):
+        data = f.get(database)
+        if not data:
+            cells.append(f"{database}: {NOT_MEASURED}")
+            continue
+        parts = [
+            f"{label.split(' (')[0]} p50 {_n(c['p50_ms'], 0)} ms / p95 {_n(c['p95_ms'], 0)} ms"
+            for label, c in data["cases"].items()
+        ]
+        cells.append(f"{'SQLite' if database == 'sqlite' else 'PostgreSQL'}: " + "; ".join(parts))
+    return [
+        [
+            "Stats",
+            f"{_n(f['snapshots'])} snapshots (bench/stats_bench.py)",
+            " — ".join(cells),
+            "",
+        ]
+    ]
+
+
+def _footprint(f: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            "Footprint",
+            f"`afisha worker` on SQLite with {_n(f['queued'])} queued",
+            f"resident {_n(f['rss_mib'], 1)} MiB (peak {_n(f['peak_rss_mib'], 1)} MiB; the "
+            f"engine without the CLI {_n(f.get('engine_only_rss_mib'), 1)} MiB); cold "
+            f"start {_n(f['cold_start_ready_seconds'], 2)} s to ready, "
+            f"{_n(f['cold_start_first_post_seconds'], 2)} s to the first post on the platform",
+            "< 80 MB",
+        ]
+    ]
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def bench_markdown(results: dict[str, Any]) -> str:
+    scenarios = results["scenarios"]
+    rows: list[list[str]] = []
+    afisha_rate = None
+    throughput = scenarios.get("throughput", {})
+    if "one_worker" in throughput:
+        afisha_rate = throughput["one_worker"]["per_second"]
+    renderers = {
+        "on_time": _on_time,
+        "throughput": _throughput,
+        "baseline": lambda f: _baseline(f, afisha_rate),
+        "rate_limits": _rate_limits,
+        "collection": _collection,
+        "stats": _stats,
+        "footprint": _footprint,
+    }
+    for name, render in renderers.items():
+        figures = scenarios.get(name)
+        if figures is None:
+            continue
+        problem = _failed(figures)
+        if problem:
+            rows.append([name, "", problem, ""])
+            continue
+        try:
+            rows += render(figures)
+        except (KeyError, TypeError, ZeroDivisionError) as exc:
+            rows.append([name, "", f"cannot render: {exc!r}", ""])
+    text = f"{machine_line(results)}\n\n"
+    text += table(rows, ["Claim", "Scenario", "Figure", "Target"])
+    if results.get("scale", 1.0) != 1.0:
+        text += f"\nScale {results['scale']}: sizes are not the issue's.\n"
+    return text
+
+
+def chaos_markdown(results: dict[str, Any]) -> str:
+    c = results["counts"]
+    rows = [
+        ["publications", _n(results["publications"])],
+        ["delivered once", _n(c["delivered_once"])],
+        [
+            "unconfirmed, settled",
+            f"{_n(c['unconfirmed_total'])}: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(results["unconfirmed_settled"].items())),
+        ],
+        [
+            "failed with reason",
+            f"{_n(c['failed'])}"
+            + (
+                ": " + "; ".join(f"{n}× {r}" for r, n in results["failure_reasons"].items())
+                if results["failure_reasons"]
+                else ""
+            ),
+        ],
+        ["lost", _n(c["lost"])],
+        ["duplicated", _n(c["duplicated"])],
+        [
+            "faults",
+            f"{_n(results['faults_injected'])} injected ({results['fault_spec']}); "
+            f"{results['kills']} SIGKILLs of workers; PostgreSQL restarted "
+            f"{results['postgres_restarts']}×",
+        ],
+        ["wall time", f"{_n(results['seconds'], 0)} s"],
+    ]
+    text = f"{machine_line(results)}\n\n" + table(rows, ["Chaos run", "Count"])
+    verdict = "PASS" if results["passed"] else "FAIL"
+    text += f"\n{verdict}: lost {c['lost']}, duplicated {c['duplicated']} (both must be 0).\n"
+    return text
+
+
+def update_readme(path: Path, key: str, body: str) -> None:
+    """Replace the text between `<!-- {key}:start -->` and `<!-- {key}:end -->`."""
+    text = path.read_text(encoding="utf-8")
+    start, end = f"<!-- {key}:start -->", f"<!-- {key}:end -->"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+    if not pattern.search(text):
+        raise ValueError(f"README.md has no {start} … {end} markers")
+    path.write_text(pattern.sub(lambda _m: f"{start}\n{body}{end}", text), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Render stored benchmark results.")
+    parser.add_argument("result", type=Path)
+    parser.add_argument("--readme", action="store_true")
+    args = parser.parse_args(argv)
+    results = json.loads(args.result.read_text())
+    chaos = "counts" in results
+    rendered = chaos_markdown(results) if chaos else bench_markdown(results)
+    sys.stdout.write(rendered)
+    if args.readme:
+        root = Path(__file__).resolve().parent.parent
+        update_readme(root / "README.md", "chaos" if chaos else "bench", rendered)
+
+
+if __name__ == "__main__":
+    main()

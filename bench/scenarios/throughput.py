@@ -1,0 +1,122 @@
+"""(b) Throughput: 20,000 publications due at once, limits off, 1 and 2 workers on PostgreSQL.
+
+Compared with the client's own ceiling measured in the same run: python-telegram-bot's
+`send_message` from the same number of concurrent tasks against the same sandbox, with no
+database and no engine. Also the "queue 20,000 posts" figure: `content.bulk.queue_many` in one
+transaction, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from typing import Any
+
+from bench.harness import (
+    ROOT,
+    Context,
+    SandboxProcess,
+    fresh_database,
+    install,
+    ledger_by_text,
+    now,
+    python_env,
+    sandbox_process,
+    start_worker,
+    wait_ready,
+    wait_until,
+)
+from content.states import PublicationState
+
+FULL_COUNT = 20_000
+CHANNELS = 200
+CONCURRENCY = 50
+
+
+def ceiling(sandbox: SandboxProcess, count: int, concurrency: int) -> dict[str, Any]:
+    chats = ",".join(str(c) for c in sandbox.chats[:CHANNELS])
+    command = [
+        sys.executable, "-m", "bench.ceiling", "--api-url", sandbox.base_url,
+        "--token", sandbox.bot_token, f"--chats={chats}", "--count", str(count),
+        "--concurrency", str(concurrency),
+    ]  # fmt: skip
+    done = subprocess.run(  # noqa: S603 - our own module
+        command, cwd=ROOT, env=python_env(), capture_output=True, text=True, check=True
+    )
+    return dict(json.loads(done.stdout))
+
+
+def burst(
+    context: Context, sandbox: SandboxProcess, count: int, workers: int, label: str
+) -> dict[str, Any]:
+    """`count` posts due at the same moment, published by `workers` worker processes."""
+    with fresh_database("postgresql", context.workdir) as database:
+        installation = install(database, sandbox, context.workdir, telegram=CHANNELS)
+        due = now() + timedelta(seconds=8)
+        queue_seconds = installation.queue_posts([due] * count, label=label)
+        processes = [
+            start_worker(installation, f"{label}-w{i}", pacing=False, concurrency=CONCURRENCY)
+            for i in range(workers)
+        ]
+        try:
+            for process in processes:
+                wait_ready(process)
+            context.say(f"throughput: {count} due at once, {workers} worker(s)")
+            finished = wait_until(
+                lambda: installation.count(PublicationState.SENT) >= count, timeout=600, every=0.5
+            )
+        finally:
+            for process in processes:
+                process.stop()
+        states = installation.states()
+        installation.close()
+    seen = ledger_by_text(sandbox.ledger(), f"{label} ")
+    times = sorted(t for ts in seen.values() for t in ts)
+    elapsed = times[-1] - due.timestamp() if times else float("nan")
+    return {
+        "workers": workers,
+        "publications": count,
+        "finished": finished,
+        "delivered": len(seen),
+        "duplicated": sum(1 for ts in seen.values() if len(ts) > 1),
+        "seconds": round(elapsed, 2),
+        "per_second": round(len(seen) / elapsed, 1) if times else 0.0,
+        "first_send_after_due_ms": round((times[0] - due.timestamp()) * 1000, 1) if times else None,
+        "queue_seconds_postgresql": round(queue_seconds, 3),
+        "states": states,
+    }
+
+
+def queue_figure(context: Context, count: int) -> dict[str, float]:
+    """Seconds to queue `count` posts with queue_many, on each database."""
+    result = {}
+    with sandbox_process() as sandbox:
+        for kind in ("sqlite", "postgresql"):
+            with fresh_database(kind, context.workdir) as database:
+                installation = install(database, sandbox, context.workdir, telegram=1)
+                due = now() + timedelta(days=1)
+                started = time.perf_counter()
+                installation.queue_posts([due] * count, label="queue")
+                result[kind] = round(time.perf_counter() - started, 3)
+                installation.close()
+    return result
+
+
+def run(context: Context) -> dict[str, Any]:
+    count = context.size(FULL_COUNT, 50)
+    result: dict[str, Any] = {"publications": count, "concurrency": CONCURRENCY}
+    result["queue_seconds"] = queue_figure(context, count)
+    with sandbox_process(telegram_channels=CHANNELS) as sandbox:
+        sandbox.limits(telegram_flood=False)
+        context.say("throughput: the client's ceiling")
+        result["ceiling"] = ceiling(sandbox, max(50, count // 2), CONCURRENCY)
+        result["ceiling_sequential"] = ceiling(sandbox, max(20, count // 10), 1)
+        result["one_worker"] = burst(context, sandbox, count, 1, "burst1")
+        result["two_workers"] = burst(context, sandbox, count, 2, "burst2")
+    ceiling_rate = result["ceiling"]["per_second"]
+    for key in ("one_worker", "two_workers"):
+        result[key]["of_ceiling"] = round(result[key]["per_second"] / ceiling_rate, 3)
+    return result
