@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -155,5 +155,9 @@ async def run_once(engine: Engine, extra: list[PeriodicJob] | None = None) -> di
     report["reconciled"] = await reconcile_unconfirmed(engine)
     report["snapshots"] = await collect_due(engine)
     for job in extra or []:
-        report[job.name] = await job.run()
+        result = await job.run()
+        # Reports are printed as JSON: a job's dataclass result becomes a plain dict.
+        report[job.name] = (
+            asdict(result) if is_dataclass(result) and not isinstance(result, type) else result
+        )
     return report
