@@ -61,6 +61,7 @@ def fetch_feed_sync(url: str, etag: str | None, modified: str | None) -> Fetched
             body = response.read(MAX_BYTES + 1)
             etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
     except urllib.error.HTTPError as exc:
+        exc.close()  # the error carries the open response: release its socket
         if exc.code == 304:
             return Fetched(304, etag=etag, modified=modified)
         raise FeedUnavailable(f"HTTP {exc.code}") from None

@@ -27,6 +27,8 @@ def download_image(
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             data = response.read(max_bytes + 1)
     except (urllib.error.URLError, OSError, ValueError) as exc:
+        if isinstance(exc, urllib.error.HTTPError):
+            exc.close()  # an HTTP error carries the open response: release its socket
         reason = getattr(exc, "reason", None) or exc.__class__.__name__
         raise InvalidInput(
             "could not download {url}: {reason}", url=url, reason=str(reason)
