@@ -6,7 +6,7 @@ concurrently; SQLite serialises writers and Afisha runs one worker on it (see wo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
@@ -112,10 +112,14 @@ def _candidates(
     return [(row[0], row[1]) for row in rows]
 
 
-def next_due(session: Session) -> datetime | None:
-    """When the earliest waiting publication of an active channel falls due."""
-    return session.scalar(
+def next_due(session: Session, excluding: Collection[int] = ()) -> datetime | None:
+    """When the earliest waiting publication of an active channel falls due (leaving out the
+    channels in `excluding`, e.g. those waiting for their rate limit)."""
+    query = (
         select(func.min(Publication.due_at))
         .join(Channel, Channel.id == Publication.channel_id)
         .where(Publication.state.in_(CLAIMABLE), Channel.status == ChannelStatus.ACTIVE)
     )
+    if excluding:
+        query = query.where(Publication.channel_id.not_in(list(excluding)))
+    return session.scalar(query)

@@ -13,10 +13,11 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine as SqlEngine
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from channels.base import (
@@ -46,6 +47,12 @@ log = logging.getLogger(__name__)
 ChannelFactory = Callable[[Channel], ChannelAdapter]
 RatesFor = Callable[[Channel], list[Rate]]
 COLLECT_FIRST = timedelta(hours=1)
+# Outcomes are recorded together, but never more than this many seconds after they came back.
+RECORD_WITHIN = 0.05
+# The tables themselves, for the bulk statements of the hot path.
+PUBLICATIONS = cast(Table, Publication.__table__)
+ATTEMPTS = cast(Table, Attempt.__table__)
+POSTS = cast(Table, Post.__table__)
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,14 @@ class EngineSettings:
 
 
 @dataclass(frozen=True)
+class _Snapshot:
+    """What claiming needs of every channel, read once per publish_due."""
+
+    rates: dict[int, list[Rate]]
+    zones: dict[int, ZoneInfo]
+
+
+@dataclass(frozen=True)
 class Job:
     """A claimed publication, composed and ready to send."""
 
@@ -67,6 +82,7 @@ class Job:
     channel: Channel
     outgoing: Outgoing
     rates: list[Rate]
+    booked: float = 0.0  # when the pacer booked its send (0: not paced)
 
 
 class Engine:
@@ -87,6 +103,9 @@ class Engine:
         self.pacer = pacer
         self.rates_for = rates_for
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        # Channels the last claim passed over for want of capacity -> when they have some again.
+        self.throttled: dict[int, datetime] = {}
+        self._snapshot: _Snapshot | None = None
 
     @property
     def database(self) -> SqlEngine:
@@ -97,35 +116,96 @@ class Engine:
     # --- publishing ------------------------------------------------------------------------------
 
     async def publish_due(self) -> int:
-        """Publish everything due now; returns how many attempts were made."""
-        in_flight: set[asyncio.Task[None]] = set()
+        """Publish everything due now; returns how many attempts were made.
+
+        Claims and begins are done for several publications at a time and outcomes recorded
+        together, so the database round trips (which block the event loop) do not grow with
+        each send: a burst runs at close to the client library's own pace. Every attempt is
+        still committed as SENDING before its request goes out.
+        """
+        in_flight: dict[asyncio.Task[Published | ChannelError], tuple[Job, int]] = {}
+        finished: list[tuple[Job, int, Published | ChannelError]] = []
         attempts = 0
         limit = self.settings.concurrency
-        while True:
-            free = limit - len(in_flight)
-            jobs = self._claim(min(free, self.settings.batch_size)) if free else []
-            for job in jobs:
-                in_flight.add(asyncio.create_task(self._run(job)))
-            attempts += len(jobs)
-            if not in_flight:
-                return attempts
-            if not jobs or len(in_flight) >= limit:
-                done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    task.result()
+        # Refill when half the slots are free, not on every single completion, and record the
+        # outcomes that came back meanwhile in one transaction.
+        refill = max(1, min(self.settings.batch_size, limit // 2))
+        self._snapshot = None
+        self.throttled = {}
+        try:
+            while True:
+                free = limit - len(in_flight)
+                jobs: list[Job] = []
+                if free >= refill or (free and not in_flight):
+                    if finished:
+                        self._record_many(finished)
+                        finished = []
+                    jobs = self._claim(min(free, self.settings.batch_size))
+                    for job, attempt_id in self._begin_many(jobs):
+                        task = asyncio.create_task(self._send(job))
+                        in_flight[task] = (job, attempt_id)
+                        attempts += 1
+                if not in_flight:
+                    self._record_many(finished)
+                    return attempts
+                if not jobs or limit - len(in_flight) < refill:
+                    done, _ = await asyncio.wait(
+                        in_flight,
+                        timeout=RECORD_WITHIN if finished else None,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                    finished += [(*in_flight.pop(task), task.result()) for task in done]
+                    if not done or not in_flight:
+                        # Nothing more came back for a while (or nothing is left): do not keep
+                        # what was sent unrecorded behind a slow request.
+                        self._record_many(finished)
+                        finished = []
+        except Exception:
+            # Claiming failed (the database went away, say): the sends in flight still happen;
+            # wait for them and record what can be recorded before giving up the round.
+            if in_flight:
+                await asyncio.wait(in_flight)
+                finished += [(*pair, task.result()) for task, pair in in_flight.items()]
+            self._record_many(finished)
+            raise
+        finally:
+            self._snapshot = None
+
+    def _channels_now(self, session: Session) -> _Snapshot:
+        """Channels' pacing keys and organisations' zones, read once per publish_due."""
+        if self._snapshot is None:
+            channels = list(session.scalars(select(Channel)))
+            self._snapshot = _Snapshot(
+                rates={c.id: self.rates_for(c) for c in channels},
+                zones={o.id: zone(o.timezone) for o in session.scalars(select(Organization))},
+            )
+            for channel in channels:
+                session.expunge(channel)
+        return self._snapshot
+
+    def _capacity(self, rates: dict[int, list[Rate]]) -> Callable[[int], int]:
+        def capacity(channel_id: int) -> int:
+            keys = rates.get(channel_id, [])
+            free = self.pacer.available(keys)
+            if free <= 0:
+                self.throttled[channel_id] = self.pacer.free_at(keys)
+            else:
+                self.throttled.pop(channel_id, None)
+            return free
+
+        return capacity
 
     def _claim(self, limit: int) -> list[Job]:
         now = self.clock.now()
         with self.sessions.begin() as session:
-            channels = {c.id: c for c in session.scalars(select(Channel))}
-            rates = {cid: self.rates_for(c) for cid, c in channels.items()}
+            snapshot = self._channels_now(session)
             ids = claim_due(
                 session,
                 self.settings.worker,
                 now,
                 self.settings.lease,
                 limit,
-                capacity=lambda cid: self.pacer.available(rates.get(cid, [])),
+                capacity=self._capacity(snapshot.rates),
             )
             if not ids:
                 return []
@@ -140,69 +220,186 @@ class Engine:
                     selectinload(Publication.event),
                 )
             ).all()
-            zones = {o.id: zone(o.timezone) for o in session.scalars(select(Organization))}
             jobs = []
+            released = []
             for publication in publications:
-                channel = channels[publication.channel_id]
+                channel = publication.channel
+                rates = snapshot.rates.get(channel.id) or self.rates_for(channel)
+                if self.pacer.available(rates) <= 0:
+                    # A key shared by several channels (the bot's) ran out within this claim:
+                    # give the publication back rather than send it into a 429.
+                    self.throttled[channel.id] = self.pacer.free_at(rates)
+                    released.append(publication.id)
+                    continue
                 try:
                     outgoing = compose(
-                        publication, zones[channel.organization_id], self.settings.media
+                        publication, snapshot.zones[channel.organization_id], self.settings.media
                     )
                 except (ValueError, OSError) as exc:
                     self._fail(session, publication, f"cannot prepare the content: {exc}")
                     continue
-                jobs.append(Job(publication.id, channel, outgoing, rates[channel.id]))
-                self.pacer.reserve(rates[channel.id])
+                jobs.append(Job(publication.id, channel, outgoing, rates, self.pacer.book(rates)))
+            if released:
+                session.execute(
+                    update(PUBLICATIONS)
+                    .where(PUBLICATIONS.c.id.in_(released))
+                    .values(claimed_by=None, lease_until=None)
+                )
             session.flush()
             session.expunge_all()  # the jobs' channels travel outside this session
             return jobs
 
-    async def _run(self, job: Job) -> None:
-        attempt_id = self._begin(job)
-        if attempt_id is None:
-            return
+    async def _send(self, job: Job) -> Published | ChannelError:
+        """The request itself, and nothing else: what happened, as a value."""
         try:
             adapter = self.channels(job.channel)
 
             async def checkpoint(progress: Mapping[str, Any]) -> None:
                 self._save_progress(job.publication_id, progress)
 
-            published = await adapter.publish(job.outgoing, checkpoint)
+            return await adapter.publish(job.outgoing, checkpoint)
         except ChannelError as err:
-            self._record_failure(job, attempt_id, err)
+            return err
         except Exception as exc:
             # A bug of ours, possibly after the request went out: treat it as unknown.
             log.exception("publishing %s crashed", job.publication_id)
-            unknown = OutcomeUnknown(f"internal error ({exc.__class__.__name__})")
-            self._record_failure(job, attempt_id, unknown)
-        else:
-            self._record_sent(job, attempt_id, published)
+            return OutcomeUnknown(f"internal error ({exc.__class__.__name__})")
+        finally:
+            self.pacer.done(job.rates, job.booked)
 
     def _begin(self, job: Job) -> int | None:
         """Commit the attempt (state SENDING) before any request; None if the lease was lost."""
+        begun = self._begin_many([job])
+        return begun[0][1] if begun else None
+
+    def _begin_many(self, jobs: list[Job]) -> list[tuple[Job, int]]:
+        """Commit the attempts of `jobs` (state SENDING) in one transaction, before any of their
+        requests; returns each job still ours with its attempt's id (a lost lease drops it)."""
+        if not jobs:
+            return []
         now = self.clock.now()
+        for state in CLAIMABLE:
+            transition(state, PublicationState.SENDING)  # the rule holds; the WHERE enforces it
+        table = PUBLICATIONS
         with self.sessions.begin() as session:
-            publication = session.get(
-                Publication, job.publication_id, with_for_update={"of": Publication}
+            rows = session.execute(
+                update(table)
+                .where(
+                    table.c.id.in_([job.publication_id for job in jobs]),
+                    table.c.claimed_by == self.settings.worker,
+                    table.c.state.in_(CLAIMABLE),
+                )
+                .values(
+                    state=PublicationState.SENDING,
+                    attempts=table.c.attempts + 1,
+                    lease_until=now + self.settings.lease,
+                    updated_at=now,
+                )
+                .returning(table.c.id, table.c.attempts)
+            ).all()
+            numbers = {int(row[0]): int(row[1]) for row in rows}
+            begun = [job for job in jobs if job.publication_id in numbers]
+            if not begun:
+                return []
+            attempt_ids = session.scalars(
+                insert(Attempt).returning(Attempt.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "publication_id": job.publication_id,
+                        "number": numbers[job.publication_id],
+                        "worker": self.settings.worker,
+                        "started_at": now,
+                    }
+                    for job in begun
+                ],
+            ).all()
+        return list(zip(begun, attempt_ids, strict=True))
+
+    def _record_many(self, finished: list[tuple[Job, int, Published | ChannelError]]) -> None:
+        """Record outcomes: the sent ones together, each failure on its own."""
+        if not finished:
+            return
+        sent = [(j, a, o) for j, a, o in finished if isinstance(o, Published)]
+        if sent:
+            try:
+                with self.sessions.begin() as session:
+                    self._record_sent_many(session, sent)
+            except Exception:
+                log.exception("recording %d sends together failed; recording one by one", len(sent))
+                for job, attempt_id, published in sent:
+                    self._guarded(self._record_sent, job, attempt_id, published)
+        for job, attempt_id, outcome in finished:
+            if isinstance(outcome, ChannelError):
+                self._guarded(self._record_failure, job, attempt_id, outcome)
+
+    def _guarded(self, record: Callable[..., None], job: Job, *args: Any) -> None:
+        try:
+            record(job, *args)
+        except Exception:
+            # The row stays SENDING; its lease expires and recovery makes it UNCONFIRMED.
+            log.exception("recording the outcome of publication %s failed", job.publication_id)
+
+    def _record_sent_many(self, session: Session, sent: list[tuple[Job, int, Published]]) -> None:
+        """mark_sent for many publications in a few statements; rows no longer SENDING (a
+        person or recovery changed them meanwhile) go through mark_sent itself."""
+        now = self.clock.now()
+        table = PUBLICATIONS
+        ids = [job.publication_id for job, _, _ in sent]
+        current = {
+            row.id: row
+            for row in session.execute(
+                select(table.c.id, table.c.state, table.c.progress, table.c.post_id)
+                .where(table.c.id.in_(ids))
+                .with_for_update()
             )
-            if (
-                publication is None
-                or publication.claimed_by != self.settings.worker
-                or publication.state not in CLAIMABLE
-            ):
-                return None
-            publication.state = transition(publication.state, PublicationState.SENDING)
-            publication.attempts += 1
-            publication.lease_until = now + self.settings.lease
-            attempt = Attempt(
-                publication_id=publication.id,
-                number=publication.attempts,
-                worker=self.settings.worker,
-                started_at=now,
+        }
+        transition(PublicationState.SENDING, PublicationState.SENT)
+        fast = [item for item in sent if current[item[0].publication_id].state == "sending"]
+        slow = [item for item in sent if current[item[0].publication_id].state != "sending"]
+        if fast:
+            session.execute(
+                update(table)
+                .where(table.c.id == bindparam("b_id"), table.c.state == PublicationState.SENDING)
+                .values(
+                    state=PublicationState.SENT,
+                    remote_id=bindparam("b_remote_id"),
+                    remote_url=bindparam("b_url"),
+                    progress=bindparam("b_progress"),
+                    sent_at=now,
+                    last_error=None,
+                    claimed_by=None,
+                    lease_until=None,
+                    next_collect_at=now + COLLECT_FIRST,
+                    collect_stage=0,
+                    updated_at=now,
+                ),
+                [
+                    {
+                        "b_id": job.publication_id,
+                        "b_remote_id": published.remote_id,
+                        "b_url": published.url,
+                        "b_progress": _merged(
+                            current[job.publication_id].progress, published.extra
+                        ),
+                    }
+                    for job, _, published in fast
+                ],
             )
-            session.add(attempt)
-            session.flush()
-            return attempt.id
+            attempts = ATTEMPTS
+            session.execute(
+                update(attempts)
+                .where(attempts.c.id == bindparam("b_id"))
+                .values(finished_at=now, outcome="sent", error=None),
+                [{"b_id": attempt_id} for _, attempt_id, _ in fast],
+            )
+            finish_posts(
+                session,
+                {current[job.publication_id].post_id for job, _, _ in fast} - {None},
+            )
+        for job, attempt_id, published in slow:
+            publication = session.get_one(Publication, job.publication_id)
+            self._finish_attempt(session, attempt_id, "sent")
+            mark_sent(session, publication, published, now)
 
     def _save_progress(self, publication_id: int, progress: Mapping[str, Any]) -> None:
         with self.sessions.begin() as session:
@@ -285,6 +482,29 @@ def _not_sent_count(session: Session, publication_id: int) -> int:
             break
         count += 1
     return count
+
+
+def _merged(progress: Mapping[str, Any] | None, extra: Mapping[str, Any]) -> Any:
+    if not extra:
+        return progress
+    return {**(progress or {}), **extra}
+
+
+def finish_posts(session: Session, post_ids: set[int]) -> None:
+    """Queued posts none of whose publications is left to send are done."""
+    if not post_ids:
+        return
+    transition(PostStatus.QUEUED, PostStatus.DONE)
+    posts, publications = POSTS, PUBLICATIONS
+    unsent = exists().where(
+        publications.c.post_id == posts.c.id,
+        publications.c.state.not_in((PublicationState.SENT, PublicationState.CANCELLED)),
+    )
+    session.execute(
+        update(posts)
+        .where(posts.c.id.in_(post_ids), posts.c.status == PostStatus.QUEUED, ~unsent)
+        .values(status=PostStatus.DONE)
+    )
 
 
 def mark_sent(

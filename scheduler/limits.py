@@ -1,18 +1,28 @@
 """Pacing sends so platforms never need to answer 429 in normal operation.
 
-Token buckets per key (a bot, a Telegram chat, a Facebook Page...) with an injectable clock, so
+Sliding windows per key (a bot, a Telegram chat, a Facebook Page...) with an injectable clock, so
 the engine can ask how many sends a channel may start now when it claims work, and block a key
-for the `retry_after` a platform asked for. (aiolimiter, which PTB uses, reads the event loop's
-clock and cannot answer "how much capacity is there" for a claim, hence this small class.)
+for the `retry_after` a platform asked for. Platforms count sends in the last N seconds, so a
+token bucket (which allows a full burst and then the refill rate, more than N in some windows)
+earns 429s; a window that holds the times of the sends does not. Each window is a little longer
+than the platform's, so sends that reach it a few milliseconds apart still fit.
+(aiolimiter, which PTB uses, reads the event loop's clock and cannot answer "how much capacity
+is there" for a claim, hence this small class.)
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
 from scheduler.clock import Clock
+
+# How much longer than the platform's window ours is: a share of it plus a fixed margin.
+SLACK_SHARE = 0.01
+SLACK_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -22,73 +32,114 @@ class Rate:
     seconds: float
 
 
-class _Bucket:
-    def __init__(self, rate: Rate, now: float) -> None:
-        self.capacity = float(rate.count)
-        self.refill = rate.count / rate.seconds
-        self.tokens = self.capacity
-        self.updated = now
+class _Window:
+    """The sends under one key within the last `span` seconds."""
+
+    def __init__(self, rate: Rate) -> None:
+        self.limit = rate.count
+        self.span = rate.seconds * (1 + SLACK_SHARE) + SLACK_SECONDS
+        self.sent: deque[float] = deque()
         self.blocked_until = 0.0
 
-    def _refresh(self, now: float) -> None:
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.refill)
-        self.updated = now
+    def _prune(self, now: float) -> None:
+        while self.sent and self.sent[0] <= now - self.span:
+            self.sent.popleft()
 
     def available(self, now: float) -> int:
         if now < self.blocked_until:
             return 0
-        self._refresh(now)
-        return int(self.tokens)
+        self._prune(now)
+        return max(0, self.limit - len(self.sent))
+
+    def free_at(self, now: float) -> float:
+        """When the next send may start."""
+        self._prune(now)
+        at = now
+        if len(self.sent) >= self.limit:
+            at = self.sent[len(self.sent) - self.limit] + self.span
+        return max(at, self.blocked_until)
 
     def reserve(self, now: float) -> float:
-        """Take one token; returns how long to wait before using it."""
-        self._refresh(now)
-        self.tokens -= 1
-        wait = max(0.0, -self.tokens / self.refill)
-        return max(wait, self.blocked_until - now)
+        """Book one send; returns how long to wait before making it."""
+        at = self.free_at(now)
+        bisect.insort(self.sent, at)
+        return at - now
+
+    def done(self, booked: float, now: float) -> None:
+        """A send booked at `booked` got its answer: count it from now, the latest moment the
+        platform can have counted it, so that the next window starts late enough."""
+        index = bisect.bisect_left(self.sent, booked)
+        if index < len(self.sent) and self.sent[index] == booked:
+            del self.sent[index]
+            bisect.insort(self.sent, max(booked, now))
 
 
 class Pacer:
-    """Shared token buckets; `reserve` books a send and says how long to wait for it."""
+    """Shared sliding windows; `reserve` books a send and says how long to wait for it."""
 
     def __init__(self, clock: Clock, enabled: bool = True) -> None:
         self.clock = clock
         self.enabled = enabled
-        self._buckets: dict[str, _Bucket] = {}
+        self._windows: dict[str, _Window] = {}
 
     def _time(self) -> float:
         return self.clock.now().timestamp()
 
-    def _bucket(self, rate: Rate, now: float) -> _Bucket:
-        bucket = self._buckets.get(rate.key)
-        if bucket is None:
-            bucket = self._buckets[rate.key] = _Bucket(rate, now)
-        return bucket
+    def _window(self, rate: Rate) -> _Window:
+        window = self._windows.get(rate.key)
+        if window is None:
+            window = self._windows[rate.key] = _Window(rate)
+        return window
 
     def available(self, rates: list[Rate]) -> int:
         """How many sends under all of `rates` may start now."""
         if not self.enabled or not rates:
             return 1_000_000
         now = self._time()
-        return min(self._bucket(rate, now).available(now) for rate in rates)
+        return min(self._window(rate).available(now) for rate in rates)
+
+    def free_at(self, rates: list[Rate]) -> datetime:
+        """When a send under all of `rates` may start (now, if it may)."""
+        now = self.clock.now()
+        if not self.enabled or not rates:
+            return now
+        stamp = now.timestamp()
+        at = max(self._window(rate).free_at(stamp) for rate in rates)
+        return datetime.fromtimestamp(at, tz=now.tzinfo) if at > stamp else now
 
     def reserve(self, rates: list[Rate]) -> float:
         if not self.enabled:
             return 0.0
         now = self._time()
-        return max((self._bucket(rate, now).reserve(now) for rate in rates), default=0.0)
+        return max((self._window(rate).reserve(now) for rate in rates), default=0.0)
+
+    def book(self, rates: list[Rate]) -> float:
+        """Book a send that starts now (as `reserve`); returns the booking's time stamp."""
+        if not self.enabled or not rates:
+            return 0.0
+        now = self._time()
+        for rate in rates:
+            self._window(rate).reserve(now)
+        return now
+
+    def done(self, rates: list[Rate], booked: float) -> None:
+        """The send booked at `booked` is answered: it counts from now in every window."""
+        if not self.enabled or not booked:
+            return
+        now = self._time()
+        for rate in rates:
+            self._window(rate).done(booked, now)
 
     def block(self, rates: list[Rate], seconds: float) -> None:
         """The platform asked for a pause: nothing under these keys starts before it ends."""
         now = self._time()
         for rate in rates:
-            bucket = self._bucket(rate, now)
-            bucket.blocked_until = max(bucket.blocked_until, now + seconds)
-            bucket.tokens = min(bucket.tokens, 0.0)
+            window = self._window(rate)
+            window.blocked_until = max(window.blocked_until, now + seconds)
 
     def blocked_until(self, rates: list[Rate]) -> datetime | None:
         now = self._time()
-        until = max((self._bucket(r, now).blocked_until for r in rates), default=0.0)
+        until = max((self._window(r).blocked_until for r in rates), default=0.0)
         return datetime.fromtimestamp(until, tz=self.clock.now().tzinfo) if until > now else None
 
 

@@ -20,6 +20,10 @@ from scheduler.recovery import expire_leases, mark_missed, reconcile_unconfirmed
 log = logging.getLogger(__name__)
 
 WAKE_JOB = "afisha-wake"
+# Publications due within this many seconds of the end of a round are published in that round.
+INLINE_SECONDS = 0.25
+REARM_DELAY = timedelta(milliseconds=20)
+ROUND_MAX = 30.0
 
 
 @dataclass(frozen=True)
@@ -62,13 +66,36 @@ class Worker:
                 expire_leases(session, now)
                 mark_missed(session, now, engine.settings.grace)
             self._changed_during_round = False
-            attempts = await engine.publish_due()
-            with engine.sessions() as session:
-                upcoming = next_due(session)
+            attempts = 0
+            began = asyncio.get_running_loop().time()
+            while True:
+                made = await engine.publish_due()
+                attempts += made
+                upcoming = self._next_wake()
+                if upcoming is None or made == 0 or self._changed_during_round or self._stopping:
+                    break
+                wait = (upcoming - engine.clock.now()).total_seconds()
+                if wait > INLINE_SECONDS or asyncio.get_running_loop().time() - began > ROUND_MAX:
+                    break  # (a long round ends so that recovery runs between rounds)
+                # The next publication is (nearly) due already: publish it in this round. A
+                # wake-up armed for now would fire while this round still runs, and
+                # APScheduler skips a job whose previous run has not returned.
+                await asyncio.sleep(max(0.0, wait))
             if self._changed_during_round:
                 upcoming = datetime.now(UTC)  # something was queued meanwhile: look again now
             self.arm(upcoming)
             return attempts
+
+    def _next_wake(self) -> datetime | None:
+        engine = self.engine
+        with engine.sessions() as session:
+            upcoming = next_due(session, excluding=engine.throttled)
+        if engine.throttled:
+            # Due work waits for its rate limit: wake when the first channel may send again,
+            # not at its (past) due time, which would spin on claims that take nothing.
+            ready = min(engine.throttled.values())
+            upcoming = ready if upcoming is None else min(upcoming, ready)
+        return upcoming
 
     def arm(self, when: datetime | None) -> None:
         """Wake at `when` (now if past); the sweep covers changes made by other processes."""
@@ -82,7 +109,9 @@ class Worker:
         self.scheduler.add_job(
             self.publish_round,
             "date",
-            run_date=max(when, datetime.now(UTC)),
+            # Never "now" exactly: armed from inside a round, the wake-up must fire after the
+            # round returns, or APScheduler skips it (max_instances=1).
+            run_date=max(when, datetime.now(UTC) + REARM_DELAY),
             id=WAKE_JOB,
             replace_existing=True,
         )
