@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from channels.base import ChannelError, Verdict
-from content.models import Attempt, Organization, Post, PostMedia, Publication
+from channels.base import ChannelError, Outgoing, Verdict
+from content.models import Attempt, Channel, Organization, Post, PostMedia, Publication
 from content.notices import NoticeKind, add_notice
 from content.states import PublicationState, transition
 from content.timeparse import zone
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 
 VERIFY_EVERY = timedelta(minutes=1)
 VERIFY_TRIES = 3
+RECONCILE_BATCH = 200
 
 
 def expire_leases(session: Session, now: datetime) -> int:
@@ -70,23 +73,37 @@ def mark_missed(session: Session, now: datetime, grace: timedelta) -> int:
     return len(overdue)
 
 
+def _unconfirmed(session: Session) -> Iterator[Publication]:
+    """Every unconfirmed publication, in pages by id: those whose tries are used up (and which
+    stay unconfirmed until a person decides) must not hide the others behind a LIMIT."""
+    after = 0
+    while True:
+        page = session.scalars(
+            select(Publication)
+            .where(Publication.state == PublicationState.UNCONFIRMED, Publication.id > after)
+            .order_by(Publication.id)
+            .options(
+                selectinload(Publication.post).selectinload(Post.media).joinedload(PostMedia.media),
+                selectinload(Publication.event),
+            )
+            .limit(RECONCILE_BATCH)
+        ).all()
+        yield from page
+        if len(page) < RECONCILE_BATCH:
+            return
+        after = page[-1].id
+
+
 async def reconcile_unconfirmed(engine: Engine) -> dict[str, int]:
     """Ask each channel whether its unconfirmed publications are on the platform."""
     now = engine.clock.now()
     tally = {"posted": 0, "not_posted": 0, "unknown": 0}
     with engine.sessions.begin() as session:
-        candidates = session.scalars(
-            select(Publication)
-            .where(Publication.state == PublicationState.UNCONFIRMED)
-            .options(
-                selectinload(Publication.post).selectinload(Post.media).joinedload(PostMedia.media),
-                selectinload(Publication.event),
-            )
-            .limit(200)
-        ).all()
         zones = {o.id: zone(o.timezone) for o in session.scalars(select(Organization))}
-        work = []
-        for publication in candidates:
+        work: list[tuple[int, Channel, Outgoing, dict[str, Any], datetime]] = []
+        for publication in _unconfirmed(session):
+            if len(work) >= RECONCILE_BATCH:
+                break
             progress = dict(publication.progress or {})
             tries = int(progress.get("verify_tries", 0))
             last = progress.get("verified_at")
