@@ -39,8 +39,8 @@ SCENARIOS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "baseline": baseline.run,
     "rate_limits": rate_limits.run,
     "collection": collection.run,
-    "stats": stats.run,
     "footprint": footprint.run,
+    "stats": stats.run,  # last: the slowest to fill, and bounded by its own timeout
 }
 
 
