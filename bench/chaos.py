@@ -215,35 +215,38 @@ def run(
             spawned += 1
             workers.append(start_worker(installation, f"chaos-{spawned}", command=afisha_command()))
 
-        spawn()
-        spawn()
-        log(f"{count} publications queued; 2 workers; faults {fault_spec}")
-        time.sleep(max(0.0, (start - now()).total_seconds()))
-        restart_at = rng.randrange(kills // 4, 3 * kills // 4 + 1) if restart_pg else -1
-        pg_seconds = None
-        done_kills = 0
-        while done_kills < kills:
-            time.sleep(rng.uniform(1.5, 6.0))
-            alive = [w for w in workers if w.process.poll() is None]
-            victim = rng.choice(alive)
-            victim.kill()
-            workers.remove(victim)
-            done_kills += 1
-            log(f"SIGKILL {done_kills}/{kills} (pid {victim.process.pid})")
-            time.sleep(rng.uniform(0.1, 1.0))
+        try:
             spawn()
-            if done_kills == restart_at:
-                pg_seconds = restart_postgres()
-                log(f"PostgreSQL restarted in {pg_seconds:.1f} s")
-        log("kills done; letting the workers settle everything")
-        rows = snapshot(installation)
-        while not settled(rows) and time.perf_counter() - began < deadline:
-            time.sleep(5)
+            spawn()
+            log(f"{count} publications queued; 2 workers; faults {fault_spec}")
+            time.sleep(max(0.0, (start - now()).total_seconds()))
+            restart_at = rng.randrange(kills // 4, 3 * kills // 4 + 1) if restart_pg else -1
+            pg_seconds = None
+            done_kills = 0
+            while done_kills < kills:
+                time.sleep(rng.uniform(1.5, 6.0))
+                alive = [w for w in workers if w.process.poll() is None]
+                victim = rng.choice(alive)
+                victim.kill()
+                workers.remove(victim)
+                done_kills += 1
+                log(f"SIGKILL {done_kills}/{kills} (pid {victim.process.pid})")
+                time.sleep(rng.uniform(0.1, 1.0))
+                spawn()
+                if done_kills == restart_at:
+                    pg_seconds = restart_postgres()
+                    log(f"PostgreSQL restarted in {pg_seconds:.1f} s")
+            log("kills done; letting the workers settle everything")
             rows = snapshot(installation)
-            waiting = Counter(str(r["state"]) for r in rows.values())
-            log(f"states: {dict(waiting)}")
-        for worker in workers:
-            worker.stop()
+            while not settled(rows) and time.perf_counter() - began < deadline:
+                time.sleep(5)
+                rows = snapshot(installation)
+                waiting = Counter(str(r["state"]) for r in rows.values())
+                log(f"states: {dict(waiting)}")
+        finally:
+            # Also when the run fails: no worker may outlive it.
+            for worker in workers:
+                worker.stop()
         rows = snapshot(installation)
         ledger = sandbox.ledger()
         faults = sandbox.request("GET", "/_sandbox/faults")
