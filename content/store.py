@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from content.models import Channel, Event, Post, Publication, StaffMember
+from content.models import Channel, Event, Organization, Post, Publication, StaffMember
 from content.states import ChannelStatus, PublicationState
+from content.timeparse import zone
 
 WAITING = (PublicationState.SCHEDULED, PublicationState.RETRY_WAIT)
 
@@ -22,6 +24,11 @@ class QueueStatus:
     paused_channels: list[str]
     unconfirmed: int
     oldest_overdue: datetime | None = None  # the lag: the earliest waiting publication past due
+
+
+def organization_zones(session: Session) -> dict[int, ZoneInfo]:
+    """Each organisation's time zone, by organisation id."""
+    return {o.id: zone(o.timezone) for o in session.scalars(select(Organization))}
 
 
 def list_staff(session: Session) -> list[StaffMember]:

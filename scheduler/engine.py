@@ -32,10 +32,10 @@ from channels.base import (
     Rejected,
 )
 from channels.base import Channel as ChannelAdapter
-from content.models import Attempt, Channel, Organization, Post, PostMedia, Publication
+from content.models import Attempt, Channel, Post, PostMedia, Publication
 from content.notices import NoticeKind, add_notice
 from content.states import ChannelStatus, PostStatus, PublicationState, transition
-from content.timeparse import zone
+from content.store import organization_zones
 from scheduler.claims import CLAIMABLE, claim_due
 from scheduler.clock import Clock
 from scheduler.compose import MediaLocation, compose
@@ -177,7 +177,7 @@ class Engine:
             channels = list(session.scalars(select(Channel)))
             self._snapshot = _Snapshot(
                 rates={c.id: self.rates_for(c) for c in channels},
-                zones={o.id: zone(o.timezone) for o in session.scalars(select(Organization))},
+                zones=organization_zones(session),
             )
             for channel in channels:
                 session.expunge(channel)

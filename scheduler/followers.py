@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.base import ChannelError, NotSent
-from content.models import Event, EventSubscription, Organization
+from content.models import Event, EventSubscription
 from content.states import EventStatus
+from content.store import organization_zones
 from content.templates import EventFacts, follower_reminder_text
-from content.timeparse import zone
 from scheduler.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ async def remind_followers(
             )
             .with_for_update(of=EventSubscription, skip_locked=True)
         ).all()
-        zones = {o.id: zone(o.timezone) for o in session.scalars(select(Organization))}
+        zones = organization_zones(session)
         messages = []
         for subscription, event in due:
             # Marked before sending: a reminder may be lost in a crash, but never sent twice.

@@ -11,10 +11,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from channels.base import ChannelError, Outgoing, Verdict
-from content.models import Attempt, Channel, Organization, Post, PostMedia, Publication
+from content.models import Attempt, Channel, Post, PostMedia, Publication
 from content.notices import NoticeKind, add_notice
 from content.states import PublicationState, transition
-from content.timeparse import zone
+from content.store import organization_zones
 from scheduler.claims import CLAIMABLE
 from scheduler.compose import compose
 from scheduler.engine import Engine, mark_sent
@@ -99,7 +99,7 @@ async def reconcile_unconfirmed(engine: Engine) -> dict[str, int]:
     now = engine.clock.now()
     tally = {"posted": 0, "not_posted": 0, "unknown": 0}
     with engine.sessions.begin() as session:
-        zones = {o.id: zone(o.timezone) for o in session.scalars(select(Organization))}
+        zones = organization_zones(session)
         work: list[tuple[int, Channel, Outgoing, dict[str, Any], datetime]] = []
         for publication in _unconfirmed(session):
             if len(work) >= RECONCILE_BATCH:
