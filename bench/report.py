@@ -136,6 +136,26 @@ def _collection(f: dict[str, Any]) -> list[list[str]]:
     ]
 
 
+def _exactly_once(f: dict[str, Any]) -> list[list[str]]:
+    late = f["lateness_ms"]
+    workers = ", ".join(
+        f"{name} {_n(counts['sent'])}" for name, counts in sorted(f["per_worker"].items())
+    )
+    verdict = "meets the target" if f["passed"] else "**misses the target**"
+    return [
+        [
+            "Exactly once",
+            f"{_n(f['publications'])} due within {_n(f['window_seconds'])} s on "
+            f"{f['channels']} channels, {f['workers']} workers on PostgreSQL, limits on",
+            f"{verdict}: delivered {_n(f['delivered'])}, duplicated {f['duplicated']}, lost "
+            f"{f['lost']}; sent by {workers}; lateness on the platform p50 "
+            f"{_n(late['p50'], 1)} ms · p99 {_n(late['p99'], 1)} ms · max {_n(late['max'], 1)} ms;"
+            f" 429 answers: {f['answers_429_sandbox']}",
+            "each once, p99 < 1 s",
+        ]
+    ]
+
+
 def _stats(f: dict[str, Any]) -> list[list[str]]:
     cells = []
     for database in ("sqlite", "postgresql"):
@@ -193,6 +213,7 @@ def bench_markdown(results: dict[str, Any]) -> str:
         "collection": _collection,
         "stats": _stats,
         "footprint": _footprint,
+        "exactly_once": _exactly_once,
     }
     for name, render in renderers.items():
         figures = scenarios.get(name)

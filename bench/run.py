@@ -25,6 +25,7 @@ from bench.machine import describe
 from bench.scenarios import (
     baseline,
     collection,
+    exactly_once,
     footprint,
     on_time,
     rate_limits,
@@ -40,6 +41,7 @@ SCENARIOS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "rate_limits": rate_limits.run,
     "collection": collection.run,
     "footprint": footprint.run,
+    "exactly_once": exactly_once.run,
     "stats": stats.run,  # last: the slowest to fill, and bounded by its own timeout
 }
 

@@ -14,7 +14,7 @@ from bench.scenarios import rate_limits, stats
 from content.states import PublicationState
 from tests.conftest import POSTGRES_URL
 
-NEEDS_POSTGRES = {"throughput", "baseline"}
+NEEDS_POSTGRES = {"throughput", "baseline", "exactly_once"}
 
 
 @pytest.mark.timeout(300)
@@ -32,6 +32,10 @@ def test_each_scenario_runs_at_a_tiny_size(name: str, tmp_path: Path) -> None:
         assert figures["duplicated"] == 0
     if name == "collection":
         assert figures["graph_calls"] == figures["floor"]
+    if name == "exactly_once":
+        assert figures["delivered"] == figures["publications"]
+        assert figures["duplicated"] == 0
+        assert sum(w["sent"] for w in figures["per_worker"].values()) == figures["publications"]
 
 
 def test_the_run_command_writes_results_and_a_table(tmp_path: Path) -> None:
@@ -39,6 +43,26 @@ def test_the_run_command_writes_results_and_a_table(tmp_path: Path) -> None:
     stored = json.loads(next(tmp_path.glob("*.json")).read_text())
     assert "collection" in stored["scenarios"]
     assert "| Collection |" in next(tmp_path.glob("*.md")).read_text()
+
+
+def test_a_missed_target_is_marked_in_the_table() -> None:
+    figures = {
+        "publications": 500, "window_seconds": 60.0, "channels": 50, "workers": 2,
+        "delivered": 499, "duplicated": 1, "lost": 1, "answers_429_sandbox": 0,
+        "per_worker": {"once-w1": {"attempts": 250, "sent": 250}},
+        "lateness_ms": {"p50": 12.0, "p99": 80.0, "max": 95.0}, "passed": False,
+    }  # fmt: skip
+    results = {
+        "date": "2026-11-23",
+        "machine": {"nproc": 2, "cpu": "x", "python": "3", "sqlite": "3"},
+    }
+    missed = report.bench_markdown({**results, "scenarios": {"exactly_once": figures}})
+    assert "| Exactly once |" in missed
+    assert "misses the target" in missed
+    met = report.bench_markdown(
+        {**results, "scenarios": {"exactly_once": {**figures, "passed": True}}}
+    )
+    assert "meets the target" in met
 
 
 def test_the_fastest_schedule_under_telegram_limits() -> None:
