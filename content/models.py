@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -215,12 +216,24 @@ class Event(Base):
     )
 
 
+# Publications waiting to be claimed, as SQL: the partial index below holds just these rows, in
+# due order, so the engine's claim reads the head of the queue and stops.
+WAITING_SQL = "state IN ('scheduled', 'retry_wait')"
+
+
 class Publication(Base):
     """One post or event message to one channel at one time: the unit the engine publishes."""
 
     __tablename__ = "publication"
     __table_args__ = (
         Index("ix_publication_state_due", "state", "due_at"),
+        Index(
+            "ix_publication_waiting",
+            "due_at",
+            "id",
+            postgresql_where=text(WAITING_SQL),
+            sqlite_where=text(WAITING_SQL),
+        ),
         Index("ix_publication_channel_state", "channel_id", "state"),
         # Reports select publications by when they were sent.
         Index("ix_publication_sent_at", "sent_at"),

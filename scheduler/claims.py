@@ -2,6 +2,8 @@
 
 PostgreSQL locks candidate rows with `FOR UPDATE SKIP LOCKED`, so any number of workers can claim
 concurrently; SQLite serialises writers and Afisha runs one worker on it (see worker_lock).
+Candidates come from the partial index of waiting publications in due order, so a claim costs
+the same whether ten or a hundred thousand publications wait.
 """
 
 from __future__ import annotations
@@ -9,19 +11,26 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from content.models import Channel, Publication
+from content.models import WAITING_SQL, Channel, Publication
 from content.states import ChannelStatus, PublicationState
 
 CLAIMABLE = (PublicationState.SCHEDULED, PublicationState.RETRY_WAIT)
+# The same condition as the partial index's, as literal SQL: PostgreSQL uses a partial index
+# only when it can see that the query's condition implies the index's (a bound parameter,
+# which a prepared statement's generic plan cannot see through, would hide it).
+_WAITING = text(WAITING_SQL)
+# Rounds of one claim: each looks further down the queue, past rows another worker holds and
+# channels whose share is used up.
+ROUNDS = 4
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
+def _due(now: datetime, until: datetime | None = None) -> ColumnElement[bool]:
     return and_(
-        Publication.state.in_(CLAIMABLE),
-        Publication.due_at <= now,
+        _WAITING,
+        Publication.due_at <= (until or now),
         or_(Publication.lease_until.is_(None), Publication.lease_until < now),
     )
 
@@ -33,44 +42,37 @@ def claim_due(
     lease: timedelta,
     limit: int,
     capacity: Callable[[int], int] | None = None,
+    *,
+    until: datetime | None = None,
+    skip: Collection[int] = (),
 ) -> list[int]:
-    """Lease up to `limit` due publications of active channels to `worker`; returns their ids.
+    """Lease up to `limit` publications due by `until` (default: now) to `worker`, earliest
+    first; returns their ids.
 
     `capacity(channel_id)` says how many sends a channel may start now (its rate limits); a
-    channel at its limit is skipped so its backlog does not hold up the others.
+    channel at its limit, like the channels in `skip`, is passed over so that its backlog does
+    not hold up the others.
     """
     if limit <= 0:
         return []
     claimed: list[int] = []
-    tried: set[int] = set()
+    passed = set(skip)
     budget: dict[int, int] = {}
-    # Another worker may hold locks on the same first candidates: SKIP LOCKED passes over them,
-    # and the next round looks further down the queue.
-    for _round in range(4):
+    for _round in range(ROUNDS):
         wanted = limit - len(claimed)
-        rows = _candidates(session, now, wanted, tried, spare=4 if capacity else 1)
-        chosen: list[int] = []
+        fetch = wanted * 2 if capacity else wanted
+        rows = _candidates(session, now, until, fetch, passed, claimed)
+        chosen = 0
         for publication_id, channel_id in rows:
             if channel_id not in budget:
                 budget[channel_id] = capacity(channel_id) if capacity else limit
-            if budget[channel_id] > 0 and len(chosen) < wanted:
+            if budget[channel_id] <= 0:
+                passed.add(channel_id)
+            elif chosen < wanted:
                 budget[channel_id] -= 1
-                chosen.append(publication_id)
-        if not chosen:
-            break
-        tried.update(chosen)
-        locked = list(
-            session.scalars(
-                select(Publication.id)
-                .where(Publication.id.in_(chosen), _due(now))
-                .with_for_update(skip_locked=True)
-            )
-        )
-        for publication_id, channel_id in rows:
-            if publication_id in chosen and publication_id not in locked:
-                budget[channel_id] += 1  # not ours after all: the channel's share is unused
-        claimed += locked
-        if len(claimed) >= limit or len(rows) < wanted:
+                claimed.append(publication_id)
+                chosen += 1
+        if len(claimed) >= limit or len(rows) < fetch:
             break
     if claimed:
         session.execute(
@@ -83,33 +85,28 @@ def claim_due(
 
 
 def _candidates(
-    session: Session, now: datetime, wanted: int, tried: set[int], spare: int
+    session: Session,
+    now: datetime,
+    until: datetime | None,
+    count: int,
+    passed: Collection[int],
+    claimed: Collection[int],
 ) -> list[tuple[int, int]]:
-    """Due publications, earliest first, at most `wanted` per channel, skipping `tried`."""
-    ranked = (
-        select(
-            Publication.id,
-            Publication.channel_id,
-            Publication.due_at,
-            func.row_number()
-            .over(
-                partition_by=Publication.channel_id, order_by=(Publication.due_at, Publication.id)
-            )
-            .label("rank"),
-        )
+    """Up to `count` claimable publications, earliest first, locked for this transaction (rows
+    another worker holds are skipped), leaving out `passed` channels and `claimed` ids."""
+    query = (
+        select(Publication.id, Publication.channel_id)
         .join(Channel, Channel.id == Publication.channel_id)
-        .where(_due(now), Channel.status == ChannelStatus.ACTIVE)
+        .where(_due(now, until), Channel.status == ChannelStatus.ACTIVE)
+        .order_by(Publication.due_at, Publication.id)
+        .limit(count)
+        .with_for_update(skip_locked=True, of=Publication)
     )
-    if tried:
-        ranked = ranked.where(Publication.id.not_in(tried))
-    subquery = ranked.subquery()
-    rows = session.execute(
-        select(subquery.c.id, subquery.c.channel_id)
-        .where(subquery.c.rank <= wanted)
-        .order_by(subquery.c.due_at, subquery.c.id)
-        .limit(wanted * spare)
-    ).all()
-    return [(row[0], row[1]) for row in rows]
+    if passed:
+        query = query.where(Publication.channel_id.not_in(list(passed)))
+    if claimed:
+        query = query.where(Publication.id.not_in(list(claimed)))
+    return [(row[0], row[1]) for row in session.execute(query)]
 
 
 def next_due(session: Session, excluding: Collection[int] = ()) -> datetime | None:
@@ -118,7 +115,7 @@ def next_due(session: Session, excluding: Collection[int] = ()) -> datetime | No
     query = (
         select(func.min(Publication.due_at))
         .join(Channel, Channel.id == Publication.channel_id)
-        .where(Publication.state.in_(CLAIMABLE), Channel.status == ChannelStatus.ACTIVE)
+        .where(_WAITING, Channel.status == ChannelStatus.ACTIVE)
     )
     if excluding:
         query = query.where(Publication.channel_id.not_in(list(excluding)))

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine as SqlEngine
-from sqlalchemy import Table, bindparam, exists, insert, select, update
+from sqlalchemy import Table, case, exists, insert, select, type_coerce, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from channels.base import (
@@ -43,12 +45,15 @@ from scheduler.limits import Pacer, Rate
 from scheduler.policy import RetryPolicy
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 ChannelFactory = Callable[[Channel], ChannelAdapter]
 RatesFor = Callable[[Channel], list[Rate]]
 COLLECT_FIRST = timedelta(hours=1)
 # Outcomes are recorded together, but never more than this many seconds after they came back.
-RECORD_WITHIN = 0.05
+RECORD_WITHIN = 0.25
+# Channels' pacing keys and zones are read again after this many seconds.
+SNAPSHOT_SECONDS = 5.0
 # The tables themselves, for the bulk statements of the hot path.
 PUBLICATIONS = cast(Table, Publication.__table__)
 ATTEMPTS = cast(Table, Attempt.__table__)
@@ -63,6 +68,8 @@ class EngineSettings:
     batch_size: int = 100
     concurrency: int = 50
     grace: timedelta = timedelta(minutes=15)
+    # A running worker claims what falls due within this long ahead and sends it at its time.
+    lookahead: timedelta = timedelta(seconds=1)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
@@ -82,6 +89,9 @@ class Job:
     channel: Channel
     outgoing: Outgoing
     rates: list[Rate]
+    due_at: datetime
+    post_id: int | None = None
+    progress: Mapping[str, Any] | None = None  # as claimed (a send may add to it)
     booked: float = 0.0  # when the pacer booked its send (0: not paced)
 
 
@@ -106,6 +116,10 @@ class Engine:
         # Channels the last claim passed over for want of capacity -> when they have some again.
         self.throttled: dict[int, datetime] = {}
         self._snapshot: _Snapshot | None = None
+        self._snapshot_expires = 0.0
+        self._draining = False
+        # Publications whose progress was saved during their send (recorded one by one).
+        self._checkpointed: set[int] = set()
 
     @property
     def database(self) -> SqlEngine:
@@ -115,73 +129,169 @@ class Engine:
 
     # --- publishing ------------------------------------------------------------------------------
 
-    async def publish_due(self) -> int:
+    async def publish_due(self, lookahead: float = 0.0, for_seconds: float | None = None) -> int:
         """Publish everything due now; returns how many attempts were made.
 
-        Claims and begins are done for several publications at a time and outcomes recorded
-        together, so the database round trips (which block the event loop) do not grow with
-        each send: a burst runs at close to the client library's own pace. Every attempt is
-        still committed as SENDING before its request goes out.
+        With `lookahead`, publications falling due within that many seconds are claimed ahead
+        (leased, composed) and begun at their own time, so a post goes out the moment it is due
+        rather than after a claim; the call then goes on while there is something to send,
+        claiming for at most `for_seconds`. Claims and begins are made for several publications
+        at a time and outcomes recorded together, so the database round trips (which block the
+        event loop) do not grow with each send. Every attempt is still committed as SENDING
+        before its request goes out.
         """
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         in_flight: dict[asyncio.Task[Published | ChannelError], tuple[Job, int]] = {}
         finished: list[tuple[Job, int, Published | ChannelError]] = []
+        finished_since = 0.0  # when the oldest unrecorded outcome came back
+        pending: list[Job] = []  # claimed ahead, in due order, to begin at their due time
         attempts = 0
         limit = self.settings.concurrency
-        # Refill when half the slots are free, not on every single completion, and record the
+        # Claim when half the slots are free, not on every single completion, and record the
         # outcomes that came back meanwhile in one transaction.
         refill = max(1, min(self.settings.batch_size, limit // 2))
-        self._snapshot = None
+        claim_at = started  # when to look in the queue again (inf: not in this call)
         self.throttled = {}
+        self._draining = False
         try:
             while True:
-                free = limit - len(in_flight)
-                jobs: list[Job] = []
-                if free >= refill or (free and not in_flight):
-                    if finished:
-                        self._record_many(finished)
-                        finished = []
-                    jobs = self._claim(min(free, self.settings.batch_size))
-                    for job, attempt_id in self._begin_many(jobs):
-                        task = asyncio.create_task(self._send(job))
-                        in_flight[task] = (job, attempt_id)
-                        attempts += 1
-                if not in_flight:
-                    self._record_many(finished)
-                    return attempts
-                if not jobs or limit - len(in_flight) < refill:
-                    done, _ = await asyncio.wait(
-                        in_flight,
-                        timeout=RECORD_WITHIN if finished else None,
-                        return_when=asyncio.FIRST_COMPLETED,
+                # Begin what is due once a batch of slots is free (right away, unless a burst
+                # keeps the slots nearly full).
+                can_begin = limit - len(in_flight) >= refill
+                ready = _due_count(pending, self.clock.now(), limit - len(in_flight))
+                if ready and can_begin:
+                    attempts += self._start(
+                        await self._off(self._begin_many, pending[:ready]), in_flight
                     )
+                    pending = pending[ready:]
+                if finished and (
+                    not in_flight
+                    or len(finished) >= limit
+                    or loop.time() - finished_since >= RECORD_WITHIN
+                ):
+                    # Recorded together, but not kept unrecorded behind a slow request.
+                    await self._off(self._record_many, finished)
+                    finished = []
+                if self._draining:
+                    claim_at = math.inf
+                    pending = await self._off(self._release, pending)
+                elif for_seconds is not None and loop.time() - started > for_seconds:
+                    claim_at = math.inf  # what was claimed ahead still goes at its time
+                # Claim a whole batch once half the slots (and nothing claimed) wait: what does
+                # not fit now waits, claimed, for the next free slots.
+                free = limit - len(in_flight)
+                if loop.time() >= claim_at and not pending and (free >= refill or not in_flight):
+                    now = self.clock.now()
+                    wanted = self.settings.batch_size
+                    begun, ahead = await self._off(
+                        self._claim, wanted, now + timedelta(seconds=lookahead), free
+                    )
+                    attempts += self._start(begun, in_flight)
+                    pending = sorted(ahead, key=lambda job: job.due_at)
+                    if not (begun or ahead or in_flight):
+                        claim_at = math.inf  # nothing at all within the horizon: done
+                    elif len(begun) + len(ahead) < wanted:
+                        # Nothing more is due within the horizon now: look again when it has
+                        # moved on by half (or, without a horizon, not in this call).
+                        claim_at = loop.time() + lookahead / 2 if lookahead else math.inf
+                    continue
+                if not in_flight and not pending and claim_at == math.inf:
+                    return attempts
+                waits = []
+                if loop.time() < claim_at < math.inf:
+                    waits.append(claim_at - loop.time())
+                if pending and limit - len(in_flight) >= refill:
+                    waits.append((pending[0].due_at - self.clock.now()).total_seconds())
+                if finished:
+                    waits.append(finished_since + RECORD_WITHIN - loop.time())
+                wait = max(0.0, min(waits)) if waits else None
+                if in_flight:
+                    done, _ = await asyncio.wait(
+                        in_flight, timeout=wait, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    if done and not finished:
+                        finished_since = loop.time()
                     finished += [(*in_flight.pop(task), task.result()) for task in done]
-                    if not done or not in_flight:
-                        # Nothing more came back for a while (or nothing is left): do not keep
-                        # what was sent unrecorded behind a slow request.
-                        self._record_many(finished)
-                        finished = []
-        except Exception:
-            # Claiming failed (the database went away, say): the sends in flight still happen;
-            # wait for them and record what can be recorded before giving up the round.
+                else:
+                    await asyncio.sleep(wait or 0.0)
+        except BaseException:
+            # Claiming failed (the database went away, say) or the task was cancelled: the
+            # sends in flight still happen; wait for them and record what can be recorded.
             if in_flight:
                 await asyncio.wait(in_flight)
                 finished += [(*pair, task.result()) for task, pair in in_flight.items()]
             self._record_many(finished)
+            self._guarded_release(pending)
             raise
-        finally:
-            self._snapshot = None
+
+    async def _off(self, work: Callable[..., _T], *args: Any) -> _T:
+        """Run database work on a thread of its own: the event loop goes on with the requests
+        in flight meanwhile (the database's own waits, commits included, no longer stall
+        them)."""
+        return await asyncio.to_thread(work, *args)
+
+    def drain(self) -> None:
+        """Stop claiming: what is in flight finishes, what was claimed ahead is given back."""
+        self._draining = True
+
+    def _start(
+        self,
+        begun: list[tuple[Job, int]],
+        in_flight: dict[asyncio.Task[Published | ChannelError], tuple[Job, int]],
+    ) -> int:
+        for job, attempt_id in begun:
+            in_flight[asyncio.create_task(self._send(job))] = (job, attempt_id)
+        return len(begun)
+
+    def _release(self, jobs: list[Job]) -> list[Job]:
+        """Give back publications claimed ahead and not begun; returns the empty list."""
+        if jobs:
+            with self.sessions.begin() as session:
+                self._unclaim(session, [job.publication_id for job in jobs])
+                for job in jobs:
+                    self.pacer.done(job.rates, job.booked)
+        return []
+
+    def _guarded_release(self, jobs: list[Job]) -> None:
+        try:
+            self._release(jobs)
+        except Exception:
+            log.exception(
+                "giving back %d claimed publications failed; their leases expire", len(jobs)
+            )
+
+    def _unclaim(self, session: Session, ids: list[int]) -> None:
+        table = PUBLICATIONS
+        session.execute(
+            update(table)
+            .where(
+                table.c.id.in_(ids),
+                table.c.claimed_by == self.settings.worker,
+                table.c.state.in_(CLAIMABLE),
+            )
+            .values(claimed_by=None, lease_until=None)
+        )
 
     def _channels_now(self, session: Session) -> _Snapshot:
-        """Channels' pacing keys and organisations' zones, read once per publish_due."""
-        if self._snapshot is None:
+        """Channels' pacing keys and organisations' zones, read again every few seconds."""
+        moment = time.monotonic()
+        if self._snapshot is None or moment >= self._snapshot_expires:
             channels = list(session.scalars(select(Channel)))
             self._snapshot = _Snapshot(
                 rates={c.id: self.rates_for(c) for c in channels},
                 zones=organization_zones(session),
             )
+            self._snapshot_expires = moment + SNAPSHOT_SECONDS
             for channel in channels:
                 session.expunge(channel)
         return self._snapshot
+
+    def _passed_over(self, rates: dict[int, list[Rate]]) -> set[int]:
+        """Channels that may not start a send now (their rate limits), noted in `throttled`."""
+        if not self.pacer.enabled:
+            return set()
+        return {channel_id for channel_id in rates if self._capacity(rates)(channel_id) <= 0}
 
     def _capacity(self, rates: dict[int, list[Rate]]) -> Callable[[int], int]:
         def capacity(channel_id: int) -> int:
@@ -195,7 +305,12 @@ class Engine:
 
         return capacity
 
-    def _claim(self, limit: int) -> list[Job]:
+    def _claim(
+        self, limit: int, until: datetime | None = None, start: int | None = None
+    ) -> tuple[list[tuple[Job, int]], list[Job]]:
+        """Claim up to `limit` publications due by `until`; up to `start` of those due now
+        (default: all) are begun in the same transaction. Returns (begun jobs with their
+        attempt ids, the other jobs, claimed and waiting: in due order)."""
         now = self.clock.now()
         with self.sessions.begin() as session:
             snapshot = self._channels_now(session)
@@ -205,49 +320,66 @@ class Engine:
                 now,
                 self.settings.lease,
                 limit,
-                capacity=self._capacity(snapshot.rates),
+                capacity=self._capacity(snapshot.rates) if self.pacer.enabled else None,
+                until=until,
+                skip=self._passed_over(snapshot.rates),
             )
             if not ids:
-                return []
-            publications = session.scalars(
-                select(Publication)
-                .where(Publication.id.in_(ids))
-                .order_by(Publication.due_at, Publication.id)
-                .options(
-                    selectinload(Publication.post)
-                    .selectinload(Post.media)
-                    .joinedload(PostMedia.media),
-                    selectinload(Publication.event),
-                )
-            ).all()
-            jobs = []
-            released = []
-            for publication in publications:
-                channel = publication.channel
-                rates = snapshot.rates.get(channel.id) or self.rates_for(channel)
-                if self.pacer.available(rates) <= 0:
-                    # A key shared by several channels (the bot's) ran out within this claim:
-                    # give the publication back rather than send it into a 429.
-                    self.throttled[channel.id] = self.pacer.free_at(rates)
-                    released.append(publication.id)
-                    continue
-                try:
-                    outgoing = compose(
-                        publication, snapshot.zones[channel.organization_id], self.settings.media
-                    )
-                except (ValueError, OSError) as exc:
-                    self._fail(session, publication, f"cannot prepare the content: {exc}")
-                    continue
-                jobs.append(Job(publication.id, channel, outgoing, rates, self.pacer.book(rates)))
-            if released:
-                session.execute(
-                    update(PUBLICATIONS)
-                    .where(PUBLICATIONS.c.id.in_(released))
-                    .values(claimed_by=None, lease_until=None)
-                )
+                return [], []
+            jobs = self._compose_claimed(session, snapshot, ids)
+            first = _due_count(jobs, now, len(jobs) if start is None else start)
+            begun = self._begin_in(session, jobs[:first], now)
             session.flush()
             session.expunge_all()  # the jobs' channels travel outside this session
-            return jobs
+            return begun, jobs[first:]
+
+    def _compose_claimed(self, session: Session, snapshot: _Snapshot, ids: list[int]) -> list[Job]:
+        """The claimed publications as jobs, booked with the pacer; those that cannot be
+        composed fail, and those a shared limit ran out for are given back."""
+        publications = session.scalars(
+            select(Publication)
+            .where(Publication.id.in_(ids))
+            .order_by(Publication.due_at, Publication.id)
+            .options(
+                selectinload(Publication.post).selectinload(Post.media).joinedload(PostMedia.media),
+                selectinload(Publication.event),
+            )
+        ).all()
+        jobs = []
+        released = []
+        for publication in publications:
+            channel = publication.channel
+            rates = snapshot.rates.get(channel.id) or self.rates_for(channel)
+            if self.pacer.available(rates) <= 0:
+                # A key shared by several channels (the bot's) ran out within this claim:
+                # give the publication back rather than send it into a 429.
+                self.throttled[channel.id] = self.pacer.free_at(rates)
+                released.append(publication.id)
+                continue
+            zone = (
+                snapshot.zones.get(channel.organization_id)
+                or organization_zones(session)[channel.organization_id]
+            )
+            try:
+                outgoing = compose(publication, zone, self.settings.media)
+            except (ValueError, OSError) as exc:
+                self._fail(session, publication, f"cannot prepare the content: {exc}")
+                continue
+            jobs.append(
+                Job(
+                    publication.id,
+                    channel,
+                    outgoing,
+                    rates,
+                    publication.due_at,
+                    publication.post_id,
+                    dict(publication.progress) if publication.progress else None,
+                    self.pacer.book(rates),
+                )
+            )
+        if released:
+            self._unclaim(session, released)
+        return jobs
 
     async def _send(self, job: Job) -> Published | ChannelError:
         """The request itself, and nothing else: what happened, as a value."""
@@ -267,52 +399,71 @@ class Engine:
         finally:
             self.pacer.done(job.rates, job.booked)
 
-    def _begin(self, job: Job) -> int | None:
-        """Commit the attempt (state SENDING) before any request; None if the lease was lost."""
-        begun = self._begin_many([job])
-        return begun[0][1] if begun else None
-
     def _begin_many(self, jobs: list[Job]) -> list[tuple[Job, int]]:
         """Commit the attempts of `jobs` (state SENDING) in one transaction, before any of their
-        requests; returns each job still ours with its attempt's id (a lost lease drops it)."""
+        requests; returns each job still ours with its attempt's id."""
         if not jobs:
             return []
-        now = self.clock.now()
+        with self.sessions.begin() as session:
+            return self._begin_in(session, jobs, self.clock.now())
+
+    def _begin_in(self, session: Session, jobs: list[Job], now: datetime) -> list[tuple[Job, int]]:
+        """Mark `jobs` SENDING and add their attempts in `session`. A job whose publication was
+        changed since its claim (cancelled, paused, moved to another time, taken back) is
+        dropped, and given back if it is still ours."""
+        if not jobs:
+            return []
         for state in CLAIMABLE:
             transition(state, PublicationState.SENDING)  # the rule holds; the WHERE enforces it
         table = PUBLICATIONS
-        with self.sessions.begin() as session:
-            rows = session.execute(
+        rows = session.execute(
+            update(table)
+            .where(
+                table.c.id.in_([job.publication_id for job in jobs]),
+                table.c.claimed_by == self.settings.worker,
+                table.c.state.in_(CLAIMABLE),
+            )
+            .values(
+                state=PublicationState.SENDING,
+                attempts=table.c.attempts + 1,
+                lease_until=now + self.settings.lease,
+                updated_at=now,
+            )
+            .returning(table.c.id, table.c.attempts, table.c.due_at)
+        ).all()
+        numbers = {int(row[0]): int(row[1]) for row in rows}
+        due = {job.publication_id: job.due_at for job in jobs}
+        moved = [int(row[0]) for row in rows if row[2] != due[int(row[0])]]
+        if moved:
+            # Moved to another time after it was claimed ahead: not now after all (undone in
+            # this same transaction, so nobody ever sees it SENDING).
+            session.execute(
                 update(table)
-                .where(
-                    table.c.id.in_([job.publication_id for job in jobs]),
-                    table.c.claimed_by == self.settings.worker,
-                    table.c.state.in_(CLAIMABLE),
-                )
-                .values(
-                    state=PublicationState.SENDING,
-                    attempts=table.c.attempts + 1,
-                    lease_until=now + self.settings.lease,
-                    updated_at=now,
-                )
-                .returning(table.c.id, table.c.attempts)
-            ).all()
-            numbers = {int(row[0]): int(row[1]) for row in rows}
-            begun = [job for job in jobs if job.publication_id in numbers]
-            if not begun:
-                return []
-            attempt_ids = session.scalars(
-                insert(Attempt).returning(Attempt.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "publication_id": job.publication_id,
-                        "number": numbers[job.publication_id],
-                        "worker": self.settings.worker,
-                        "started_at": now,
-                    }
-                    for job in begun
-                ],
-            ).all()
+                .where(table.c.id.in_(moved))
+                .values(state=PublicationState.SCHEDULED, attempts=table.c.attempts - 1)
+            )
+        begun = [
+            job for job in jobs if job.publication_id in numbers and job.publication_id not in moved
+        ]
+        lost = [job for job in jobs if job not in begun]
+        for job in lost:
+            self.pacer.done(job.rates, job.booked)
+        if lost:
+            self._unclaim(session, [job.publication_id for job in lost])
+        if not begun:
+            return []
+        attempt_ids = session.scalars(
+            insert(Attempt).returning(Attempt.id, sort_by_parameter_order=True),
+            [
+                {
+                    "publication_id": job.publication_id,
+                    "number": numbers[job.publication_id],
+                    "worker": self.settings.worker,
+                    "started_at": now,
+                }
+                for job in begun
+            ],
+        ).all()
         return list(zip(begun, attempt_ids, strict=True))
 
     def _record_many(self, finished: list[tuple[Job, int, Published | ChannelError]]) -> None:
@@ -340,68 +491,76 @@ class Engine:
             log.exception("recording the outcome of publication %s failed", job.publication_id)
 
     def _record_sent_many(self, session: Session, sent: list[tuple[Job, int, Published]]) -> None:
-        """mark_sent for many publications in a few statements; rows no longer SENDING (a
-        person or recovery changed them meanwhile) go through mark_sent itself."""
+        """mark_sent for many publications in one statement each for the publications, their
+        attempts and their posts. A row no longer SENDING (a person or recovery changed it
+        meanwhile), or whose progress was saved during its send, goes through mark_sent."""
         now = self.clock.now()
         table = PUBLICATIONS
-        ids = [job.publication_id for job, _, _ in sent]
-        current = {
-            row.id: row
-            for row in session.execute(
-                select(table.c.id, table.c.state, table.c.progress, table.c.post_id)
-                .where(table.c.id.in_(ids))
-                .with_for_update()
-            )
-        }
         transition(PublicationState.SENDING, PublicationState.SENT)
-        fast = [item for item in sent if current[item[0].publication_id].state == "sending"]
-        slow = [item for item in sent if current[item[0].publication_id].state != "sending"]
-        if fast:
-            session.execute(
-                update(table)
-                .where(table.c.id == bindparam("b_id"), table.c.state == PublicationState.SENDING)
-                .values(
-                    state=PublicationState.SENT,
-                    remote_id=bindparam("b_remote_id"),
-                    remote_url=bindparam("b_url"),
-                    progress=bindparam("b_progress"),
-                    sent_at=now,
-                    last_error=None,
-                    claimed_by=None,
-                    lease_until=None,
-                    next_collect_at=now + COLLECT_FIRST,
-                    collect_stage=0,
-                    updated_at=now,
-                ),
-                [
-                    {
-                        "b_id": job.publication_id,
-                        "b_remote_id": published.remote_id,
-                        "b_url": published.url,
-                        "b_progress": _merged(
-                            current[job.publication_id].progress, published.extra
+        quick = [item for item in sent if item[0].publication_id not in self._checkpointed]
+        updated: set[int] = set()
+        if quick:
+            ids = [job.publication_id for job, _, _ in quick]
+            by_id = table.c.id
+
+            def each(values: dict[int, Any], column: Any) -> Any:
+                return case(
+                    {key: type_coerce(value, column.type) for key, value in values.items()},
+                    value=by_id,
+                    else_=column,
+                )
+
+            updated = set(
+                session.scalars(
+                    update(table)
+                    .where(by_id.in_(ids), table.c.state == PublicationState.SENDING)
+                    .values(
+                        state=PublicationState.SENT,
+                        remote_id=each(
+                            {j.publication_id: p.remote_id for j, _, p in quick}, table.c.remote_id
                         ),
-                    }
-                    for job, _, published in fast
-                ],
+                        remote_url=each(
+                            {j.publication_id: p.url for j, _, p in quick}, table.c.remote_url
+                        ),
+                        progress=each(
+                            {j.publication_id: _merged(j.progress, p.extra) for j, _, p in quick},
+                            table.c.progress,
+                        ),
+                        sent_at=now,
+                        last_error=None,
+                        claimed_by=None,
+                        lease_until=None,
+                        next_collect_at=now + COLLECT_FIRST,
+                        collect_stage=0,
+                        updated_at=now,
+                    )
+                    .returning(by_id)
+                )
             )
-            attempts = ATTEMPTS
-            session.execute(
-                update(attempts)
-                .where(attempts.c.id == bindparam("b_id"))
-                .values(finished_at=now, outcome="sent", error=None),
-                [{"b_id": attempt_id} for _, attempt_id, _ in fast],
-            )
+            done = [attempt_id for job, attempt_id, _ in quick if job.publication_id in updated]
+            if done:
+                session.execute(
+                    update(ATTEMPTS)
+                    .where(ATTEMPTS.c.id.in_(done))
+                    .values(finished_at=now, outcome="sent", error=None)
+                )
             finish_posts(
                 session,
-                {current[job.publication_id].post_id for job, _, _ in fast} - {None},
+                {
+                    job.post_id
+                    for job, _, _ in quick
+                    if job.publication_id in updated and job.post_id is not None
+                },
             )
-        for job, attempt_id, published in slow:
-            publication = session.get_one(Publication, job.publication_id)
-            self._finish_attempt(session, attempt_id, "sent")
-            mark_sent(session, publication, published, now)
+        for job, attempt_id, published in sent:
+            self._checkpointed.discard(job.publication_id)
+            if job.publication_id not in updated:
+                publication = session.get_one(Publication, job.publication_id)
+                self._finish_attempt(session, attempt_id, "sent")
+                mark_sent(session, publication, published, now)
 
     def _save_progress(self, publication_id: int, progress: Mapping[str, Any]) -> None:
+        self._checkpointed.add(publication_id)
         with self.sessions.begin() as session:
             publication = session.get_one(Publication, publication_id)
             publication.progress = {**(publication.progress or {}), **progress}
@@ -468,6 +627,14 @@ class Engine:
             channel_id=publication.channel_id,
             reason=reason,
         )
+
+
+def _due_count(pending: list[Job], now: datetime, room: int) -> int:
+    """How many of the first `pending` jobs (in due order) are due at `now`, at most `room`."""
+    count = 0
+    while count < min(room, len(pending)) and pending[count].due_at <= now:
+        count += 1
+    return count
 
 
 def _not_sent_count(session: Session, publication_id: int) -> int:

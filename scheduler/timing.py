@@ -68,13 +68,14 @@ class Worker:
             self._changed_during_round = False
             attempts = 0
             began = asyncio.get_running_loop().time()
+            ahead = engine.settings.lookahead
             while True:
-                made = await engine.publish_due()
+                made = await engine.publish_due(ahead.total_seconds(), for_seconds=ROUND_MAX)
                 attempts += made
                 upcoming = self._next_wake()
                 if upcoming is None or made == 0 or self._changed_during_round or self._stopping:
                     break
-                wait = (upcoming - engine.clock.now()).total_seconds()
+                wait = (upcoming - ahead - engine.clock.now()).total_seconds()
                 if wait > INLINE_SECONDS or asyncio.get_running_loop().time() - began > ROUND_MAX:
                     break  # (a long round ends so that recovery runs between rounds)
                 # The next publication is (nearly) due already: publish it in this round. A
@@ -83,6 +84,8 @@ class Worker:
                 await asyncio.sleep(max(0.0, wait))
             if self._changed_during_round:
                 upcoming = datetime.now(UTC)  # something was queued meanwhile: look again now
+            elif upcoming is not None:
+                upcoming -= ahead  # to claim it ahead and send it at its time
             self.arm(upcoming)
             return attempts
 
@@ -164,6 +167,7 @@ class Worker:
         """Stop waking up; let an in-flight round finish (its attempts complete or stay
         reconcilable)."""
         self._stopping = True
+        self.engine.drain()
         self.scheduler.shutdown(wait=False)
         try:
             await asyncio.wait_for(self._round_lock.acquire(), grace_seconds)

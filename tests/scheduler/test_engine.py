@@ -163,8 +163,9 @@ async def test_a_crash_between_send_and_record_gives_unconfirmed_not_a_second_po
 ) -> None:
     world.queue("crash", ["tg1"])
     engine = world.engine()
-    job = engine._claim(10)[0]
-    assert engine._begin(job) is not None
+    begun, ahead = engine._claim(10)  # claimed and begun (SENDING committed) together
+    assert ahead == []
+    [(job, _attempt)] = begun
     adapter = world.adapter_for(_channel(world, "tg1"))
     await adapter.publish(job.outgoing)  # the request went out, then the worker died
     world.clock.advance(minutes=3)

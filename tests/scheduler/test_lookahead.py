@@ -1,0 +1,89 @@
+"""Claiming ahead: what falls due within the lookahead is leased early and begun at its time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import select, text, update
+
+from content.models import WAITING_SQL, Attempt, Publication
+from content.states import PublicationState
+from scheduler.claims import CLAIMABLE
+from scheduler.engine import Engine
+from tests.scheduler.conftest import World
+
+S = PublicationState
+SOON = 0.001  # minutes: 60 ms after the manual clock's now
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    """Let the engine's claim (on its own thread) happen; fails if it never does."""
+    for _ in range(400):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("the engine never got there")
+
+
+def _claimed(world: World) -> bool:
+    return all(p.claimed_by is not None for p in world.publications())
+
+
+async def test_a_publication_claimed_ahead_is_sent_at_its_time_not_before(world: World) -> None:
+    world.queue("soon", ["tg1"], minutes=SOON)
+    engine = world.engine()
+    running = asyncio.create_task(engine.publish_due(lookahead=1.0))
+    await _until(lambda: _claimed(world))
+    [publication] = world.publications()
+    assert publication.state is S.SCHEDULED  # leased, not begun: nothing was sent early
+    assert world.adapters.get("tg1") is None or world.adapters["tg1"].published == []
+    due = publication.due_at
+    world.clock.advance(seconds=0.06)
+    assert await running == 1
+    assert [p.state for p in world.publications()] == [S.SENT]
+    with world.sessions() as session:
+        [started] = session.scalars(select(Attempt.started_at)).all()
+    assert started >= due
+    assert len(world.adapters["tg1"].published) == 1
+
+
+async def test_a_publication_moved_after_its_claim_is_not_sent_and_is_given_back(
+    world: World,
+) -> None:
+    world.queue("moved", ["tg1"], minutes=SOON)
+    engine = world.engine()
+    running = asyncio.create_task(engine.publish_due(lookahead=1.0))
+    await _until(lambda: _claimed(world))
+    later = world.clock.now() + timedelta(hours=1)
+    with world.sessions.begin() as session:  # staff reschedule it meanwhile
+        session.execute(update(Publication).values(due_at=later))
+    world.clock.advance(seconds=0.06)
+    assert await running == 0
+    [publication] = world.publications()
+    assert (publication.state, publication.attempts) == (S.SCHEDULED, 0)
+    assert (publication.claimed_by, publication.due_at) == (None, later)
+    assert "tg1" not in world.adapters or world.adapters["tg1"].published == []
+
+
+async def test_draining_gives_back_what_was_claimed_ahead(world: World) -> None:
+    world.queue("not yet", ["tg1", "tg2"], minutes=SOON * 10)
+    engine: Engine = world.engine()
+    running = asyncio.create_task(engine.publish_due(lookahead=1.0))
+    await _until(lambda: _claimed(world))
+    engine.drain()  # the worker is stopping
+    assert await running == 0
+    assert [(p.state, p.claimed_by) for p in world.publications()] == [(S.SCHEDULED, None)] * 2
+    other = world.engine("w2")
+    world.clock.advance(seconds=1)
+    assert await other.publish_due() == 2  # another worker takes them at once
+
+
+def test_the_waiting_index_holds_exactly_the_claimable_states(world: World) -> None:
+    world.queue("any", ["tg1"])
+    with world.sessions.begin() as session:
+        for state in PublicationState:
+            session.execute(update(Publication).values(state=state))
+            waiting = session.scalar(select(Publication.id).where(text(WAITING_SQL)).limit(1))
+            assert (waiting is not None) == (state in CLAIMABLE), state
