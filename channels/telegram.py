@@ -277,7 +277,7 @@ class SharedBot:
     """A `Bot` with its HTTP pool, shared by the channels of one bot; also its file_id cache."""
 
     bot: Bot
-    requests: tuple[HTTPXRequest, HTTPXRequest]
+    request: HTTPXRequest
     users: int = 0
     # (path, size, mtime_ns) of an uploaded image -> the file_id Telegram gave it (per bot).
     file_ids: dict[tuple[str, int, int], str] = field(default_factory=dict)
@@ -305,8 +305,7 @@ class TelegramBots:
         if shared.users > 0:
             return
         self._shared = {k: v for k, v in self._shared.items() if v is not shared}
-        for request in shared.requests:
-            await request.shutdown()
+        await shared.request.shutdown()
 
 
 DEFAULT_BOTS = TelegramBots()
@@ -322,17 +321,18 @@ def _make_bot(token: str, api_url: str, timeouts: TelegramTimeouts) -> SharedBot
         pool_timeout=timeouts.pool,
         media_write_timeout=timeouts.media_write,
     )
-    # PTB wants a second transport for getUpdates; channels never poll, so keep it tiny.
-    updates_request = HTTPXRequest(connection_pool_size=1)
+    # PTB keeps a second transport for getUpdates, and would build one of its own (an httpx
+    # client with its own TLS context: about 1 MB) if not given one. Channels never poll, so
+    # the getUpdates slot shares the one transport.
     # Bot.initialize() is not used: it only fetches getMe, and its InvalidToken names the token.
     bot = Bot(
         token,
         base_url=f"{api_url}/bot",
         base_file_url=f"{api_url}/file/bot",
         request=request,
-        get_updates_request=updates_request,
+        get_updates_request=request,
     )
-    return SharedBot(bot, (request, updates_request))
+    return SharedBot(bot, request)
 
 
 class _TokenFilter(logging.Filter):
