@@ -58,9 +58,11 @@ def open_afisha(settings: Settings, *, migrate: bool | None = None) -> Afisha:
     if migrate is None:
         migrate = is_sqlite(settings.database_url)
     try:
-        if migrate:
-            upgrade(engine)
         up_to_date = is_up_to_date(engine)
+        # Only then: running Alembic even to find nothing to do costs a worker some 7 MB.
+        if migrate and not up_to_date:
+            upgrade(engine)
+            up_to_date = is_up_to_date(engine)
     except Exception as exc:
         engine.dispose()
         raise StorageError(f"cannot open the database: {exc.__class__.__name__}") from exc
