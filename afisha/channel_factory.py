@@ -10,8 +10,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from afisha.config import Settings
 from channels.base import AuthExpired
 from channels.base import Channel as ChannelAdapter
-from channels.facebook import FacebookChannel
-from channels.instagram import InstagramChannel
 from channels.telegram import TelegramBots, TelegramChannel
 from content.models import Channel
 from content.secrets import CredentialCipher
@@ -58,7 +56,11 @@ class ChannelFactory:
                 settings.telegram_token, settings.telegram_api_url, chat, bots=self.bots
             )
         credentials = self._credentials(channel)
+        # Imported here: facebook-sdk, requests and Pillow cost a worker some 7 MB, which one
+        # that posts only to Telegram has no use for.
         if channel.platform is Platform.FACEBOOK:
+            from channels.facebook import FacebookChannel
+
             return FacebookChannel(
                 channel.external_id,
                 credentials["access_token"],
@@ -66,6 +68,8 @@ class ChannelFactory:
                 settings.graph_api_version,
                 name=channel.name,
             )
+        from channels.instagram import InstagramChannel
+
         page_id = credentials.get("page_id")
         return InstagramChannel(
             channel.external_id,

@@ -12,7 +12,6 @@ from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
-import feedparser
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -76,6 +75,10 @@ def _shorten(text: str, limit: int) -> str:
 
 def parse_feed(data: bytes) -> list[FeedEntry]:
     """The feed's items, oldest first; InvalidInput when `data` is no RSS or Atom feed."""
+    # Imported here: the engine polls feeds only where the library follows some, and
+    # feedparser (with its sgmllib and encodings) would otherwise sit in every worker.
+    import feedparser
+
     parsed = feedparser.parse(data)
     if not parsed.get("version") and not parsed.entries:
         raise InvalidInput("this is not an RSS or Atom feed")

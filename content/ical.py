@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import icalendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,9 @@ from content.models import Event, ImportRow, Organization
 from content.plans.validation import RowError
 from content.states import EventStatus
 from content.timeparse import local_to_utc
+
+if TYPE_CHECKING:
+    import icalendar
 
 ICAL = "ical"
 _OWN_UID = re.compile(r"^afisha-event-(\d+)@(.+)$")
@@ -42,6 +45,10 @@ def export_events(session: Session, org: Organization, now: datetime) -> bytes:
     Each event keeps the UID it was imported with, or gets `afisha-event-<id>@<org>`, so
     calendars that subscribe see updates rather than new events.
     """
+    # Imported here and in read_calendar: `afisha worker` imports this module with the rest of
+    # the command line, and never writes or reads a calendar.
+    import icalendar
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", f"-//Afisha//{org.name}//EN")
     calendar.add("version", "2.0")
@@ -153,6 +160,8 @@ class _Problem(Exception):
 
 def read_calendar(data: bytes, tz: ZoneInfo) -> tuple[list[CalendarEvent], list[RowError]]:
     """The calendar's events, and the problems of those Afisha cannot take."""
+    import icalendar
+
     try:
         calendars = icalendar.Calendar.from_ical(data, multiple=True)
     except (ValueError, KeyError, IndexError, TypeError):

@@ -7,8 +7,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
 from content.errors import InvalidInput
 
 # What the platforms accept between them; Instagram needs JPEG, which the channel prepares.
@@ -50,6 +48,9 @@ def inspect_image(path: Path) -> ImageFacts:
             mb=size / 1024 / 1024,
             limit=MAX_BYTES // 1024 // 1024,
         )
+    # Imported here: every `afisha` command (the worker too) imports this module, few add images.
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(path) as image:
             image.verify()

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from content.analytics import charts, labels, queries
+from content.analytics import labels, queries
 from content.analytics.metrics import METRICS, Change, Totals, changes
 from content.analytics.periods import Period, ending_at
 from content.i18n import gettext_for
@@ -142,6 +142,10 @@ def stats_charts(
     session: Session, summary: StatsSummary, tz: ZoneInfo, lang: str
 ) -> list[tuple[str, bytes]]:
     """The PNGs sent with /stats: (file name, bytes)."""
+    # Imported here, as the report renderers are: matplotlib (with numpy) weighs some 40 MB,
+    # which every process that merely imports this module (the CLI, the bot) would carry.
+    from content.analytics import charts
+
     series = queries.channel_series(session, summary.period, tz)
     heatmap = queries.best_times(session, ending_at(summary.period.end, HISTORY), tz)
     return [

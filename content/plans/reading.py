@@ -9,9 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-
 from content.errors import InvalidInput
 
 MAX_ROWS = 2000
@@ -65,6 +62,11 @@ def _sheet(table: Sequence[Sequence[object]]) -> Sheet:
 
 def read_xlsx(data: bytes) -> Sheet:
     """The first worksheet of an .xlsx workbook."""
+    # Imported here: openpyxl weighs nearly 20 MB, and the iCalendar feed that `afisha run`
+    # serves reaches this module without ever reading a workbook.
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):

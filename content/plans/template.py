@@ -7,10 +7,6 @@ import csv
 import io
 from datetime import date, time, timedelta
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from content.errors import InvalidInput
 
 HEADERS = (
@@ -130,6 +126,11 @@ def _plain(value: Cell) -> str:
 
 
 def _xlsx(rows: list[dict[str, Cell]]) -> bytes:
+    # Imported here: openpyxl weighs nearly 20 MB, which every `afisha` command would carry.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
