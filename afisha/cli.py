@@ -33,6 +33,7 @@ from afisha.views import (
 from content import registry, scheduling, slots, store
 from content.db import make_engine, upgrade
 from content.errors import InvalidInput, NotFound
+from content.ical import export_events
 from content.languages import check_language
 from content.models import Event, Post
 from content.reminders import DEFAULT_OFFSETS
@@ -40,8 +41,19 @@ from content.secrets import generate_key
 from content.states import ChannelStatus, Platform
 from content.timeparse import format_offset, parse_offsets, parse_when, zone
 
+# Commands kept in modules of their own, each imported only when its command is looked up.
+EXTENSIONS = {
+    "worker": "afisha.cli_engine",
+    "run": "afisha.cli_engine",
+    "import": "afisha.cli_plans",
+    "feed": "afisha.cli_plans",
+    "slot": "afisha.cli_plans",
+    "report": "afisha.cli_reports",
+    "stats": "afisha.cli_reports",
+}
 
-@click.group(cls=AfishaGroup)
+
+@click.group(cls=AfishaGroup, extensions=EXTENSIONS)
 @click.option(
     "--config",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -490,6 +502,25 @@ def event_cancel(state: State, event_id: int) -> None:
     click.echo(f"cancelled event {event_id} ({withdrawn} publication(s) withdrawn)")
 
 
+@event.command("ical")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write to this file (default: standard output).",
+)
+@pass_state
+def event_ical(state: State, output: Path | None) -> None:
+    """Write the upcoming events as an iCalendar (.ics) feed for the library website."""
+    afisha = state.afisha
+    with afisha.transaction() as (session, org):
+        body = export_events(session, org, afisha.now())
+    if output is None:
+        click.echo(body, nl=False)
+        return
+    output.write_bytes(body)
+    click.echo(f"wrote {output}")
+
+
 @event.command("show", hidden=True)
 @click.argument("event_id", type=int)
 @pass_state
@@ -564,14 +595,3 @@ def demo(directory: Path, keep_running: bool | None, port: int) -> None:
 
 def main() -> None:
     cli(prog_name="afisha")
-
-
-def _register_extensions() -> None:
-    """Command groups that live in modules of their own register themselves here."""
-    from afisha import cli_engine, cli_plans, cli_reports
-
-    for module in (cli_engine, cli_plans, cli_reports):
-        module.register(cli)
-
-
-_register_extensions()

@@ -10,7 +10,6 @@ import click
 from afisha.cli_support import State, emit_json, pass_state
 from afisha.logs import setup_logging
 from afisha.runtime import serve
-from afisha.services import run_services
 
 
 @click.command("worker")
@@ -34,6 +33,10 @@ def worker_command(state: State, once: bool, as_json: bool) -> None:
 @pass_state
 def run_command(state: State) -> None:
     """Run the engine, the bot and the web server (media files, events.ics, healthz)."""
+    # Imported here: the web port and the webhook (aiohttp, telegram.ext: some 15 MB) are no
+    # business of `afisha worker`, whose memory they would add to.
+    from afisha.services import run_services
+
     afisha = state.afisha
     setup_logging(logging.INFO, afisha.settings.secrets())
     services = run_services(afisha, lambda text: click.echo(text, err=True))

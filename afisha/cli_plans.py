@@ -1,5 +1,5 @@
-"""`afisha import`, `afisha feed`, `afisha slot` and `afisha event ical`: plans made elsewhere
-(spreadsheets, the library's calendar and website) brought in, and weekly posting times."""
+"""`afisha import`, `afisha feed` and `afisha slot`: plans made elsewhere (spreadsheets, the
+library's calendar and website) brought in, and weekly posting times."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from afisha.views import iso, local
 from content import feeds, slots
 from content.errors import AfishaError, InvalidInput
 from content.i18n import translate
-from content.ical import export_events
 from content.models import Feed
 from content.plans.importing import ImportReport, import_plan
 from content.plans.template import write_template
@@ -273,25 +272,3 @@ def register(cli: click.Group) -> None:
         with afisha.transaction() as (session, _org):
             moment = slots.next_free_slot(session, split_names(channels), afisha.now())
         click.echo(local(moment, afisha.tz))
-
-    # --- events as iCalendar -----------------------------------------------------------------
-
-    events = cli.commands["event"]
-    assert isinstance(events, click.Group)
-
-    @events.command("ical")
-    @click.option(
-        "--output", type=click.Path(path_type=Path, dir_okay=False),
-        help="Write to this file (default: standard output).",
-    )  # fmt: skip
-    @pass_state
-    def event_ical(state: State, output: Path | None) -> None:
-        """Write the upcoming events as an iCalendar (.ics) feed for the library website."""
-        afisha = state.afisha
-        with afisha.transaction() as (session, org):
-            body = export_events(session, org, afisha.now())
-        if output is None:
-            click.echo(body, nl=False)
-            return
-        output.write_bytes(body)
-        click.echo(f"wrote {output}")

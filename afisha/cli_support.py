@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -20,7 +22,27 @@ ACTOR = "cli"
 
 
 class AfishaGroup(click.Group):
-    """Turns Afisha's errors into one-line messages and the documented exit codes."""
+    """Turns Afisha's errors into one-line messages and the documented exit codes.
+
+    `extensions` names, for each command kept in a module of its own, that module; its
+    `register(group)` runs when the command is first looked up. `afisha worker` so never imports
+    the reports' or the plans' commands, nor `afisha status` the engine's.
+    """
+
+    def __init__(
+        self, *args: Any, extensions: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.extensions = dict(extensions or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.extensions})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = self.extensions.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            importlib.import_module(module).register(self)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
