@@ -8,6 +8,7 @@ lease expires and which recovery turns into UNCONFIRMED — reconciled, never bl
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import random
@@ -15,11 +16,28 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import (
+    JSON,
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    case,
+    column,
+    exists,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy import Engine as SqlEngine
-from sqlalchemy import Table, case, exists, insert, select, type_coerce, update
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from channels.base import (
@@ -45,7 +63,6 @@ from scheduler.limits import Pacer, Rate
 from scheduler.policy import RetryPolicy
 
 log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
 ChannelFactory = Callable[[Channel], ChannelAdapter]
 RatesFor = Callable[[Channel], list[Rate]]
@@ -161,9 +178,7 @@ class Engine:
                 can_begin = limit - len(in_flight) >= refill
                 ready = _due_count(pending, self.clock.now(), limit - len(in_flight))
                 if ready and can_begin:
-                    attempts += self._start(
-                        await self._off(self._begin_many, pending[:ready]), in_flight
-                    )
+                    attempts += self._start(self._begin_many(pending[:ready]), in_flight)
                     pending = pending[ready:]
                 if finished and (
                     not in_flight
@@ -171,11 +186,11 @@ class Engine:
                     or loop.time() - finished_since >= RECORD_WITHIN
                 ):
                     # Recorded together, but not kept unrecorded behind a slow request.
-                    await self._off(self._record_many, finished)
+                    self._record_many(finished)
                     finished = []
                 if self._draining:
                     claim_at = math.inf
-                    pending = await self._off(self._release, pending)
+                    pending = self._release(pending)
                 elif for_seconds is not None and loop.time() - started > for_seconds:
                     claim_at = math.inf  # what was claimed ahead still goes at its time
                 # Claim a whole batch once half the slots (and nothing claimed) wait: what does
@@ -184,9 +199,7 @@ class Engine:
                 if loop.time() >= claim_at and not pending and (free >= refill or not in_flight):
                     now = self.clock.now()
                     wanted = self.settings.batch_size
-                    begun, ahead = await self._off(
-                        self._claim, wanted, now + timedelta(seconds=lookahead), free
-                    )
+                    begun, ahead = self._claim(wanted, now + timedelta(seconds=lookahead), free)
                     attempts += self._start(begun, in_flight)
                     pending = sorted(ahead, key=lambda job: job.due_at)
                     if not (begun or ahead or in_flight):
@@ -224,12 +237,6 @@ class Engine:
             self._record_many(finished)
             self._guarded_release(pending)
             raise
-
-    async def _off(self, work: Callable[..., _T], *args: Any) -> _T:
-        """Run database work on a thread of its own: the event loop goes on with the requests
-        in flight meanwhile (the database's own waits, commits included, no longer stall
-        them)."""
-        return await asyncio.to_thread(work, *args)
 
     def drain(self) -> None:
         """Stop claiming: what is in flight finishes, what was claimed ahead is given back."""
@@ -495,48 +502,33 @@ class Engine:
         attempts and their posts. A row no longer SENDING (a person or recovery changed it
         meanwhile), or whose progress was saved during its send, goes through mark_sent."""
         now = self.clock.now()
-        table = PUBLICATIONS
         transition(PublicationState.SENDING, PublicationState.SENT)
         quick = [item for item in sent if item[0].publication_id not in self._checkpointed]
         updated: set[int] = set()
         if quick:
-            ids = [job.publication_id for job, _, _ in quick]
-            by_id = table.c.id
-
-            def each(values: dict[int, Any], column: Any) -> Any:
-                return case(
-                    {key: type_coerce(value, column.type) for key, value in values.items()},
-                    value=by_id,
-                    else_=column,
+            rows = [
+                (
+                    job.publication_id,
+                    published.remote_id,
+                    published.url,
+                    _merged(job.progress, published.extra),
                 )
-
-            updated = set(
-                session.scalars(
-                    update(table)
-                    .where(by_id.in_(ids), table.c.state == PublicationState.SENDING)
-                    .values(
-                        state=PublicationState.SENT,
-                        remote_id=each(
-                            {j.publication_id: p.remote_id for j, _, p in quick}, table.c.remote_id
-                        ),
-                        remote_url=each(
-                            {j.publication_id: p.url for j, _, p in quick}, table.c.remote_url
-                        ),
-                        progress=each(
-                            {j.publication_id: _merged(j.progress, p.extra) for j, _, p in quick},
-                            table.c.progress,
-                        ),
-                        sent_at=now,
-                        last_error=None,
-                        claimed_by=None,
-                        lease_until=None,
-                        next_collect_at=now + COLLECT_FIRST,
-                        collect_stage=0,
-                        updated_at=now,
-                    )
-                    .returning(by_id)
-                )
-            )
+                for job, _, published in quick
+            ]
+            sent_values = {
+                "state": PublicationState.SENT,
+                "sent_at": now,
+                "last_error": None,
+                "claimed_by": None,
+                "lease_until": None,
+                "next_collect_at": now + COLLECT_FIRST,
+                "collect_stage": 0,
+                "updated_at": now,
+            }
+            if session.get_bind().dialect.name == "postgresql":
+                updated = _mark_sent_rows_pg(session, rows, sent_values)
+            else:
+                updated = _mark_sent_rows(session, rows, sent_values)
             done = [attempt_id for job, attempt_id, _ in quick if job.publication_id in updated]
             if done:
                 session.execute(
@@ -627,6 +619,82 @@ class Engine:
             channel_id=publication.channel_id,
             reason=reason,
         )
+
+
+def _mark_sent_rows(
+    session: Session, rows: list[tuple[int, str, str | None, Any]], values: dict[str, Any]
+) -> set[int]:
+    """Set SENT (with each row's remote id, URL and progress) on those of the rows still
+    SENDING, in one statement; returns their ids."""
+    table = PUBLICATIONS
+
+    def each(column: Any, position: int) -> Any:
+        return case(
+            {row[0]: type_coerce(row[position], column.type) for row in rows},
+            value=table.c.id,
+            else_=column,
+        )
+
+    return set(
+        session.scalars(
+            update(table)
+            .where(
+                table.c.id.in_([row[0] for row in rows]), table.c.state == PublicationState.SENDING
+            )
+            .values(
+                remote_id=each(table.c.remote_id, 1),
+                remote_url=each(table.c.remote_url, 2),
+                progress=each(table.c.progress, 3),
+                **values,
+            )
+            .returning(table.c.id)
+        )
+    )
+
+
+def _mark_sent_rows_pg(
+    session: Session, rows: list[tuple[int, str, str | None, Any]], values: dict[str, Any]
+) -> set[int]:
+    """As _mark_sent_rows, with the rows as arrays: one statement of one shape whatever their
+    number, which PostgreSQL prepares once (a CASE per row would be parsed and planned anew)."""
+    table = PUBLICATIONS
+    given = (
+        func.unnest(
+            bindparam("ids", type_=ARRAY(Integer)),
+            bindparam("remote_ids", type_=ARRAY(String)),
+            bindparam("urls", type_=ARRAY(String)),
+            bindparam("progress", type_=ARRAY(Text)),
+        )
+        .table_valued(
+            column("id", Integer),
+            column("remote_id", String),
+            column("remote_url", String),
+            column("progress", Text),
+        )
+        .render_derived()
+    )
+    statement = (
+        update(table)
+        .where(table.c.id == given.c.id, table.c.state == PublicationState.SENDING)
+        .values(
+            remote_id=given.c.remote_id,
+            remote_url=given.c.remote_url,
+            progress=func.coalesce(sql_cast(given.c.progress, JSON), table.c.progress),
+            **values,
+        )
+        .returning(table.c.id)
+    )
+    return set(
+        session.scalars(
+            statement,
+            {
+                "ids": [row[0] for row in rows],
+                "remote_ids": [row[1] for row in rows],
+                "urls": [row[2] for row in rows],
+                "progress": [None if row[3] is None else json.dumps(row[3]) for row in rows],
+            },
+        )
+    )
 
 
 def _due_count(pending: list[Job], now: datetime, room: int) -> int:

@@ -13,14 +13,10 @@ is there" for a claim, hence this small class.)
 from __future__ import annotations
 
 import bisect
-import functools
 import hashlib
-import threading
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar, cast
 
 from scheduler.clock import Clock
 
@@ -78,30 +74,13 @@ class _Window:
             bisect.insort(self.sent, max(booked, now))
 
 
-_M = TypeVar("_M", bound=Callable[..., Any])
-
-
-def _locked(method: _M) -> _M:
-    @functools.wraps(method)
-    def locked(self: Pacer, *args: Any) -> Any:
-        with self._lock:
-            return method(self, *args)
-
-    return cast(_M, locked)
-
-
 class Pacer:
-    """Shared sliding windows; `reserve` books a send and says how long to wait for it.
-
-    Safe to use from several threads (the engine claims on a thread of its own while the event
-    loop finishes sends).
-    """
+    """Shared sliding windows; `reserve` books a send and says how long to wait for it."""
 
     def __init__(self, clock: Clock, enabled: bool = True) -> None:
         self.clock = clock
         self.enabled = enabled
         self._windows: dict[str, _Window] = {}
-        self._lock = threading.RLock()
 
     def _time(self) -> float:
         return self.clock.now().timestamp()
@@ -112,7 +91,6 @@ class Pacer:
             window = self._windows[rate.key] = _Window(rate)
         return window
 
-    @_locked
     def available(self, rates: list[Rate]) -> int:
         """How many sends under all of `rates` may start now."""
         if not self.enabled or not rates:
@@ -120,7 +98,6 @@ class Pacer:
         now = self._time()
         return min(self._window(rate).available(now) for rate in rates)
 
-    @_locked
     def free_at(self, rates: list[Rate]) -> datetime:
         """When a send under all of `rates` may start (now, if it may)."""
         now = self.clock.now()
@@ -130,14 +107,12 @@ class Pacer:
         at = max(self._window(rate).free_at(stamp) for rate in rates)
         return datetime.fromtimestamp(at, tz=now.tzinfo) if at > stamp else now
 
-    @_locked
     def reserve(self, rates: list[Rate]) -> float:
         if not self.enabled:
             return 0.0
         now = self._time()
         return max((self._window(rate).reserve(now) for rate in rates), default=0.0)
 
-    @_locked
     def book(self, rates: list[Rate]) -> float:
         """Book a send that starts now (as `reserve`); returns the booking's time stamp."""
         if not self.enabled or not rates:
@@ -147,7 +122,6 @@ class Pacer:
             self._window(rate).reserve(now)
         return now
 
-    @_locked
     def done(self, rates: list[Rate], booked: float) -> None:
         """The send booked at `booked` is answered: it counts from now in every window."""
         if not self.enabled or not booked:
@@ -156,7 +130,6 @@ class Pacer:
         for rate in rates:
             self._window(rate).done(booked, now)
 
-    @_locked
     def block(self, rates: list[Rate], seconds: float) -> None:
         """The platform asked for a pause: nothing under these keys starts before it ends."""
         now = self._time()
@@ -164,7 +137,6 @@ class Pacer:
             window = self._window(rate)
             window.blocked_until = max(window.blocked_until, now + seconds)
 
-    @_locked
     def blocked_until(self, rates: list[Rate]) -> datetime | None:
         now = self._time()
         until = max((self._window(r).blocked_until for r in rates), default=0.0)
