@@ -19,7 +19,7 @@ from channels.base import Outgoing
 from channels.telegram import TelegramChannel
 from scheduler.clock import Clock, SystemClock
 from scheduler.compose import MediaLocation
-from scheduler.engine import Engine, EngineSettings
+from scheduler.engine import DEFAULT_CONCURRENCY, Engine, EngineSettings
 from scheduler.feeds import poll_feeds
 from scheduler.followers import remind_followers
 from scheduler.limits import Pacer
@@ -54,7 +54,7 @@ def build_engine(
     clock: Clock | None = None,
     worker: str | None = None,
     pacing: bool = True,
-    concurrency: int = 50,
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> EngineParts:
     settings = afisha.settings
     clock = clock or SystemClock()

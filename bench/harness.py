@@ -34,6 +34,7 @@ from content.models import Channel, Publication
 from content.registry import add_channel
 from content.secrets import generate_key
 from content.states import Platform, PublicationState
+from scheduler.engine import DEFAULT_CONCURRENCY
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(
@@ -348,7 +349,7 @@ def start_worker(
     name: str,
     *,
     pacing: bool = True,
-    concurrency: int = 50,
+    concurrency: int = DEFAULT_CONCURRENCY,
     command: list[str] | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> WorkerProcess:

@@ -17,6 +17,7 @@ import signal
 from afisha.config import load_settings
 from afisha.runtime import build_engine
 from afisha.wiring import open_afisha
+from scheduler.engine import DEFAULT_CONCURRENCY
 from scheduler.locks import WorkerLock
 from scheduler.timing import Worker
 
@@ -50,7 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="An Afisha publishing worker for benchmarks.")
     parser.add_argument("--name", default="bench-worker")
     parser.add_argument("--pacing", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
