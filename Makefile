@@ -36,14 +36,25 @@ $(BENCH_STAMP): pyproject.toml | $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $(BENCH_STAMP)
 
-bench: $(BENCH_STAMP)
+# Afisha as a library installs it, without the test and lint tools: the footprint is measured
+# here (the tools' libraries would otherwise be loaded by the HTTP client: rich, pygments).
+RUN_VENV  := .venv-run
+RUN_STAMP := $(RUN_VENV)/.installed
+
+$(RUN_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(RUN_VENV)
+	$(RUN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(RUN_VENV)/bin/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+bench: $(BENCH_STAMP) $(RUN_STAMP)
 	$(BIN)/python -m bench.run --readme
 
 chaos: $(BENCH_STAMP)
 	$(BIN)/python -m bench.chaos --readme
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(RUN_VENV) .pytest_cache .mypy_cache .ruff_cache
 
 # Refresh the translation catalogs after adding or changing messages.
 catalogs: $(STAMP)

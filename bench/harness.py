@@ -336,7 +336,15 @@ class WorkerProcess:
         return values["VmRSS"], values["VmHWM"]
 
 
-def afisha_command() -> list[str]:
+# Afisha installed without the test tools (`make bench` makes it): what a library runs.
+RUN_VENV = ROOT / ".venv-run"
+
+
+def afisha_command(installed: bool = False) -> list[str]:
+    """`afisha worker` of this environment, or (`installed`) of RUN_VENV when it exists."""
+    run_script = RUN_VENV / "bin" / "afisha"
+    if installed and run_script.exists():
+        return [str(run_script), "worker"]
     script = Path(sys.executable).with_name("afisha")
     found = str(script) if script.exists() else shutil.which("afisha")
     if found is None:

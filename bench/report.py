@@ -196,8 +196,10 @@ def _footprint(f: dict[str, Any]) -> list[list[str]]:
     return [
         [
             "Footprint",
-            f"`afisha worker` on SQLite with {_n(f['queued'])} queued",
-            f"resident {_n(f['rss_mib'], 1)} MiB (peak {_n(f['peak_rss_mib'], 1)} MiB; the "
+            f"`afisha worker` on SQLite with {_n(f['queued'])} queued"
+            + (" (installed without the test tools)" if f.get("installation") != "dev" else ""),
+            f"resident {_n(f['rss_mib'], 1)} MiB = {_n(f['rss_mib'] * 1.048576, 1)} MB "
+            f"(peak {_n(f['peak_rss_mib'], 1)} MiB; the "
             f"engine without the CLI {_n(f.get('engine_only_rss_mib'), 1)} MiB); cold "
             f"start {_n(f['cold_start_ready_seconds'], 2)} s to ready, "
             f"{_n(f['cold_start_first_post_seconds'], 2)} s to the first post on the platform",

@@ -37,7 +37,6 @@ from sqlalchemy import (
 )
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from channels.base import (
@@ -663,6 +662,8 @@ def _mark_sent_rows_pg(
 ) -> set[int]:
     """As _mark_sent_rows, with the rows as arrays: one statement of one shape whatever their
     number, which PostgreSQL prepares once (a CASE per row would be parsed and planned anew)."""
+    from sqlalchemy.dialects.postgresql import ARRAY  # here: SQLite workers need not load it
+
     table = PUBLICATIONS
     given = (
         func.unnest(

@@ -2,7 +2,9 @@
 cold start (process start until it logs "started", and until its first due post is on the
 platform).
 
-The worker is the real CLI command on SQLite (the default installation). 100,000 posts are
+The worker is the real CLI command on SQLite (the default installation), as a library installs
+it (`make bench` makes `.venv-run` with `pip install -e .`, without the test and lint tools,
+whose libraries the HTTP client would otherwise load). 100,000 posts are
 queued for tomorrow across 10 channels, plus one due now; memory is read from /proc after the
 first round (VmRSS) together with the peak so far (VmHWM). The same is read of `bench.worker`,
 the engine without the command line, to show what the CLI's other commands add.
@@ -15,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from bench.harness import (
+    RUN_VENV,
     Context,
     afisha_command,
     fresh_database,
@@ -42,7 +45,8 @@ def run(context: Context) -> dict[str, Any]:
         queue_seconds = installation.queue_posts([tomorrow] * queued, label="later")
         installation.queue_posts([now()], channels=["tg0"], label="first")
         context.say(f"footprint: {queued} queued; starting afisha worker")
-        worker = start_worker(installation, "footprint", command=afisha_command())
+        command = afisha_command(installed=True)
+        worker = start_worker(installation, "footprint", command=command)
         try:
             ready = wait_ready(worker)
             wait_until(lambda: len(sandbox.ledger()) >= 1, timeout=60, every=0.02)
@@ -61,6 +65,7 @@ def run(context: Context) -> dict[str, Any]:
             engine_only.stop()
         installation.close()
     return {
+        "installation": "without test tools" if command[0].startswith(str(RUN_VENV)) else "dev",
         "engine_only_rss_mib": round(engine_rss / 1024, 1),
         "engine_only_peak_rss_mib": round(engine_peak / 1024, 1),
         "queued": queued,

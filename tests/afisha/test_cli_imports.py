@@ -34,6 +34,8 @@ NOT_FOR_THE_WORKER = (
     "PIL",
     "reportlab",
     "requests",
+    # (a worker on SQLite needs no PostgreSQL dialect)
+    "sqlalchemy.dialects.postgresql",
     "telegram.ext",
 )
 
