@@ -75,7 +75,7 @@ def claim_due(
         if len(claimed) >= limit or len(rows) < fetch:
             break
     if claimed:
-        session.execute(
+        session.connection().execute(
             update(Publication)
             .where(Publication.id.in_(claimed))
             .values(claimed_by=worker, lease_until=now + lease)
@@ -106,7 +106,7 @@ def _candidates(
         query = query.where(Publication.channel_id.not_in(list(passed)))
     if claimed:
         query = query.where(Publication.id.not_in(list(claimed)))
-    return [(row[0], row[1]) for row in session.execute(query)]
+    return [(row[0], row[1]) for row in session.connection().execute(query)]
 
 
 def next_due(session: Session, excluding: Collection[int] = ()) -> datetime | None:

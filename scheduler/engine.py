@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
+    Connection,
     Integer,
     String,
     Table,
@@ -428,7 +429,10 @@ class Engine:
         for state in CLAIMABLE:
             transition(state, PublicationState.SENDING)  # the rule holds; the WHERE enforces it
         table = PUBLICATIONS
-        rows = session.execute(
+        # Core statements on the session's connection: the ORM's execution path adds a good
+        # share of the cost of these small statements, made for every few sends.
+        connection = session.connection()
+        rows = connection.execute(
             update(table)
             .where(
                 table.c.id.in_([job.publication_id for job in jobs]),
@@ -449,7 +453,7 @@ class Engine:
         if moved:
             # Moved to another time after it was claimed ahead: not now after all (undone in
             # this same transaction, so nobody ever sees it SENDING).
-            session.execute(
+            connection.execute(
                 update(table)
                 .where(table.c.id.in_(moved))
                 .values(state=PublicationState.SCHEDULED, attempts=table.c.attempts - 1)
@@ -464,8 +468,8 @@ class Engine:
             self._unclaim(session, [job.publication_id for job in lost])
         if not begun:
             return []
-        attempt_ids = session.scalars(
-            insert(Attempt).returning(Attempt.id, sort_by_parameter_order=True),
+        attempt_ids = connection.scalars(
+            insert(ATTEMPTS).returning(ATTEMPTS.c.id, sort_by_parameter_order=True),
             [
                 {
                     "publication_id": job.publication_id,
@@ -530,13 +534,14 @@ class Engine:
                 "collect_stage": 0,
                 "updated_at": now,
             }
-            if session.get_bind().dialect.name == "postgresql":
-                updated = _mark_sent_rows_pg(session, rows, sent_values)
+            connection = session.connection()  # Core statements, without the ORM's path
+            if connection.dialect.name == "postgresql":
+                updated = _mark_sent_rows_pg(connection, rows, sent_values)
             else:
-                updated = _mark_sent_rows(session, rows, sent_values)
+                updated = _mark_sent_rows(connection, rows, sent_values)
             done = [attempt_id for job, attempt_id, _ in quick if job.publication_id in updated]
             if done:
-                session.execute(
+                connection.execute(
                     update(ATTEMPTS)
                     .where(ATTEMPTS.c.id.in_(done))
                     .values(finished_at=now, outcome="sent", error=None)
@@ -627,7 +632,7 @@ class Engine:
 
 
 def _mark_sent_rows(
-    session: Session, rows: list[tuple[int, str, str | None, Any]], values: dict[str, Any]
+    connection: Connection, rows: list[tuple[int, str, str | None, Any]], values: dict[str, Any]
 ) -> set[int]:
     """Set SENT (with each row's remote id, URL and progress) on those of the rows still
     SENDING, in one statement; returns their ids."""
@@ -641,7 +646,7 @@ def _mark_sent_rows(
         )
 
     return set(
-        session.scalars(
+        connection.scalars(
             update(table)
             .where(
                 table.c.id.in_([row[0] for row in rows]), table.c.state == PublicationState.SENDING
@@ -658,7 +663,7 @@ def _mark_sent_rows(
 
 
 def _mark_sent_rows_pg(
-    session: Session, rows: list[tuple[int, str, str | None, Any]], values: dict[str, Any]
+    connection: Connection, rows: list[tuple[int, str, str | None, Any]], values: dict[str, Any]
 ) -> set[int]:
     """As _mark_sent_rows, with the rows as arrays: one statement of one shape whatever their
     number, which PostgreSQL prepares once (a CASE per row would be parsed and planned anew)."""
@@ -692,7 +697,7 @@ def _mark_sent_rows_pg(
         .returning(table.c.id)
     )
     return set(
-        session.scalars(
+        connection.scalars(
             statement,
             {
                 "ids": [row[0] for row in rows],
@@ -742,7 +747,7 @@ def finish_posts(session: Session, post_ids: set[int]) -> None:
         publications.c.post_id == posts.c.id,
         publications.c.state.not_in((PublicationState.SENT, PublicationState.CANCELLED)),
     )
-    session.execute(
+    session.connection().execute(
         update(posts)
         .where(posts.c.id.in_(post_ids), posts.c.status == PostStatus.QUEUED, ~unsent)
         .values(status=PostStatus.DONE)
