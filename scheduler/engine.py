@@ -261,7 +261,7 @@ class Engine:
         """Give back publications claimed ahead and not begun; returns the empty list."""
         if jobs:
             with self.sessions.begin() as session:
-                self._unclaim(session, [job.publication_id for job in jobs])
+                self._unclaim(session.connection(), [job.publication_id for job in jobs])
                 for job in jobs:
                     self.pacer.done(job.rates, job.booked)
         return []
@@ -274,9 +274,9 @@ class Engine:
                 "giving back %d claimed publications failed; their leases expire", len(jobs)
             )
 
-    def _unclaim(self, session: Session, ids: list[int]) -> None:
+    def _unclaim(self, connection: Connection, ids: list[int]) -> None:
         table = PUBLICATIONS
-        session.execute(
+        connection.execute(
             update(table)
             .where(
                 table.c.id.in_(ids),
@@ -341,7 +341,7 @@ class Engine:
                 return [], []
             jobs = self._compose_claimed(session, snapshot, ids)
             first = _due_count(jobs, now, len(jobs) if start is None else start)
-            begun = self._begin_in(session, jobs[:first], now)
+            begun = self._begin_in(session.connection(), jobs[:first], now)
             session.flush()
             session.expunge_all()  # the jobs' channels travel outside this session
             return begun, jobs[first:]
@@ -391,7 +391,7 @@ class Engine:
                 )
             )
         if released:
-            self._unclaim(session, released)
+            self._unclaim(session.connection(), released)
         return jobs
 
     async def _send(self, job: Job) -> Published | ChannelError:
@@ -417,21 +417,21 @@ class Engine:
         requests; returns each job still ours with its attempt's id."""
         if not jobs:
             return []
-        with self.sessions.begin() as session:
-            return self._begin_in(session, jobs, self.clock.now())
+        # A connection, not a session: Core statements only, made every few sends.
+        with self.database.begin() as connection:
+            return self._begin_in(connection, jobs, self.clock.now())
 
-    def _begin_in(self, session: Session, jobs: list[Job], now: datetime) -> list[tuple[Job, int]]:
-        """Mark `jobs` SENDING and add their attempts in `session`. A job whose publication was
-        changed since its claim (cancelled, paused, moved to another time, taken back) is
-        dropped, and given back if it is still ours."""
+    def _begin_in(
+        self, connection: Connection, jobs: list[Job], now: datetime
+    ) -> list[tuple[Job, int]]:
+        """Mark `jobs` SENDING and add their attempts in `connection`'s transaction. A job
+        whose publication was changed since its claim (cancelled, paused, moved to another
+        time, taken back) is dropped, and given back if it is still ours."""
         if not jobs:
             return []
         for state in CLAIMABLE:
             transition(state, PublicationState.SENDING)  # the rule holds; the WHERE enforces it
         table = PUBLICATIONS
-        # Core statements on the session's connection: the ORM's execution path adds a good
-        # share of the cost of these small statements, made for every few sends.
-        connection = session.connection()
         rows = connection.execute(
             update(table)
             .where(
@@ -465,7 +465,7 @@ class Engine:
         for job in lost:
             self.pacer.done(job.rates, job.booked)
         if lost:
-            self._unclaim(session, [job.publication_id for job in lost])
+            self._unclaim(connection, [job.publication_id for job in lost])
         if not begun:
             return []
         attempt_ids = connection.scalars(
@@ -489,12 +489,14 @@ class Engine:
         sent = [(j, a, o) for j, a, o in finished if isinstance(o, Published)]
         if sent:
             try:
-                with self.sessions.begin() as session:
-                    self._record_sent_many(session, sent)
+                # A connection, not a session: Core statements only, made every few sends.
+                with self.database.begin() as connection:
+                    rest = self._record_sent_many(connection, sent)
             except Exception:
                 log.exception("recording %d sends together failed; recording one by one", len(sent))
-                for job, attempt_id, published in sent:
-                    self._guarded(self._record_sent, job, attempt_id, published)
+                rest = sent
+            for job, attempt_id, published in rest:
+                self._guarded(self._record_sent, job, attempt_id, published)
         for job, attempt_id, outcome in finished:
             if isinstance(outcome, ChannelError):
                 self._guarded(self._record_failure, job, attempt_id, outcome)
@@ -506,10 +508,13 @@ class Engine:
             # The row stays SENDING; its lease expires and recovery makes it UNCONFIRMED.
             log.exception("recording the outcome of publication %s failed", job.publication_id)
 
-    def _record_sent_many(self, session: Session, sent: list[tuple[Job, int, Published]]) -> None:
+    def _record_sent_many(
+        self, connection: Connection, sent: list[tuple[Job, int, Published]]
+    ) -> list[tuple[Job, int, Published]]:
         """mark_sent for many publications in one statement each for the publications, their
-        attempts and their posts. A row no longer SENDING (a person or recovery changed it
-        meanwhile), or whose progress was saved during its send, goes through mark_sent."""
+        attempts and their posts. Returns those left for mark_sent itself: rows no longer
+        SENDING (a person or recovery changed them meanwhile), or whose progress was saved
+        during their send."""
         now = self.clock.now()
         transition(PublicationState.SENDING, PublicationState.SENT)
         quick = [item for item in sent if item[0].publication_id not in self._checkpointed]
@@ -534,7 +539,6 @@ class Engine:
                 "collect_stage": 0,
                 "updated_at": now,
             }
-            connection = session.connection()  # Core statements, without the ORM's path
             if connection.dialect.name == "postgresql":
                 updated = _mark_sent_rows_pg(connection, rows, sent_values)
             else:
@@ -547,19 +551,16 @@ class Engine:
                     .values(finished_at=now, outcome="sent", error=None)
                 )
             finish_posts(
-                session,
+                connection,
                 {
                     job.post_id
                     for job, _, _ in quick
                     if job.publication_id in updated and job.post_id is not None
                 },
             )
-        for job, attempt_id, published in sent:
+        for job, _, _ in sent:
             self._checkpointed.discard(job.publication_id)
-            if job.publication_id not in updated:
-                publication = session.get_one(Publication, job.publication_id)
-                self._finish_attempt(session, attempt_id, "sent")
-                mark_sent(session, publication, published, now)
+        return [item for item in sent if item[0].publication_id not in updated]
 
     def _save_progress(self, publication_id: int, progress: Mapping[str, Any]) -> None:
         self._checkpointed.add(publication_id)
@@ -737,7 +738,7 @@ def _merged(progress: Mapping[str, Any] | None, extra: Mapping[str, Any]) -> Any
     return {**(progress or {}), **extra}
 
 
-def finish_posts(session: Session, post_ids: set[int]) -> None:
+def finish_posts(connection: Connection, post_ids: set[int]) -> None:
     """Queued posts none of whose publications is left to send are done."""
     if not post_ids:
         return
@@ -747,7 +748,7 @@ def finish_posts(session: Session, post_ids: set[int]) -> None:
         publications.c.post_id == posts.c.id,
         publications.c.state.not_in((PublicationState.SENT, PublicationState.CANCELLED)),
     )
-    session.connection().execute(
+    connection.execute(
         update(posts)
         .where(posts.c.id.in_(post_ids), posts.c.status == PostStatus.QUEUED, ~unsent)
         .values(status=PostStatus.DONE)
