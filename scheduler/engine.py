@@ -13,8 +13,9 @@ import logging
 import math
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -69,6 +70,8 @@ RatesFor = Callable[[Channel], list[Rate]]
 COLLECT_FIRST = timedelta(hours=1)
 # Outcomes are recorded together, but never more than this many seconds after they came back.
 RECORD_WITHIN = 0.25
+# A claimed job waits this long at most for its rate limit; beyond, it is given back.
+HOLD_AT_MOST = timedelta(seconds=2)
 # Channels' pacing keys and zones are read again after this many seconds.
 SNAPSHOT_SECONDS = 5.0
 # The tables themselves, for the bulk statements of the hot path.
@@ -184,8 +187,9 @@ class Engine:
                 can_begin = limit - len(in_flight) >= refill
                 ready = _due_count(pending, self.clock.now(), limit - len(in_flight))
                 if ready and can_begin:
-                    attempts += self._start(self._begin_many(pending[:ready]), in_flight)
-                    pending = pending[ready:]
+                    going, held = self._paced(pending[:ready])
+                    attempts += self._start(self._begin_many(going), in_flight)
+                    pending = self._give_back_held(held) + pending[ready:]
                 if finished and (
                     not in_flight
                     or len(finished) >= limit
@@ -221,7 +225,7 @@ class Engine:
                 if loop.time() < claim_at < math.inf:
                     waits.append(claim_at - loop.time())
                 if pending and limit - len(in_flight) >= refill:
-                    waits.append((pending[0].due_at - self.clock.now()).total_seconds())
+                    waits.append((self._next_start(pending) - self.clock.now()).total_seconds())
                 if finished:
                     waits.append(finished_since + RECORD_WITHIN - loop.time())
                 wait = max(0.0, min(waits)) if waits else None
@@ -243,6 +247,35 @@ class Engine:
             self._record_many(finished)
             self._guarded_release(pending)
             raise
+
+    def _paced(self, jobs: list[Job]) -> tuple[list[Job], list[Job]]:
+        """Book the sends that the rate limits allow now; returns (those, the others)."""
+        going: list[Job] = []
+        held: list[Job] = []
+        for job in jobs:
+            if self.pacer.available(job.rates) > 0:
+                going.append(replace(job, booked=self.pacer.book(job.rates)))
+            else:
+                self.throttled[job.channel.id] = self.pacer.free_at(job.rates)
+                held.append(job)
+        return going, held
+
+    def _next_start(self, pending: list[Job]) -> datetime:
+        """When the first of the waiting jobs may begin: its due time, or later when its rate
+        limit says so."""
+        return min(max(job.due_at, self.pacer.free_at(job.rates)) for job in pending[:100])
+
+    def _give_back_held(self, held: list[Job]) -> list[Job]:
+        """Of due jobs waiting for their rate limit, give back those that must wait more than
+        a moment (a platform's retry_after, a channel's minute): holding their claim would
+        keep the worker from claiming others'. Returns those kept."""
+        soon = self.clock.now() + HOLD_AT_MOST
+        kept: list[Job] = []
+        late: list[Job] = []
+        for job in held:
+            (kept if self.pacer.free_at(job.rates) <= soon else late).append(job)
+        self._release(late)
+        return kept
 
     def drain(self) -> None:
         """Stop claiming: what is in flight finishes, what was claimed ahead is given back."""
@@ -341,14 +374,17 @@ class Engine:
                 return [], []
             jobs = self._compose_claimed(session, snapshot, ids)
             first = _due_count(jobs, now, len(jobs) if start is None else start)
-            begun = self._begin_in(session.connection(), jobs[:first], now)
+            going, held = self._paced(jobs[:first])
+            begun = self._begin_in(session.connection(), going, now)
             session.flush()
             session.expunge_all()  # the jobs' channels travel outside this session
-            return begun, jobs[first:]
+            return begun, held + jobs[first:]
 
     def _compose_claimed(self, session: Session, snapshot: _Snapshot, ids: list[int]) -> list[Job]:
-        """The claimed publications as jobs, booked with the pacer; those that cannot be
-        composed fail, and those a shared limit ran out for are given back."""
+        """The claimed publications as jobs; those that cannot be composed fail, and those a
+        shared limit (the bot's) has no room for now are given back. Sends are booked with the
+        pacer when they begin, not here: a job claimed ahead goes later, and a booking made
+        now could leave the platform's window before the send reaches it."""
         publications = session.scalars(
             select(Publication)
             .where(Publication.id.in_(ids))
@@ -360,10 +396,11 @@ class Engine:
         ).all()
         jobs = []
         released = []
+        taken: Counter[str] = Counter()  # room promised to the jobs before this one
         for publication in publications:
             channel = publication.channel
             rates = snapshot.rates.get(channel.id) or self.rates_for(channel)
-            if self.pacer.available(rates) <= 0:
+            if self.pacer.available(rates, taken) <= 0:
                 # A key shared by several channels (the bot's) ran out within this claim:
                 # give the publication back rather than send it into a 429.
                 self.throttled[channel.id] = self.pacer.free_at(rates)
@@ -387,9 +424,9 @@ class Engine:
                     publication.due_at,
                     publication.post_id,
                     dict(publication.progress) if publication.progress else None,
-                    self.pacer.book(rates),
                 )
             )
+            taken.update(rate.key for rate in rates)
         if released:
             self._unclaim(session.connection(), released)
         return jobs

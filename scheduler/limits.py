@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -91,12 +92,14 @@ class Pacer:
             window = self._windows[rate.key] = _Window(rate)
         return window
 
-    def available(self, rates: list[Rate]) -> int:
-        """How many sends under all of `rates` may start now."""
+    def available(self, rates: list[Rate], taken: Mapping[str, int] | None = None) -> int:
+        """How many sends under all of `rates` may start now (less those `taken` per key,
+        promised but not yet booked)."""
         if not self.enabled or not rates:
             return 1_000_000
         now = self._time()
-        return min(self._window(rate).available(now) for rate in rates)
+        taken = taken or {}
+        return min(self._window(rate).available(now) - taken.get(rate.key, 0) for rate in rates)
 
     def free_at(self, rates: list[Rate]) -> datetime:
         """When a send under all of `rates` may start (now, if it may)."""

@@ -75,7 +75,7 @@ class Worker:
                 upcoming = self._next_wake()
                 if upcoming is None or made == 0 or self._changed_during_round or self._stopping:
                     break
-                wait = (upcoming - ahead - engine.clock.now()).total_seconds()
+                wait = (upcoming - engine.clock.now()).total_seconds()
                 if wait > INLINE_SECONDS or asyncio.get_running_loop().time() - began > ROUND_MAX:
                     break  # (a long round ends so that recovery runs between rounds)
                 # The next publication is (nearly) due already: publish it in this round. A
@@ -84,15 +84,18 @@ class Worker:
                 await asyncio.sleep(max(0.0, wait))
             if self._changed_during_round:
                 upcoming = datetime.now(UTC)  # something was queued meanwhile: look again now
-            elif upcoming is not None:
-                upcoming -= ahead  # to claim it ahead and send it at its time
             self.arm(upcoming)
             return attempts
 
     def _next_wake(self) -> datetime | None:
+        """When to look again: the lookahead before the next due publication (to claim it
+        ahead and send it at its time), or when a channel waiting for its rate limit may
+        send."""
         engine = self.engine
         with engine.sessions() as session:
             upcoming = next_due(session, excluding=engine.throttled)
+        if upcoming is not None:
+            upcoming -= engine.settings.lookahead
         if engine.throttled:
             # Due work waits for its rate limit: wake when the first channel may send again,
             # not at its (past) due time, which would spin on claims that take nothing.

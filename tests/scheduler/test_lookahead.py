@@ -87,3 +87,20 @@ def test_the_waiting_index_holds_exactly_the_claimable_states(world: World) -> N
             session.execute(update(Publication).values(state=state))
             waiting = session.scalar(select(Publication.id).where(text(WAITING_SQL)).limit(1))
             assert (waiting is not None) == (state in CLAIMABLE), state
+
+
+async def test_a_send_claimed_ahead_counts_against_its_rate_limit_from_when_it_begins(
+    world: World,
+) -> None:
+    # Booked at the claim, a send made a second later could leave the pacer's one-second window
+    # before it reaches the platform's, and let one send too many through (a 429).
+    world.queue("soon", ["tg1"], minutes=SOON)
+    engine = world.engine(pacing=True)
+    [publication] = world.publications()
+    rates = engine.rates_for(publication.channel)
+    running = asyncio.create_task(engine.publish_due(lookahead=1.0))
+    await _until(lambda: _claimed(world))
+    assert engine.pacer.available(rates) == 20  # claimed, not yet booked: Telegram's 20/min
+    world.clock.advance(seconds=0.06)
+    assert await running == 1
+    assert engine.pacer.available(rates) == 19
