@@ -30,9 +30,9 @@ from bench.harness import (
     Context,
     fresh_database,
     install,
+    lateness_summary,
     ledger_by_text,
     now,
-    percentile,
     sandbox_process,
     spread,
     start_worker,
@@ -118,7 +118,7 @@ def run(context: Context) -> dict[str, Any]:
     stored = sum(1 for item in items if item[0] == "telegram")
     delivered = len(seen)
     duplicated = sum(1 for times in seen.values() if len(times) > 1)
-    late = _summary(lateness)
+    late = lateness_summary(lateness)
     exactly_once = delivered == count and duplicated == 0
     on_time = late["p99"] is not None and late["p99"] < P99_TARGET_MS
     due_seconds = sorted(when.timestamp() for when in due)
@@ -142,7 +142,7 @@ def run(context: Context) -> dict[str, Any]:
         "per_worker": _per_worker(attempts),
         "attempt_outcomes": dict(Counter(str(outcome) for _t, _w, outcome, _s, _e in attempts)),
         "lateness_ms": late,
-        "attempt_start_lateness_ms": _summary(begun),
+        "attempt_start_lateness_ms": lateness_summary(begun),
         "answers_429_recorded": sum(1 for a in attempts if a.outcome == "rate_limited"),
         "answers_429_sandbox": int(calls.get("telegram.sendMessage", 0)) - stored,
         "states": states,
@@ -189,13 +189,3 @@ def _problems(
             }
         )
     return problems[:limit]
-
-
-def _summary(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"p50": None, "p99": None, "max": None}
-    return {
-        "p50": round(percentile(values, 50), 2),
-        "p99": round(percentile(values, 99), 2),
-        "max": round(max(values), 2),
-    }

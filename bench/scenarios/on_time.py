@@ -17,9 +17,9 @@ from bench.harness import (
     Context,
     fresh_database,
     install,
+    lateness_summary,
     ledger_by_text,
     now,
-    percentile,
     sandbox_process,
     spread,
     start_worker,
@@ -79,16 +79,6 @@ def run(context: Context, database_kind: str = "sqlite") -> dict[str, Any]:
         "delivered": len(seen),
         "duplicated": sum(1 for times in seen.values() if len(times) > 1),
         "states": states,
-        "lateness_ms": _summary(lateness),
-        "attempt_start_lateness_ms": _summary(begun),
-    }
-
-
-def _summary(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"p50": None, "p99": None, "max": None}
-    return {
-        "p50": round(percentile(values, 50), 2),
-        "p99": round(percentile(values, 99), 2),
-        "max": round(max(values), 2),
+        "lateness_ms": lateness_summary(lateness),
+        "attempt_start_lateness_ms": lateness_summary(begun),
     }
