@@ -34,6 +34,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    tuple_,
     type_coerce,
     update,
 )
@@ -55,6 +56,7 @@ from channels.base import (
 from channels.base import Channel as ChannelAdapter
 from content.models import Attempt, Channel, Post, PostMedia, Publication
 from content.notices import NoticeKind, add_notice
+from content.settle import finish_post
 from content.states import ChannelStatus, PostStatus, PublicationState, transition
 from content.store import organization_zones
 from scheduler.claims import CLAIMABLE, claim_due
@@ -101,7 +103,7 @@ class EngineSettings:
 
 @dataclass(frozen=True)
 class _Snapshot:
-    """What claiming needs of every channel, read once per publish_due."""
+    """What claiming needs of every channel, read again every SNAPSHOT_SECONDS."""
 
     rates: dict[int, list[Rate]]
     zones: dict[int, ZoneInfo]
@@ -293,8 +295,8 @@ class Engine:
     def _release(self, jobs: list[Job]) -> list[Job]:
         """Give back publications claimed ahead and not begun; returns the empty list."""
         if jobs:
-            with self.sessions.begin() as session:
-                self._unclaim(session.connection(), [job.publication_id for job in jobs])
+            with self.database.begin() as connection:
+                self._unclaim(connection, [job.publication_id for job in jobs])
                 for job in jobs:
                     self.pacer.done(job.rates, job.booked)
         return []
@@ -337,7 +339,8 @@ class Engine:
         """Channels that may not start a send now (their rate limits), noted in `throttled`."""
         if not self.pacer.enabled:
             return set()
-        return {channel_id for channel_id in rates if self._capacity(rates)(channel_id) <= 0}
+        capacity = self._capacity(rates)
+        return {channel_id for channel_id in rates if capacity(channel_id) <= 0}
 
     def _capacity(self, rates: dict[int, list[Rate]]) -> Callable[[int], int]:
         def capacity(channel_id: int) -> int:
@@ -469,10 +472,14 @@ class Engine:
         for state in CLAIMABLE:
             transition(state, PublicationState.SENDING)  # the rule holds; the WHERE enforces it
         table = PUBLICATIONS
+        # Matched on the due time too: one moved to another time after it was claimed ahead is
+        # not due now after all.
         rows = connection.execute(
             update(table)
             .where(
-                table.c.id.in_([job.publication_id for job in jobs]),
+                tuple_(table.c.id, table.c.due_at).in_(
+                    [(job.publication_id, job.due_at) for job in jobs]
+                ),
                 table.c.claimed_by == self.settings.worker,
                 table.c.state.in_(CLAIMABLE),
             )
@@ -482,23 +489,11 @@ class Engine:
                 lease_until=now + self.settings.lease,
                 updated_at=now,
             )
-            .returning(table.c.id, table.c.attempts, table.c.due_at)
+            .returning(table.c.id, table.c.attempts)
         ).all()
         numbers = {int(row[0]): int(row[1]) for row in rows}
-        due = {job.publication_id: job.due_at for job in jobs}
-        moved = [int(row[0]) for row in rows if row[2] != due[int(row[0])]]
-        if moved:
-            # Moved to another time after it was claimed ahead: not now after all (undone in
-            # this same transaction, so nobody ever sees it SENDING).
-            connection.execute(
-                update(table)
-                .where(table.c.id.in_(moved))
-                .values(state=PublicationState.SCHEDULED, attempts=table.c.attempts - 1)
-            )
-        begun = [
-            job for job in jobs if job.publication_id in numbers and job.publication_id not in moved
-        ]
-        lost = [job for job in jobs if job not in begun]
+        begun = [job for job in jobs if job.publication_id in numbers]
+        lost = [job for job in jobs if job.publication_id not in numbers]
         for job in lost:
             self.pacer.done(job.rates, job.booked)
         if lost:
@@ -807,11 +802,7 @@ def mark_sent(
         publication.progress = {**(publication.progress or {}), **published.extra}
     publication.next_collect_at = now + COLLECT_FIRST
     publication.collect_stage = 0
-    post = publication.post
-    if post is not None and post.status is PostStatus.QUEUED:
-        states = {p.state for p in post.publications}
-        if states <= {PublicationState.SENT, PublicationState.CANCELLED}:
-            post.status = transition(post.status, PostStatus.DONE)
+    finish_post(publication.post)
 
 
 def expire_channel(session: Session, channel_id: int, reason: str) -> None:
