@@ -49,7 +49,6 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.request import HTTPXRequest
 
 from channels.base import (
     Button,
@@ -69,6 +68,7 @@ from channels.base import (
     matches_type,
     no_checkpoint,
 )
+from channels.telegram_pools import PooledRequest
 from content.preview import TelegramPart, TelegramPartKind, preview
 from content.states import Platform
 
@@ -277,7 +277,7 @@ class SharedBot:
     """A `Bot` with its HTTP pool, shared by the channels of one bot; also its file_id cache."""
 
     bot: Bot
-    request: HTTPXRequest
+    request: PooledRequest
     users: int = 0
     # (path, size, mtime_ns) of an uploaded image -> the file_id Telegram gave it (per bot).
     file_ids: dict[tuple[str, int, int], str] = field(default_factory=dict)
@@ -313,8 +313,8 @@ DEFAULT_BOTS = TelegramBots()
 
 def _make_bot(token: str, api_url: str, timeouts: TelegramTimeouts) -> SharedBot:
     _hide_token_in_logs(token)
-    request = HTTPXRequest(
-        connection_pool_size=timeouts.connections,
+    request = PooledRequest(
+        timeouts.connections,
         connect_timeout=timeouts.connect,
         read_timeout=timeouts.read,
         write_timeout=timeouts.write,

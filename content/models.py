@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -159,6 +160,11 @@ class PostMedia(Base):
     media: Mapped[Media] = relationship(lazy="joined")
 
 
+def text_in(language: str, text: str, variants: Mapping[str, Any] | None) -> str:
+    """A post's text in `language`: its variant if it has one, else the default text."""
+    return str((variants or {}).get(language) or text)
+
+
 class Post(Base):
     __tablename__ = "post"
 
@@ -188,7 +194,7 @@ class Post(Base):
 
     def text_for(self, language: str) -> str:
         """The variant in `language` if there is one, else the default text."""
-        return str(self.variants.get(language) or self.text)
+        return text_in(language, self.text, self.variants)
 
 
 class Event(Base):

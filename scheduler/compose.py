@@ -64,21 +64,21 @@ def _event_text(publication: Publication, event: Event, tz: ZoneInfo, language: 
     return cancellation_text(facts, tz, language)
 
 
+def post_outgoing(text: str, images: tuple[OutgoingImage, ...], link: str | None) -> Outgoing:
+    """What a post sends: its text in the channel's language, its images and link."""
+    return Outgoing(
+        text=text, images=images, link=link, pad_to_fit=True, fingerprint=fingerprint(text)
+    )
+
+
 def compose(publication: Publication, tz: ZoneInfo, media: MediaLocation) -> Outgoing:
     """The Outgoing for `publication` (its post or event, and channel, must be loaded)."""
     channel = publication.channel
     language = channel.language
     if publication.post is not None:
         post = publication.post
-        text = post.text_for(language)
         images = tuple(media.image(item.media) for item in post.media)
-        return Outgoing(
-            text=text,
-            images=images,
-            link=post.link,
-            pad_to_fit=True,
-            fingerprint=fingerprint(text),
-        )
+        return post_outgoing(post.text_for(language), images, post.link)
     event = publication.event
     if event is None:
         raise ValueError(f"publication {publication.id} has neither a post nor an event")

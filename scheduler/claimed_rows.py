@@ -1,0 +1,90 @@
+"""Claimed publications read as rows, and the common case composed straight from them.
+
+Loading every claimed publication as ORM objects (publication, post, channel) was the largest
+part of a claim in the burst profile (bench/PROFILING.md). Most publications are text posts
+without images; those are composed here from one Core query. Anything else (an event's message,
+a post with images) is marked for the full compose, which loads the ORM objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, exists, select
+
+from channels.base import Outgoing
+from content.models import Channel, Post, PostMedia, Publication, text_in
+from scheduler.compose import post_outgoing
+
+PUBLICATIONS = cast(Table, Publication.__table__)
+POSTS = cast(Table, Post.__table__)
+CHANNELS = cast(Table, Channel.__table__)
+POST_MEDIA = cast(Table, PostMedia.__table__)
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    """A claimed publication; `outgoing` is None when it needs the full compose."""
+
+    publication_id: int
+    due_at: datetime
+    post_id: int | None
+    progress: Mapping[str, Any] | None
+    channel: Channel
+    outgoing: Outgoing | None
+
+
+class ChannelRows:
+    """Channels as detached objects built from their rows, reused while a row is unchanged."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[tuple[Any, ...], Channel]] = {}
+
+    def channel(self, values: Mapping[str, Any]) -> Channel:
+        key = tuple(values.values())
+        known = self._known.get(values["id"])
+        if known is not None and known[0] == key:
+            return known[1]
+        channel = Channel(**values)
+        self._known[values["id"]] = (key, channel)
+        return channel
+
+
+def read_claimed(connection: Connection, ids: list[int], channels: ChannelRows) -> list[ClaimedRow]:
+    """The publications `ids` in due order, text posts without images composed."""
+    publications, posts = PUBLICATIONS, POSTS
+    has_images = exists().where(POST_MEDIA.c.post_id == publications.c.post_id)
+    channel_columns = [c.label(f"channel_{c.name}") for c in CHANNELS.c]
+    rows = connection.execute(
+        select(
+            publications.c.id,
+            publications.c.due_at,
+            publications.c.post_id,
+            publications.c.event_id,
+            publications.c.progress,
+            posts.c.text,
+            posts.c.variants,
+            posts.c.link,
+            has_images.label("has_images"),
+            *channel_columns,
+        )
+        .select_from(
+            publications.join(CHANNELS, CHANNELS.c.id == publications.c.channel_id).outerjoin(
+                posts, posts.c.id == publications.c.post_id
+            )
+        )
+        .where(publications.c.id.in_(ids))
+        .order_by(publications.c.due_at, publications.c.id)
+    ).all()
+    claimed = []
+    for row in rows:
+        values = row._mapping
+        channel = channels.channel({c.name: values[f"channel_{c.name}"] for c in CHANNELS.c})
+        plain = row.post_id is not None and row.event_id is None and not row.has_images
+        text = text_in(channel.language, row.text, row.variants) if plain else None
+        outgoing = None if text is None else post_outgoing(text, (), row.link)
+        claimed.append(ClaimedRow(row.id, row.due_at, row.post_id, row.progress, channel, outgoing))
+    return claimed
