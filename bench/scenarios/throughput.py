@@ -1,8 +1,9 @@
 """(b) Throughput: 20,000 publications due at once, limits off, 1 and 2 workers on PostgreSQL.
 
 Compared with the client's own ceiling measured in the same run: python-telegram-bot's
-`send_message` from the same number of concurrent tasks against the same sandbox, with no
-database and no engine. Also the "queue 20,000 posts" figure: `content.bulk.queue_many` in one
+`send_message` against the same sandbox with no database and no engine, from 10, 20 and 50
+concurrent tasks, over Afisha's small pools and over PTB's stock single pool; the best of the
+six is the ceiling. Also the "queue 20,000 posts" figure: `content.bulk.queue_many` in one
 transaction, on SQLite and PostgreSQL.
 """
 
@@ -35,18 +36,21 @@ from scheduler.engine import DEFAULT_CONCURRENCY
 FULL_COUNT = 20_000
 CHANNELS = 200
 # The engine runs at the product's default; the client's ceiling is measured at several numbers
-# of concurrent tasks, and the best of them is the ceiling (httpx's pool costs more per request
-# the more requests are in flight, so the library is fastest with few).
+# of concurrent tasks and with both HTTP set-ups, and the best of them is the ceiling (httpx's
+# stock pool costs more per request the more requests are in flight).
 CONCURRENCY = DEFAULT_CONCURRENCY
 CEILING_TASKS = (10, 20, 50)
+CEILING_CLIENTS = ("pooled", "stock")
 
 
-def ceiling(sandbox: SandboxProcess, count: int, concurrency: int) -> dict[str, Any]:
+def ceiling(
+    sandbox: SandboxProcess, count: int, concurrency: int, client: str = "pooled"
+) -> dict[str, Any]:
     chats = ",".join(str(c) for c in sandbox.chats[:CHANNELS])
     command = [
         sys.executable, "-m", "bench.ceiling", "--api-url", sandbox.base_url,
         "--token", sandbox.bot_token, f"--chats={chats}", "--count", str(count),
-        "--concurrency", str(concurrency),
+        "--concurrency", str(concurrency), *(["--stock"] if client == "stock" else []),
     ]  # fmt: skip
     done = subprocess.run(  # noqa: S603 - our own module
         command, cwd=ROOT, env=python_env(), capture_output=True, text=True, check=True
@@ -118,16 +122,24 @@ def run(context: Context) -> dict[str, Any]:
         sandbox.limits(telegram_flood=False)
         context.say("throughput: the client's ceiling")
         ceilings = {
-            tasks: {**ceiling(sandbox, max(50, count // 2), tasks), "concurrency": tasks}
+            (client, tasks): {
+                **ceiling(sandbox, max(50, count // 4), tasks, client),
+                "concurrency": tasks,
+                "client": client,
+            }
+            for client in CEILING_CLIENTS
             for tasks in CEILING_TASKS
         }
-        result["ceilings"] = {str(tasks): figures for tasks, figures in ceilings.items()}
+        result["ceilings"] = {f"{c}-{t}": figures for (c, t), figures in ceilings.items()}
         result["ceiling"] = max(ceilings.values(), key=lambda figures: figures["per_second"])
         result["ceiling_sequential"] = ceiling(sandbox, max(20, count // 10), 1)
         result["one_worker"] = burst(context, sandbox, count, 1, "burst1")
         result["two_workers"] = burst(context, sandbox, count, 2, "burst2")
     best = result["ceiling"]["per_second"]
-    alike = ceilings[CONCURRENCY]["per_second"] if CONCURRENCY in ceilings else best
+    alike = max(
+        (f["per_second"] for (_, tasks), f in ceilings.items() if tasks == CONCURRENCY),
+        default=best,
+    )
     for key in ("one_worker", "two_workers"):
         result[key]["of_ceiling"] = round(result[key]["per_second"] / best, 3)
         result[key]["of_ceiling_same_tasks"] = round(result[key]["per_second"] / alike, 3)

@@ -27,6 +27,12 @@ def test_each_scenario_runs_at_a_tiny_size(name: str, tmp_path: Path) -> None:
     if name == "throughput":
         assert figures["one_worker"]["delivered"] == figures["publications"]
         assert figures["two_workers"]["duplicated"] == 0
+        # The ceiling is the best of both HTTP set-ups, each at several concurrencies.
+        clients = {(c["client"], c["concurrency"]) for c in figures["ceilings"].values()}
+        assert clients == {(c, t) for c in ("pooled", "stock") for t in (10, 20, 50)}
+        assert figures["ceiling"]["per_second"] == max(
+            c["per_second"] for c in figures["ceilings"].values()
+        )
     if name == "on_time":
         assert figures["delivered"] == figures["publications"]
         assert figures["duplicated"] == 0
