@@ -14,7 +14,7 @@ import math
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -193,7 +193,9 @@ class Engine:
                 ready = _due_count(pending, self.clock.now(), limit - len(in_flight))
                 if ready and can_begin:
                     going, held = self._paced(pending[:ready])
-                    attempts += self._start(self._begin_many(going), in_flight)
+                    # The outcomes that came back meanwhile are recorded in the same transaction.
+                    attempts += self._start(self._begin_many(going, finished), in_flight)
+                    finished = []
                     pending = self._give_back_held(held) + pending[ready:]
                 if finished and (
                     not in_flight
@@ -476,14 +478,33 @@ class Engine:
         finally:
             self.pacer.done(job.rates, job.booked)
 
-    def _begin_many(self, jobs: list[Job]) -> list[tuple[Job, int]]:
+    def _begin_many(
+        self, jobs: list[Job], finished: Sequence[tuple[Job, int, Published | ChannelError]] = ()
+    ) -> list[tuple[Job, int]]:
         """Commit the attempts of `jobs` (state SENDING) in one transaction, before any of their
-        requests; returns each job still ours with its attempt's id."""
-        if not jobs:
-            return []
-        # A connection, not a session: Core statements only, made every few sends.
-        with self.database.begin() as connection:
-            return self._begin_in(connection, jobs, self.clock.now())
+        requests, recording the sends in `finished` in the same one (a transaction fewer);
+        failures are recorded each on its own. Returns each job still ours with its attempt."""
+        sent = [(j, a, o) for j, a, o in finished if isinstance(o, Published)]
+        begun: list[tuple[Job, int]] | None = []
+        if jobs or sent:
+            try:
+                # A connection, not a session: Core statements only, made every few sends.
+                with self.database.begin() as connection:
+                    rest = self._record_sent_many(connection, sent)
+                    begun = self._begin_in(connection, jobs, self.clock.now())
+            except Exception:
+                if not sent:
+                    raise
+                log.exception("recording %d sends together failed; recording one by one", len(sent))
+                rest, begun = sent, None
+            for job, attempt_id, published in rest:
+                self._guarded(self._record_sent, job, attempt_id, published)
+            for job, _, _ in sent:
+                self._checkpointed.discard(job.publication_id)
+        for job, attempt_id, outcome in finished:
+            if isinstance(outcome, ChannelError):
+                self._guarded(self._record_failure, job, attempt_id, outcome)
+        return self._begin_many(jobs) if begun is None else begun
 
     def _begin_in(
         self, connection: Connection, jobs: list[Job], now: datetime
@@ -540,22 +561,7 @@ class Engine:
 
     def _record_many(self, finished: list[tuple[Job, int, Published | ChannelError]]) -> None:
         """Record outcomes: the sent ones together, each failure on its own."""
-        if not finished:
-            return
-        sent = [(j, a, o) for j, a, o in finished if isinstance(o, Published)]
-        if sent:
-            try:
-                # A connection, not a session: Core statements only, made every few sends.
-                with self.database.begin() as connection:
-                    rest = self._record_sent_many(connection, sent)
-            except Exception:
-                log.exception("recording %d sends together failed; recording one by one", len(sent))
-                rest = sent
-            for job, attempt_id, published in rest:
-                self._guarded(self._record_sent, job, attempt_id, published)
-        for job, attempt_id, outcome in finished:
-            if isinstance(outcome, ChannelError):
-                self._guarded(self._record_failure, job, attempt_id, outcome)
+        self._begin_many([], finished)
 
     def _guarded(self, record: Callable[..., None], job: Job, *args: Any) -> None:
         try:
@@ -571,6 +577,8 @@ class Engine:
         attempts and their posts. Returns those left for mark_sent itself: rows no longer
         SENDING (a person or recovery changed them meanwhile), or whose progress was saved
         during their send."""
+        if not sent:
+            return []
         now = self.clock.now()
         transition(PublicationState.SENDING, PublicationState.SENT)
         quick = [item for item in sent if item[0].publication_id not in self._checkpointed]
@@ -614,8 +622,6 @@ class Engine:
                     if job.publication_id in updated and job.post_id is not None
                 },
             )
-        for job, _, _ in sent:
-            self._checkpointed.discard(job.publication_id)
         return [item for item in sent if item[0].publication_id not in updated]
 
     def _save_progress(self, publication_id: int, progress: Mapping[str, Any]) -> None:
