@@ -62,19 +62,32 @@ def _ceiling_tasks(f: dict[str, Any]) -> str:
     return "/".join(str(t) for t in tasks or [f["concurrency"]])
 
 
-def _ceiling_phrase(f: dict[str, Any]) -> str:
-    """The ceiling, and how it was measured."""
+def _ceiling_phrase(f: dict[str, Any], run: dict[str, Any]) -> str:
+    """The ceiling the run is compared with, and how it was measured."""
     ceiling = f["ceiling"]
     tasks = ceiling.get("concurrency", f["concurrency"])
-    text = f"{_n(ceiling['per_second'])}/s, PTB send_message from {tasks} tasks"
-    if "client" not in ceiling:  # results from before both pools were measured
-        return f"{text}, the best of {_ceiling_tasks(f)}"
+    if "ceiling_around" not in run:  # results from before the ceiling was measured around runs
+        text = f"{_n(ceiling['per_second'])}/s, PTB send_message from {tasks} tasks"
+        if "client" not in ceiling:
+            return f"{text}, the best of {_ceiling_tasks(f)}"
+        return f"{text}, the best of {_ceiling_tasks(f)} tasks over either pool"
     over = "Afisha's small pools" if ceiling["client"] == "pooled" else "PTB's stock pool"
-    return f"{text} over {over}, the best of {_ceiling_tasks(f)} tasks over either"
+    before, after = (_n(c["per_second"]) for c in run["ceiling_around"])
+    return (
+        f"{_n(run['ceiling_per_second'])}/s: PTB send_message from {tasks} tasks over {over}, "
+        f"its best of {_ceiling_tasks(f)} tasks over either pool, measured right before "
+        f"({before}/s) and after ({after}/s) the run"
+    )
 
 
 def _same_tasks(f: dict[str, Any], run: dict[str, Any]) -> str:
-    """The ratio to the ceiling at the engine's own concurrency, when that is another one."""
+    """A second ratio: to the sweep's best figure (or, in older results, to the ceiling at the
+    engine's own concurrency when that is another one)."""
+    if "of_sweep_best" in run:
+        return (
+            f", {run['of_sweep_best'] * 100:.0f}% of the sweep's best single figure "
+            f"({_n(f['ceiling']['per_second'])}/s)"
+        )
     alike = run.get("of_ceiling_same_tasks")
     if alike is None or alike == run["of_ceiling"]:
         return ""
@@ -90,7 +103,7 @@ def _throughput(f: dict[str, Any]) -> list[list[str]]:
                 "Throughput" if key == "one_worker" else "",
                 f"{_n(run['publications'])} due at once, PostgreSQL, {label}, limits off",
                 f"{_n(run['per_second'])}/s = {run['of_ceiling'] * 100:.0f}% of the client's "
-                f"ceiling ({_ceiling_phrase(f)}){_same_tasks(f, run)}; all "
+                f"ceiling ({_ceiling_phrase(f, run)}){_same_tasks(f, run)}; all "
                 f"{_n(run['delivered'])} "
                 f"delivered in {_n(run['seconds'], 1)} s, duplicated {run['duplicated']}",
                 "≥ 85% of ceiling",

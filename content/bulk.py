@@ -190,6 +190,24 @@ def _publication_rows(checked: Sequence[_Checked], post_ids: list[int], now: dat
     return _Rows(varying, same)
 
 
+def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert plain rows, all with the same keys, the way `queue_many` does (for imports and
+    benchmarks: no ORM events; a column's Python default fills the columns the rows omit)."""
+    if not rows:
+        return
+    varying = {key: [row[key] for row in rows] for key in rows[0]}
+    same = {}
+    for column in table.c:
+        default = column.default
+        if column.key in varying or default is None or column.primary_key:
+            continue
+        if getattr(default, "is_scalar", False):
+            same[column.key] = getattr(default, "arg", None)
+        elif getattr(default, "is_callable", False):
+            same[column.key] = default.arg(None)  # type: ignore[attr-defined]
+    _insert(connection, table, _Rows(varying, same))
+
+
 def _insert(connection: Connection, table: Table, rows: _Rows) -> None:
     """Insert `rows` (the columns they omit get NULL) straight through the driver: SQLAlchemy's
     executemany costs several times more a row than the database itself."""

@@ -33,6 +33,14 @@ def test_each_scenario_runs_at_a_tiny_size(name: str, tmp_path: Path) -> None:
         assert figures["ceiling"]["per_second"] == max(
             c["per_second"] for c in figures["ceilings"].values()
         )
+        # Each run is compared with that best set-up measured right before and after it.
+        for key in ("one_worker", "two_workers"):
+            run = figures[key]
+            assert [c["concurrency"] for c in run["ceiling_around"]] == [
+                figures["ceiling"]["concurrency"]
+            ] * 2
+            mean = sum(c["per_second"] for c in run["ceiling_around"]) / 2
+            assert run["of_ceiling"] == round(run["per_second"] / mean, 3)
     if name == "on_time":
         assert figures["delivered"] == figures["publications"]
         assert figures["duplicated"] == 0
