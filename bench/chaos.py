@@ -44,7 +44,7 @@ from bench.harness import (
     spread,
     start_worker,
 )
-from bench.machine import describe
+from bench.machine import cpu_times, describe, steal_percent
 from content.models import Attempt, Notice, Publication
 from content.notices import NoticeKind
 from content.states import PublicationState
@@ -191,6 +191,7 @@ def run(
     rng = random.Random(seed)  # noqa: S311 - a reproducible schedule, not a secret
     began = time.perf_counter()
     machine = describe()
+    counters = cpu_times()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     with (
         sandbox_process(telegram_channels=TELEGRAM_CHANNELS, faults=fault_spec) as sandbox,
@@ -254,6 +255,7 @@ def run(
     seen = ledger_by_text(ledger, "chaos-")
     on_platform = {texts[text]: len(times) for text, times in seen.items() if text in texts}
     counts, settled_how, reasons, problems = tally(rows, on_platform)
+    machine["steal_percent"] = steal_percent(counters, cpu_times())
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "started_at": started_at,

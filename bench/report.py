@@ -29,8 +29,21 @@ def machine_line(results: dict[str, Any]) -> str:
         f"Measured {results.get('started_at', results['date'])} on {m['nproc']} cores of "
         f"{m['cpu']}, {m.get('memory_gib')} GiB, Python {m['python']}, SQLite {m['sqlite']}, "
         f"PostgreSQL {m.get('postgresql') or 'n/a'}; load average at start "
-        f"{' / '.join(str(x) for x in m.get('load_average_at_start', []))}."
+        f"{' / '.join(str(x) for x in m.get('load_average_at_start', []))}"
+        f"{_speed(m)}."
     )
+
+
+def _speed(m: dict[str, Any]) -> str:
+    """How contended the machine was: CPU stolen by the hypervisor, plain Python's speed."""
+    parts = []
+    if m.get("steal_percent") is not None:
+        parts.append(f"CPU stolen by the hypervisor during the run {m['steal_percent']}%")
+    if m.get("python_loop_ms") is not None:
+        after = m.get("python_loop_ms_after")
+        gauge = f"a 2M-step Python loop {m['python_loop_ms']} ms"
+        parts.append(gauge + (f" at start, {after} ms at the end" if after else ""))
+    return "; " + "; ".join(parts) if parts else ""
 
 
 def _failed(figures: dict[str, Any]) -> str | None:

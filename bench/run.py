@@ -21,7 +21,7 @@ from typing import Any
 
 from bench import report
 from bench.harness import ROOT, Context, load_average
-from bench.machine import describe
+from bench.machine import cpu_times, describe, python_loop_ms, steal_percent
 from bench.scenarios import (
     baseline,
     collection,
@@ -54,6 +54,7 @@ def run_all(scale: float, only: list[str] | None, workdir: Path) -> dict[str, An
         "machine": describe(),
         "scenarios": {},
     }
+    first = cpu_times()
     for name, scenario in SCENARIOS.items():
         if only and name not in only:
             continue
@@ -61,6 +62,7 @@ def run_all(scale: float, only: list[str] | None, workdir: Path) -> dict[str, An
         directory.mkdir(parents=True, exist_ok=True)
         context = Context(directory, scale)
         began = time.perf_counter()
+        counters = cpu_times()
         try:
             figures = scenario(context)
         except Exception as exc:  # noqa: BLE001 - recorded, and the run goes on
@@ -68,9 +70,12 @@ def run_all(scale: float, only: list[str] | None, workdir: Path) -> dict[str, An
             figures = {"status": "failed", "error": f"{exc.__class__.__name__}: {exc}"}
         figures["scenario_seconds"] = round(time.perf_counter() - began, 1)
         figures["load_average_after"] = load_average()
+        figures["steal_percent"] = steal_percent(counters, cpu_times())
         results["scenarios"][name] = figures
         context.say(f"{name}: done in {figures['scenario_seconds']} s")
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results["machine"]["steal_percent"] = steal_percent(first, cpu_times())
+    results["machine"]["python_loop_ms_after"] = python_loop_ms()
     return results
 
 
