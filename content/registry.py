@@ -215,14 +215,16 @@ def add_channel(
 
 def set_channel_status(
     session: Session, org: Organization, name: str, status: ChannelStatus, actor: str,
-    reason: str | None = None,
+    reason: str | None = None, now: datetime | None = None,
 ) -> Channel:  # fmt: skip
+    """Pause or resume a channel; resuming sends what expired credentials paused, from `now`
+    (the current time unless given: the engine's clock, say)."""
     channel = get_channel(session, name)
     if channel.status is not status:
         channel.status = transition(channel.status, status)
     channel.status_reason = reason
     if status is ChannelStatus.ACTIVE:
-        resume_paused(session, channel, datetime.now(UTC))
+        resume_paused(session, channel, now or datetime.now(UTC))
     audit(session, org, actor, f"channel.{status.value}", f"channel:{channel.id}")
     return channel
 

@@ -102,8 +102,9 @@ def register(router: Router) -> None:
             )
         )
         set_channel_status(
-            turn.session, turn.organization, channel.name, ChannelStatus.ACTIVE, actor(turn)
-        )
+            turn.session, turn.organization, channel.name, ChannelStatus.ACTIVE, actor(turn),
+            now=turn.now(),
+        )  # fmt: skip
         turn.queue_changed = True
         turn.edit(
             turn._(
