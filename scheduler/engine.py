@@ -13,8 +13,8 @@ import logging
 import math
 import random
 import time
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -77,6 +77,15 @@ RECORD_WITHIN = 0.25
 HOLD_AT_MOST = timedelta(seconds=2)
 # Channels' pacing keys and zones are read again after this many seconds.
 SNAPSHOT_SECONDS = 5.0
+# A publication claimed ahead is begun (its attempt committed) this long before it is due, and
+# its request waits for the due moment: the commit is then no part of the post's lateness. It
+# is well within the pacer's slack (limits.SLACK_SECONDS), so a booking this early is harmless.
+BEGIN_AHEAD = timedelta(milliseconds=20)
+# Database work that can wait (a claim ahead, a record) waits for a gap before the event loop
+# is needed (a begin, a request begun ahead) of at least this many times the longest of its
+# recent durations, within bounds: it blocks the event loop while it runs.
+GAP_FACTOR = 1.5
+GAP_BOUNDS = (0.005, 0.1)
 # The tables themselves, for the bulk statements of the hot path.
 PUBLICATIONS = cast(Table, Publication.__table__)
 ATTEMPTS = cast(Table, Attempt.__table__)
@@ -151,6 +160,9 @@ class Engine:
         # Publications whose progress was saved during their send (recorded one by one).
         self._checkpointed: set[int] = set()
         self._channel_rows = ChannelRows()
+        # The recent claims' and records' durations.
+        self._claim_seconds: deque[float] = deque(maxlen=8)
+        self._record_seconds: deque[float] = deque(maxlen=8)
 
     @property
     def database(self) -> SqlEngine:
@@ -164,12 +176,13 @@ class Engine:
         """Publish everything due now; returns how many attempts were made.
 
         With `lookahead`, publications falling due within that many seconds are claimed ahead
-        (leased, composed) and begun at their own time, so a post goes out the moment it is due
-        rather than after a claim; the call then goes on while there is something to send,
-        claiming for at most `for_seconds`. Claims and begins are made for several publications
-        at a time and outcomes recorded together, so the database round trips (which block the
-        event loop) do not grow with each send. Every attempt is still committed as SENDING
-        before its request goes out.
+        (leased, composed), begun just before their time (BEGIN_AHEAD) and sent at it, so a post
+        goes out the moment it is due rather than after a claim and a commit; the call then goes
+        on while there is something to send, claiming for at most `for_seconds`. Claims and
+        begins are made for several publications at a time and outcomes recorded together, so
+        the database round trips (which block the event loop) do not grow with each send; work
+        that can wait is done in the gaps between due moments. Every attempt is still committed
+        as SENDING before its request goes out.
         """
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -187,39 +200,62 @@ class Engine:
         self._draining = False
         try:
             while True:
-                # Begin what is due once a batch of slots is free (right away, unless a burst
-                # keeps the slots nearly full).
+                # Begin what is due (or just about) once a batch of slots is free (right away,
+                # unless a burst keeps the slots nearly full).
+                now = self.clock.now()
                 can_begin = limit - len(in_flight) >= refill
-                ready = _due_count(pending, self.clock.now(), limit - len(in_flight))
+                ready = _due_count(pending, now + BEGIN_AHEAD, limit - len(in_flight))
                 if ready and can_begin:
                     going, held = self._paced(pending[:ready])
-                    # The outcomes that came back meanwhile are recorded in the same transaction.
-                    attempts += self._start(self._begin_many(going, finished), in_flight)
-                    finished = []
+                    # Late already (a burst): the outcomes that came back meanwhile are recorded
+                    # in the same transaction. Begun ahead: the begin is kept short, since
+                    # other jobs begun ahead may fall due while it runs.
+                    late = pending[0].due_at <= now
+                    carried = finished if late else []
+                    attempts += self._start(self._begin_many(going, carried), in_flight)
+                    if late:
+                        finished = []
                     pending = self._give_back_held(held) + pending[ready:]
+                    now = self.clock.now()
+                # Seconds until the event loop must be free: a begin, or a request begun ahead.
+                to_begin = self._seconds_to_begin(pending, now) if can_begin else math.inf
+                quiet = min(to_begin, _seconds_to_send(in_flight.values(), now))
+                age = loop.time() - finished_since
                 if finished and (
-                    not in_flight
-                    or len(finished) >= limit
-                    or loop.time() - finished_since >= RECORD_WITHIN
+                    len(finished) >= limit
+                    or age >= 2 * RECORD_WITHIN
+                    # (a begin of late jobs coming soon records them in its own transaction)
+                    or (
+                        quiet >= _gap(self._record_seconds)
+                        and (not in_flight or age >= RECORD_WITHIN)
+                    )
                 ):
                     # Recorded together, but not kept unrecorded behind a slow request.
+                    began = time.perf_counter()
                     self._record_many(finished)
+                    self._record_seconds.append(time.perf_counter() - began)
                     finished = []
                 if self._draining:
                     claim_at = math.inf
                     pending = self._release(pending)
                 elif for_seconds is not None and loop.time() - started > for_seconds:
                     claim_at = math.inf  # what was claimed ahead still goes at its time
-                # Claim a whole batch once half the slots (and nothing claimed) wait: what does
-                # not fit now waits, claimed, for the next free slots.
+                # Claim a whole batch once half the slots wait, and nothing claimed waits for a
+                # slot: what does not fit now waits, claimed, for the next free slots. While
+                # what was claimed is all still ahead, claim more in a gap between begins.
                 free = limit - len(in_flight)
-                if loop.time() >= claim_at and not pending and (free >= refill or not in_flight):
-                    now = self.clock.now()
+                if (
+                    loop.time() >= claim_at
+                    and (free >= refill or not in_flight)
+                    and self._may_claim(pending, now, quiet, lookahead)
+                ):
                     wanted = self.settings.batch_size
+                    began = time.perf_counter()
                     begun, ahead = self._claim(wanted, now + timedelta(seconds=lookahead), free)
+                    self._claim_seconds.append(time.perf_counter() - began)
                     attempts += self._start(begun, in_flight)
-                    pending = sorted(ahead, key=lambda job: job.due_at)
-                    if not (begun or ahead or in_flight):
+                    pending = sorted(pending + ahead, key=lambda job: job.due_at)
+                    if not (begun or ahead or in_flight or pending):
                         claim_at = math.inf  # nothing at all within the horizon: done
                     elif len(begun) + len(ahead) < wanted:
                         # Nothing more is due within the horizon now: look again when it has
@@ -231,10 +267,11 @@ class Engine:
                 waits = []
                 if loop.time() < claim_at < math.inf:
                     waits.append(claim_at - loop.time())
-                if pending and limit - len(in_flight) >= refill:
-                    waits.append((self._next_start(pending) - self.clock.now()).total_seconds())
+                if pending and can_begin:
+                    waits.append(to_begin)
                 if finished:
-                    waits.append(finished_since + RECORD_WITHIN - loop.time())
+                    due = RECORD_WITHIN if age < RECORD_WITHIN else 2 * RECORD_WITHIN
+                    waits.append(finished_since + due - loop.time())
                 wait = max(0.0, min(waits)) if waits else None
                 if in_flight:
                     done, _ = await asyncio.wait(
@@ -255,6 +292,23 @@ class Engine:
             self._guarded_release(pending)
             raise
 
+    def _seconds_to_begin(self, pending: list[Job], now: datetime) -> float:
+        """Seconds until the first waiting job is to be begun (inf: none waits)."""
+        if not pending:
+            return math.inf
+        return (self._next_begin(pending) - now).total_seconds()
+
+    def _may_claim(self, pending: list[Job], now: datetime, quiet: float, lookahead: float) -> bool:
+        """Whether to claim now, given the claimed jobs that wait. None: yes. Some due already
+        (a burst waits for slots): no. All still ahead: when there is room for more and a gap
+        before the next begin, or what was claimed runs out within a quarter of the horizon."""
+        if not pending:
+            return True
+        if pending[0].due_at <= now + BEGIN_AHEAD or len(pending) >= self.settings.batch_size:
+            return False
+        running_out = (pending[-1].due_at - now).total_seconds() < lookahead / 4
+        return quiet >= _gap(self._claim_seconds) or running_out
+
     def _paced(self, jobs: list[Job]) -> tuple[list[Job], list[Job]]:
         """Book the sends that the rate limits allow now; returns (those, the others)."""
         going: list[Job] = []
@@ -267,10 +321,12 @@ class Engine:
                 held.append(job)
         return going, held
 
-    def _next_start(self, pending: list[Job]) -> datetime:
-        """When the first of the waiting jobs may begin: its due time, or later when its rate
-        limit says so."""
-        return min(max(job.due_at, self.pacer.free_at(job.rates)) for job in pending[:100])
+    def _next_begin(self, pending: list[Job]) -> datetime:
+        """When the first of the waiting jobs is to be begun: just before its due time, or
+        when its rate limit lets it start."""
+        return min(
+            max(job.due_at - BEGIN_AHEAD, self.pacer.free_at(job.rates)) for job in pending[:100]
+        )
 
     def _give_back_held(self, held: list[Job]) -> list[Job]:
         """Of due jobs waiting for their rate limit, give back those that must wait more than
@@ -381,7 +437,7 @@ class Engine:
             if not ids:
                 return [], []
             jobs = self._compose_claimed(session, snapshot, ids)
-            first = _due_count(jobs, now, len(jobs) if start is None else start)
+            first = _due_count(jobs, now + BEGIN_AHEAD, len(jobs) if start is None else start)
             going, held = self._paced(jobs[:first])
             begun = self._begin_in(session.connection(), going, now)
             session.flush()
@@ -463,6 +519,9 @@ class Engine:
     async def _send(self, job: Job) -> Published | ChannelError:
         """The request itself, and nothing else: what happened, as a value."""
         try:
+            early = (job.due_at - self.clock.now()).total_seconds()
+            if early > 0:  # begun ahead (BEGIN_AHEAD): the request goes at the due moment
+                await asyncio.sleep(early)
             adapter = self.channels(job.channel)
 
             async def checkpoint(progress: Mapping[str, Any]) -> None:
@@ -552,7 +611,8 @@ class Engine:
                     "publication_id": job.publication_id,
                     "number": numbers[job.publication_id],
                     "worker": self.settings.worker,
-                    "started_at": now,
+                    # A job begun ahead starts its request at its due moment.
+                    "started_at": max(now, job.due_at),
                 }
                 for job in begun
             ],
@@ -770,6 +830,18 @@ def _mark_sent_rows_pg(
             },
         )
     )
+
+
+def _gap(durations: Sequence[float]) -> float:
+    """The quiet time database work of these recent durations waits for (within bounds)."""
+    gap = GAP_FACTOR * max(durations, default=0.0)
+    return min(max(gap, GAP_BOUNDS[0]), GAP_BOUNDS[1])
+
+
+def _seconds_to_send(in_flight: Iterable[tuple[Job, int]], now: datetime) -> float:
+    """Seconds until the first job begun ahead sends its request (inf: none waits)."""
+    waiting = [job.due_at for job, _ in in_flight if job.due_at > now]
+    return (min(waiting) - now).total_seconds() if waiting else math.inf
 
 
 def _due_count(pending: list[Job], now: datetime, room: int) -> int:

@@ -4,6 +4,7 @@ periodic jobs. The database stays the source of truth: no APScheduler job per po
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, is_dataclass
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from content.wal_checkpoints import BackgroundCheckpoints, applies
 from scheduler.claims import next_due
 from scheduler.collect import collect_due
 from scheduler.engine import Engine
@@ -52,6 +54,9 @@ class Worker:
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
         )
         self._round_lock = asyncio.Lock()
+        # On SQLite, checkpoints of the write-ahead log would otherwise block the event loop.
+        database = engine.database
+        self.checkpoints = BackgroundCheckpoints(database) if applies(database) else None
         self._stopping = False
         self._changed_during_round = False
 
@@ -157,6 +162,12 @@ class Worker:
         )  # fmt: skip
 
     def start(self) -> None:
+        # What the process has built so far (modules, mappings, clients) lives as long as it
+        # does: out of the collector's way, a full collection takes a millisecond or two, not
+        # the ~70 ms during which no post due then could go out (bench/PROFILING.md).
+        gc.freeze()
+        if self.checkpoints is not None:
+            self.checkpoints.start()
         self.scheduler.start()
         now = datetime.now(UTC)
         self.scheduler.add_job(
@@ -178,6 +189,8 @@ class Worker:
             log.warning("stopping with a publishing round still running; it will be reconciled")
         else:
             self._round_lock.release()
+        if self.checkpoints is not None:
+            self.checkpoints.stop()
 
 
 async def run_once(engine: Engine, extra: list[PeriodicJob] | None = None) -> dict[str, object]:

@@ -8,11 +8,13 @@ from datetime import timedelta
 
 from sqlalchemy import select, text, update
 
+from channels.base import Checkpoint, Outgoing, Published, no_checkpoint
 from content.models import WAITING_SQL, Attempt, Publication
 from content.states import PublicationState
 from scheduler.claims import CLAIMABLE
-from scheduler.engine import Engine
+from scheduler.engine import BEGIN_AHEAD, Engine
 from tests.scheduler.conftest import World
+from tests.support.scripted_channel import ScriptedChannel
 
 S = PublicationState
 SOON = 0.001  # minutes: 60 ms after the manual clock's now
@@ -104,3 +106,56 @@ async def test_a_send_claimed_ahead_counts_against_its_rate_limit_from_when_it_b
     world.clock.advance(seconds=0.06)
     assert await running == 1
     assert engine.pacer.available(rates) == 19
+
+
+class _Watching(ScriptedChannel):
+    """Notes, as each request goes out, the loop's time and its publication's stored state."""
+
+    def __init__(self, world: World) -> None:
+        super().__init__(checkpoints=False)
+        self.world = world
+        self.seen: list[tuple[float, PublicationState, int]] = []
+
+    async def publish(
+        self, outgoing: Outgoing, checkpoint: Checkpoint = no_checkpoint
+    ) -> Published:
+        [publication] = self.world.publications()
+        self.seen.append(
+            (asyncio.get_running_loop().time(), publication.state, publication.attempts)
+        )
+        return await super().publish(outgoing, checkpoint)
+
+
+async def test_a_publication_due_in_a_moment_is_committed_first_and_sent_at_its_time(
+    world: World,
+) -> None:
+    # Due within BEGIN_AHEAD: its attempt is committed at once, its request waits for the due
+    # moment, so the commit is no part of its lateness.
+    ahead = BEGIN_AHEAD.total_seconds() / 2
+    world.queue("in a moment", ["tg1"], minutes=ahead / 60)
+    watching = world.adapters["tg1"] = _Watching(world)
+    engine = world.engine()
+    began = asyncio.get_running_loop().time()
+    assert await engine.publish_due(lookahead=1.0) == 1
+    [(sent_at, state, attempts)] = watching.seen
+    assert (state, attempts) == (S.SENDING, 1)  # committed before the request
+    assert sent_at - began >= ahead  # and the request waited for the due moment
+    [publication] = world.publications()
+    assert publication.state is S.SENT
+    with world.sessions() as session:
+        [started] = session.scalars(select(Attempt.started_at)).all()
+    assert started == publication.due_at  # the attempt starts when its request does
+
+
+async def test_a_publication_due_later_is_not_begun_ahead_of_the_moment_before(
+    world: World,
+) -> None:
+    world.queue("later", ["tg1"], minutes=SOON)  # 60 ms ahead: claimed, not begun
+    engine = world.engine()
+    running = asyncio.create_task(engine.publish_due(lookahead=1.0))
+    await _until(lambda: _claimed(world))
+    for _ in range(5):  # the engine waits for the moment before its due time
+        await asyncio.sleep(0.005)
+        assert [p.state for p in world.publications()] == [S.SCHEDULED]
+    world.clock.advance(seconds=0.06)
+    assert await running == 1
