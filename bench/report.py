@@ -98,7 +98,8 @@ def _same_tasks(f: dict[str, Any], run: dict[str, Any]) -> str:
     engine's own concurrency when that is another one)."""
     if "of_sweep_best" in run:
         return (
-            f", {run['of_sweep_best'] * 100:.0f}% of the sweep's best single figure "
+            f", {run['of_sweep_best'] * 100:.0f}% of the sweep's best "
+            f"{'set-up' if 'runs' in f['ceiling'] else 'single figure'} "
             f"({_n(f['ceiling']['per_second'])}/s)"
         )
     alike = run.get("of_ceiling_same_tasks")
