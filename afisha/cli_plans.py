@@ -63,7 +63,7 @@ def feed_json(feed: Feed) -> dict[str, Any]:
 
 
 def _report(report: ImportReport, as_json: bool) -> None:
-    message, params = report.summary
+    message, params = report.summary()
     if as_json:
         emit_json({
             "committed": report.committed, "dry_run": report.dry_run, "rows": report.rows,

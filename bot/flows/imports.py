@@ -63,7 +63,7 @@ def register(router: Router) -> None:
                 return [Reply(explain(err, language))]
             if report.committed:
                 services.queue_changed()
-            message, params = report.summary
+            message, params = report.summary(partial_option=False)  # no --partial here
             lines = [translate(language, message, **params)]
             lines += [error.explain(language) for error in report.errors[:MOST_ERRORS]]
             if len(report.errors) > MOST_ERRORS:

@@ -56,18 +56,23 @@ class ImportReport:
     dry_run: bool = False
     committed: bool = False
 
-    @property
-    def summary(self) -> tuple[str, dict[str, object]]:
-        """A message and its parameters, for `translate`."""
+    def summary(self, *, partial_option: bool = True) -> tuple[str, dict[str, object]]:
+        """A message and its parameters, for `translate`. A refused import suggests the CLI's
+        `--partial` where the caller has it (`partial_option`), else fixing and sending again."""
         if self.dry_run:
             message = N_(
                 "dry run: {posts} post(s) and {events} event(s) would be created, {updated} "
                 "event(s) updated, {unchanged} row(s) already imported; nothing was written"
             )
-        elif self.errors and not self.committed:
+        elif self.errors and not self.committed and partial_option:
             message = N_(
                 "{errors} row(s) have problems; nothing was imported (fix them, or use --partial "
                 "to import the other rows)"
+            )
+        elif self.errors and not self.committed:
+            message = N_(
+                "{errors} row(s) have problems; nothing was imported: fix them and send the file "
+                "again"
             )
         else:
             message = N_(

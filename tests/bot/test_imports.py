@@ -50,6 +50,8 @@ async def test_a_plan_with_bad_rows_imports_nothing_and_names_them(
     text = replies[-1]["text"]
     summary, first, second = text.splitlines()  # the summary and one line per problem (lt)
     assert summary.startswith("Eilučių su klaidomis: 2")
+    assert "--partial" not in summary  # the command line's option means nothing in a chat
+    assert summary.endswith("atsiųskite failą dar kartą")
     assert first.startswith("eilutė 3, stulpelis time")
     assert second.startswith("eilutė 4, stulpelis channels")
 
