@@ -164,7 +164,9 @@ class Worker:
     def start(self) -> None:
         # What the process has built so far (modules, mappings, clients) lives as long as it
         # does: out of the collector's way, a full collection takes a millisecond or two, not
-        # the ~70 ms during which no post due then could go out (bench/PROFILING.md).
+        # the ~70 ms during which no post due then could go out (bench/PROFILING.md). Garbage
+        # is collected first, so that none of it is kept for good.
+        gc.collect()
         gc.freeze()
         if self.checkpoints is not None:
             self.checkpoints.start()
