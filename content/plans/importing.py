@@ -64,15 +64,17 @@ class ImportReport:
                 "dry run: {posts} post(s) and {events} event(s) would be created, {updated} "
                 "event(s) updated, {unchanged} row(s) already imported; nothing was written"
             )
-        elif self.errors and not self.committed and partial_option:
-            message = N_(
-                "{errors} row(s) have problems; nothing was imported (fix them, or use --partial "
-                "to import the other rows)"
-            )
         elif self.errors and not self.committed:
-            message = N_(
-                "{errors} row(s) have problems; nothing was imported: fix them and send the file "
-                "again"
+            message = (
+                N_(
+                    "{errors} row(s) have problems; nothing was imported (fix them, or use "
+                    "--partial to import the other rows)"
+                )
+                if partial_option
+                else N_(
+                    "{errors} row(s) have problems; nothing was imported: fix them and send the "
+                    "file again"
+                )
             )
         else:
             message = N_(
