@@ -352,3 +352,19 @@ def test_init_writes_settings_with_a_key_and_refuses_to_overwrite(
     assert data["source"]["language"] == "AFISHA_LANGUAGE"
     assert data["settings"]["timezone"] == "Europe/Vilnius"
     assert data["settings"]["secret_key"] == "******** (set)"
+
+
+def test_sandbox_takes_instagram_processing_times() -> None:
+    from afisha.sandboxing import make_sandbox
+    from sandbox.graph_state import DEFAULT_CAROUSEL_PROCESSING, graph_state
+
+    sandbox = make_sandbox(0, "", {"image_seconds": 12.5, "carousel_seconds": None})
+    refused = CliRunner().invoke(cli, ["sandbox", "--ig-carousel-seconds", "-1"])
+
+    assert graph_state(sandbox).processing() == {
+        "image_seconds": 12.5,
+        "carousel_seconds": DEFAULT_CAROUSEL_PROCESSING,
+        "fail_next": 0,
+    }
+    assert refused.exit_code == 2
+    assert "--ig-carousel-seconds" in refused.output

@@ -120,7 +120,7 @@ def seed_feeds(sandbox: SandboxThread) -> Seeded:
         image_url=f"{sandbox.base_url}/graph-cdn/{photo['id']}",
         caption=IG_CAPTION,
     )["id"]
-    while ig_api.get_object(container, fields="status_code")["status_code"] != "FINISHED":
-        pass  # the sandbox finishes a container on its second status poll
+    sandbox.call(lambda: sandbox.sandbox.clock.advance(10))  # processing takes sandbox time
+    assert ig_api.get_object(container, fields="status_code")["status_code"] == "FINISHED"
     media = ig_api.put_object(account.id, "media_publish", creation_id=container)
     return Seeded(channel_photo_id, photo["post_id"], text_post["id"], media["id"])
