@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from channels.base import (
     AuthExpired,
@@ -23,9 +23,7 @@ from channels.base import (
     Checkpoint,
     CredentialStatus,
     Metrics,
-    NotSent,
     Outgoing,
-    OutgoingImage,
     Published,
     RateLimited,
     Reconciliation,
@@ -45,35 +43,21 @@ from channels.graph import (
     refuses_insights,
     text_fingerprint,
 )
-from channels.media import PreparedImage, prepare_for_instagram
+from channels.instagram_containers import POLL_DELAYS, Containers
+from channels.media import prepare_for_instagram
 from content.rules import fit_problems
 from content.states import Platform
 
 log = logging.getLogger(__name__)
 
 MEDIA_INSIGHTS = {"reach": "reach", "views": "views", "saved": "saves", "shares": "shares"}
-POLL_DELAYS = (2.0, 4.0, 8.0, 15.0, 30.0, 30.0, 30.0, 30.0, 30.0, 30.0, 30.0)  # ≈ 4 min in all
 QUOTA_FALLBACK_WAIT = 3600.0  # when the moment a quota slot frees cannot be worked out
 CLOCK_SLACK = timedelta(minutes=5)
 CAROUSEL_MIN = 2
 
-NEEDS_ADDRESS = (
-    "Instagram needs a public web address for each image, and this channel has neither a "
-    "public media address nor a linked Facebook Page to host the images. Ask the administrator "
-    "to configure one."
-)
 QUOTA_FULL = (
     "The Instagram account has published {used} of the {total} posts Instagram allows through "
     "the API in 24 hours. Afisha will publish when a slot frees up, in about {minutes} minutes."
-)
-PROCESSING_FAILED = "Instagram could not process an image ({detail}). Use another image."
-STILL_PROCESSING = (
-    "Instagram was still processing the images after several minutes, so nothing was "
-    "published. Afisha will try again."
-)
-CONTAINER_EXPIRED = (
-    "Instagram's prepared upload expired before it was published, so nothing was published. "
-    "Afisha will upload the images again."
 )
 
 
@@ -147,9 +131,7 @@ class InstagramChannel:
         self.public_media_url = public_media_url.rstrip("/") if public_media_url else None
         self.media_root = media_root
         self.name = name or f"Instagram account {ig_user_id}"
-        self._sleep = sleep
         self._now = now
-        self._poll_delays = tuple(poll_delays)
         self.collector = collector
         settings: dict[str, Any] = {
             "api_url": api_url,
@@ -163,10 +145,19 @@ class InstagramChannel:
             if page_token and page_token != token
             else self.graph
         )
+        self.containers = Containers(
+            ig_user_id,
+            self.graph,
+            self.page_graph,
+            page_id=page_id,
+            public_media_url=self.public_media_url,
+            media_root=media_root,
+            sleep=sleep,
+            poll_delays=poll_delays,
+        )
         self.insight_metrics = dict(insight_metrics)
         # None: not known yet; False: the token may not read them (asked once, then never).
         self.insights_allowed: bool | None = None if insight_metrics else False
-        self._hosted: dict[Path, str] = {}  # prepared file -> the address Instagram fetches
 
     # --- publishing ---------------------------------------------------------------------------
 
@@ -184,26 +175,26 @@ class InstagramChannel:
         ]
         await self._check_quota()
         urls = [
-            await self._image_url(image, ready)
+            await self.containers.image_url(image, ready)
             for image, ready in zip(outgoing.images, prepared, strict=True)
         ]
         children: list[str] = []
         if len(urls) == 1:
-            container = await self._container(
+            container = await self.containers.create(
                 image_url=urls[0], caption=caption, alt_text=outgoing.images[0].alt_text
             )
         else:
             for url, image in zip(urls, outgoing.images, strict=True):
                 children.append(
-                    await self._container(
+                    await self.containers.create(
                         image_url=url, is_carousel_item="true", alt_text=image.alt_text
                     )
                 )
-            container = await self._container(
+            container = await self.containers.create(
                 media_type="CAROUSEL", children=",".join(children), caption=caption
             )
         await checkpoint({"container_id": container, "child_container_ids": children})
-        await self._wait_until_finished([*children, container])
+        await self.containers.wait_until_finished([*children, container])
         answer = await self.graph.post(
             f"{self.ig_user_id}/media_publish", {"creation_id": container}
         )
@@ -248,71 +239,6 @@ class InstagramChannel:
         oldest = sorted(stamps, reverse=True)[used - 1]
         frees_at = oldest + timedelta(seconds=window)
         return min(max((frees_at - self._now()).total_seconds(), 60.0), float(window))
-
-    async def _image_url(self, image: OutgoingImage, prepared: PreparedImage) -> str:
-        """A public address Instagram can fetch the prepared image from."""
-        if image.public_url and not prepared.changed:
-            return image.public_url
-        if self.public_media_url and self.media_root:
-            try:
-                relative = prepared.path.resolve().relative_to(self.media_root.resolve())
-            except ValueError:
-                pass
-            else:
-                return f"{self.public_media_url}/{quote(relative.as_posix())}"
-        if prepared.path in self._hosted:
-            return self._hosted[prepared.path]
-        if not self.page_id:
-            raise Rejected(NEEDS_ADDRESS, platform=self.platform)
-        data = await asyncio.to_thread(prepared.path.read_bytes)
-        # Unpublished: followers never see it, so repeating it after a lost answer is harmless.
-        uploaded = await self.page_graph.post(
-            f"{self.page_id}/photos",
-            {"published": "false"},
-            files={"source": (prepared.path.name, data, "image/jpeg")},
-            idempotent=True,
-        )
-        photo = await self.page_graph.get(str(uploaded["id"]), fields="images,picture")
-        sources = [i for i in photo.get("images") or [] if isinstance(i, dict) and i.get("source")]
-        if sources:
-            url = str(max(sources, key=lambda i: _number(i.get("width")) or 0)["source"])
-        elif photo.get("picture"):
-            url = str(photo["picture"])
-        else:
-            raise NotSent(
-                "Facebook stored the image but did not say where; Afisha will try again.",
-                platform=self.platform,
-            )
-        self._hosted[prepared.path] = url
-        return url
-
-    async def _container(self, **params: str | None) -> str:
-        """A media container; creating one publishes nothing (it expires unused after 24 h)."""
-        data = {k: v for k, v in params.items() if v}
-        answer = await self.graph.post(f"{self.ig_user_id}/media", data, idempotent=True)
-        return str(answer["id"])
-
-    async def _wait_until_finished(self, containers: Sequence[str]) -> None:
-        """Poll each container's status with growing pauses until all are FINISHED."""
-        pending = list(containers)
-        for delay in (*self._poll_delays, None):
-            still: list[str] = []
-            for container in pending:
-                answer = await self.graph.get(container, fields="status_code,status")
-                status = str(answer.get("status_code") or "")
-                if status == "ERROR":
-                    detail = str(answer.get("status") or "error")
-                    raise Rejected(PROCESSING_FAILED.format(detail=detail), platform=self.platform)
-                if status == "EXPIRED":
-                    raise NotSent(CONTAINER_EXPIRED, platform=self.platform)
-                if status not in ("FINISHED", "PUBLISHED"):
-                    still.append(container)
-            pending = still
-            if not pending:
-                return
-            if delay is not None:
-                await self._sleep(delay)
-        raise NotSent(STILL_PROCESSING, platform=self.platform)
 
     async def _permalink(self, media_id: str) -> tuple[str | None, str | None]:
         try:
