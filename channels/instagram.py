@@ -14,15 +14,13 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import urlencode
+from typing import Any
 
 from channels.base import (
     AuthExpired,
     ChannelError,
     Checkpoint,
     CredentialStatus,
-    Metrics,
     Outgoing,
     Published,
     RateLimited,
@@ -32,25 +30,21 @@ from channels.base import (
     no_checkpoint,
 )
 from channels.graph import (
-    BATCH_LIMIT,
     DEFAULT_API_URL,
     DEFAULT_TIMEOUT,
     DEFAULT_VERSION,
-    BatchRequest,
-    GraphCallError,
     GraphClient,
     Sleep,
-    refuses_insights,
     text_fingerprint,
 )
 from channels.instagram_containers import POLL_DELAYS, Containers
+from channels.instagram_engagement import MEDIA_INSIGHTS, InstagramEngagement, PublicCollector
 from channels.media import prepare_for_instagram
 from content.rules import fit_problems
 from content.states import Platform
 
 log = logging.getLogger(__name__)
 
-MEDIA_INSIGHTS = {"reach": "reach", "views": "views", "saved": "saves", "shares": "shares"}
 QUOTA_FALLBACK_WAIT = 3600.0  # when the moment a quota slot frees cannot be worked out
 CLOCK_SLACK = timedelta(minutes=5)
 CAROUSEL_MIN = 2
@@ -59,12 +53,6 @@ QUOTA_FULL = (
     "The Instagram account has published {used} of the {total} posts Instagram allows through "
     "the API in 24 hours. Afisha will publish when a slot frees up, in about {minutes} minutes."
 )
-
-
-class PublicCollector(Protocol):
-    """Reads public counts of posts by shortcode (e.g. `InstaloaderCollector`)."""
-
-    async def collect(self, shortcodes: Mapping[str, str]) -> dict[str, Metrics]: ...
 
 
 def compose_caption(outgoing: Outgoing) -> str:
@@ -88,7 +76,7 @@ def _number(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-class InstagramChannel:
+class InstagramChannel(InstagramEngagement):
     """One Instagram business account.
 
     Args:
@@ -307,100 +295,6 @@ class InstagramChannel:
             and text_fingerprint(str(m.get("caption") or "")) == wanted
         ]
         return min(matches, key=lambda m: _parse_time(m.get("timestamp")) or since, default=None)
-
-    # --- engagement ---------------------------------------------------------------------------
-
-    def _fields(self, with_insights: bool) -> str:
-        fields = "like_count,comments_count,shortcode"
-        if with_insights:
-            fields += f",insights.metric({','.join(self.insight_metrics)})"
-        return fields
-
-    async def fetch_engagement(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
-        """Likes and comments, plus reach, views, saves and shares where the token may read
-        insights (one batch call per 50 media). Without insights, the optional public collector
-        fills in what it can see (views of videos); unknown values stay None."""
-        ids = list(dict.fromkeys(remote_ids))
-        bodies: dict[str, Mapping[str, Any]] = {}
-        retry: list[str] = []
-        for start in range(0, len(ids), BATCH_LIMIT):
-            chunk = ids[start : start + BATCH_LIMIT]
-            with_insights = self.insights_allowed is not False
-            for media_id, answer in zip(chunk, await self._read(chunk, with_insights), strict=True):
-                if isinstance(answer, GraphCallError):
-                    if with_insights and refuses_insights(answer):
-                        self.insights_allowed = False
-                        retry.append(media_id)
-                    else:
-                        self._skip(media_id, answer)
-                    continue
-                if with_insights:
-                    self.insights_allowed = True
-                bodies[media_id] = answer
-        for start in range(0, len(retry), BATCH_LIMIT):
-            chunk = retry[start : start + BATCH_LIMIT]
-            for media_id, answer in zip(chunk, await self._read(chunk, False), strict=True):
-                if isinstance(answer, GraphCallError):
-                    self._skip(media_id, answer)
-                else:
-                    bodies[media_id] = answer
-        result = {media_id: self._metrics(media_id, body) for media_id, body in bodies.items()}
-        if self.collector is not None and self.insights_allowed is False:
-            await self._add_public_counts(result, bodies)
-        return result
-
-    async def _read(self, ids: Sequence[str], with_insights: bool) -> list[Any]:
-        query = urlencode({"fields": self._fields(with_insights)})
-        return await self.graph.batch([BatchRequest("GET", f"{i}?{query}") for i in ids])
-
-    def _skip(self, media_id: str, error: GraphCallError) -> None:
-        failure = self.graph.classify(error)
-        if isinstance(failure, AuthExpired):
-            raise failure
-        log.info("no engagement for Instagram media %s: %s", media_id, failure.reason)
-
-    def _metrics(self, media_id: str, body: Mapping[str, Any]) -> Metrics:
-        values: dict[str, int | None] = {}
-        for entry in (body.get("insights") or {}).get("data") or []:
-            points = entry.get("values") or []
-            field_name = self.insight_metrics.get(str(entry.get("name")))
-            if field_name and points:
-                values[field_name] = _number(points[-1].get("value"))
-        return Metrics(
-            remote_id=media_id,
-            reactions=_number(body.get("like_count")),
-            comments=_number(body.get("comments_count")),
-            shares=values.get("shares"),
-            views=values.get("views"),
-            reach=values.get("reach"),
-            saves=values.get("saves"),
-            source="graph+insights" if values else "graph",
-        )
-
-    async def _add_public_counts(
-        self, result: dict[str, Metrics], bodies: Mapping[str, Mapping[str, Any]]
-    ) -> None:
-        assert self.collector is not None
-        shortcodes = {m: str(b["shortcode"]) for m, b in bodies.items() if b.get("shortcode")}
-        try:
-            public = await self.collector.collect(shortcodes)
-        except ChannelError as error:
-            log.info("public Instagram counts not read: %s", error.reason)
-            return
-        for media_id, seen in public.items():
-            mine = result.get(media_id)
-            if mine is None:
-                continue
-            result[media_id] = Metrics(
-                remote_id=media_id,
-                reactions=mine.reactions if mine.reactions is not None else seen.reactions,
-                comments=mine.comments if mine.comments is not None else seen.comments,
-                shares=mine.shares,
-                views=seen.views,
-                reach=mine.reach,
-                saves=mine.saves,
-                source=f"{mine.source}+{seen.source}",
-            )
 
     # --- health -------------------------------------------------------------------------------
 
