@@ -5,13 +5,20 @@ Instagram a public address for it, create a container per image (plus a carousel
 hand the container ids to `checkpoint`, poll until FINISHED, then `media_publish` once. Only
 that last call can publish, so only it is ever "maybe sent"; everything before it is safe to
 repeat (an unused container expires after 24 h).
+
+All but that last call can therefore be done ahead of the due moment: `prepare` creates the
+containers and waits on them, keeping them in the publication's progress, and `publish` at
+the due moment then only calls `media_publish`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +28,7 @@ from channels.base import (
     ChannelError,
     Checkpoint,
     CredentialStatus,
+    NotSent,
     Outgoing,
     Published,
     RateLimited,
@@ -37,9 +45,20 @@ from channels.graph import (
     Sleep,
     text_fingerprint,
 )
-from channels.instagram_containers import POLL_DELAYS, Containers
+from channels.instagram_containers import (
+    CONTAINER_EXPIRED,
+    POLL_DELAYS,
+    PREPARE_POLL_DELAYS,
+    PROCESSING_FAILED,
+    STILL_PROCESSING,
+    Containers,
+    Prepared,
+    Processing,
+    Status,
+    content_key,
+)
 from channels.instagram_engagement import MEDIA_INSIGHTS, InstagramEngagement, PublicCollector
-from channels.media import prepare_for_instagram
+from channels.media import PreparedImage
 from content.rules import fit_problems
 from content.states import Platform
 
@@ -48,7 +67,21 @@ log = logging.getLogger(__name__)
 QUOTA_FALLBACK_WAIT = 3600.0  # when the moment a quota slot frees cannot be worked out
 CLOCK_SLACK = timedelta(minutes=5)
 CAROUSEL_MIN = 2
+PROCESSING_KEPT = 20  # recent processing times kept, to choose how far ahead to prepare
 
+# Kept with the post (its progress's `late`) and logged when it waited for Instagram.
+LATE_PROCESSING = (
+    "Instagram was still processing the images prepared ahead at the due moment; the post was "
+    "published as soon as they were ready."
+)
+LATE_UNPREPARED = (
+    "The images were not uploaded to Instagram ahead of the due moment, so the post waited "
+    "for Instagram to process them."
+)
+LATE_REMADE = (
+    "The upload prepared ahead had expired or failed at Instagram, so the images were uploaded "
+    "again and the post waited for Instagram to process them."
+)
 QUOTA_FULL = (
     "The Instagram account has published {used} of the {total} posts Instagram allows through "
     "the API in 24 hours. Afisha will publish when a slot frees up, in about {minutes} minutes."
@@ -120,6 +153,7 @@ class InstagramChannel(InstagramEngagement):
         self.media_root = media_root
         self.name = name or f"Instagram account {ig_user_id}"
         self._now = now
+        self._poll_delays = tuple(poll_delays)
         self.collector = collector
         settings: dict[str, Any] = {
             "api_url": api_url,
@@ -146,49 +180,170 @@ class InstagramChannel(InstagramEngagement):
         self.insight_metrics = dict(insight_metrics)
         # None: not known yet; False: the token may not read them (asked once, then never).
         self.insights_allowed: bool | None = None if insight_metrics else False
+        # Processing times of containers made here, and containers seen FINISHED ahead.
+        self._processing: deque[float] = deque(maxlen=PROCESSING_KEPT)
+        self._ready: set[str] = set()
 
     # --- publishing ---------------------------------------------------------------------------
 
     async def publish(
         self, outgoing: Outgoing, checkpoint: Checkpoint = no_checkpoint
     ) -> Published:
-        """Publish one image or a carousel of 2-10; see the module docstring for the flow."""
+        """Publish one image or a carousel of 2-10; see the module docstring for the flow.
+
+        Containers prepared ahead for this very content (in `outgoing.progress`) are published
+        at once, or as soon as they are FINISHED; expired or failed ones are made again. When
+        the post had to wait for Instagram's processing, the result's `late` says how long and
+        why (and it is logged).
+        """
+        caption = self._caption(outgoing)
+        began = self._now()
+        key = content_key(outgoing, caption)
+        saved = Prepared.read(outgoing.progress, key, began)
+        reason = LATE_UNPREPARED
+        if saved is not None and saved.failed is None:
+            published = await self._publish_prepared(saved, began)
+            if published is not None:
+                return published
+            reason = LATE_REMADE
+        images = await self.containers.prepare_images(outgoing)
+        await self._check_quota()
+        made = await self._make(key, outgoing, caption, images, checkpoint)
+        processing = await self.containers.wait(made.ids, self._poll_delays)
+        self._raise_unless_finished(processing)
+        self._measured(made)
+        return await self._media_publish(made, began if processing.waited else None, reason)
+
+    async def prepare(
+        self, outgoing: Outgoing, checkpoint: Checkpoint = no_checkpoint
+    ) -> Mapping[str, Any]:
+        """Create the containers ahead and wait until Instagram has processed them; never
+        publishes (the `Preparing` contract). Containers saved in `outgoing.progress` for the
+        same content are reused; expired or failed ones are made again, once."""
+        caption = self._caption(outgoing)
+        key = content_key(outgoing, caption)
+        saved = Prepared.read(outgoing.progress, key, self._now())
+        if saved is not None and saved.failed:
+            raise Rejected(saved.failed, platform=self.platform)
+        if saved is not None and saved.ready_at is not None:
+            return saved.progress()
+        processing = None
+        for _ in range(2):
+            made_here = saved is None
+            if saved is None:
+                images = await self.containers.prepare_images(outgoing)
+                saved = await self._make(key, outgoing, caption, images, checkpoint)
+            processing = await self.containers.wait(saved.ids, PREPARE_POLL_DELAYS)
+            if processing.status is Status.IN_PROGRESS:
+                return saved.progress()  # publish waits for the rest
+            if processing.status is Status.FINISHED:
+                saved = saved.ready(self._now())
+                if made_here:
+                    self._measured(saved)
+                self._ready.add(saved.container)
+                await checkpoint(saved.progress())
+                return saved.progress()
+            log.info("Instagram containers %s ahead of time; making them again", processing.status)
+            failed, saved = saved, None
+        assert processing is not None
+        if processing.status is Status.EXPIRED:
+            raise NotSent(CONTAINER_EXPIRED, platform=self.platform)
+        reason = PROCESSING_FAILED.format(detail=processing.detail)
+        await checkpoint(replace(failed, failed=reason).progress())
+        raise Rejected(reason, platform=self.platform)
+
+    def processing_seconds(self) -> Sequence[float]:
+        """How long containers made by this channel took to be FINISHED, oldest first."""
+        return tuple(self._processing)
+
+    def _caption(self, outgoing: Outgoing) -> str:
+        """The caption, or Rejected (before any request) when the post cannot fit."""
         caption = compose_caption(outgoing)
         problems = fit_problems(self.platform, caption, len(outgoing.images), self.name)
         if problems:
             raise Rejected(" ".join(str(p) for p in problems), platform=self.platform)
-        prepared = [
-            await asyncio.to_thread(prepare_for_instagram, image, pad_to_fit=outgoing.pad_to_fit)
-            for image in outgoing.images
-        ]
-        await self._check_quota()
-        urls = [
-            await self.containers.image_url(image, ready)
-            for image, ready in zip(outgoing.images, prepared, strict=True)
-        ]
-        children: list[str] = []
-        if len(urls) == 1:
-            container = await self.containers.create(
-                image_url=urls[0], caption=caption, alt_text=outgoing.images[0].alt_text
+        return caption
+
+    async def _make(
+        self,
+        key: str,
+        outgoing: Outgoing,
+        caption: str,
+        images: Sequence[PreparedImage],
+        checkpoint: Checkpoint,
+    ) -> Prepared:
+        """New containers, handed to `checkpoint` before anything waits on them."""
+        created = self._now()
+        container, children = await self.containers.make(outgoing, caption, images)
+        made = Prepared(key, container, tuple(children), created)
+        await checkpoint(made.progress())
+        return made
+
+    def _measured(self, made: Prepared) -> None:
+        """Note how long Instagram took to process containers made here."""
+        done = made.ready_at or self._now()
+        self._processing.append(max(0.0, (done - made.created_at).total_seconds()))
+
+    def _raise_unless_finished(self, processing: Processing) -> None:
+        if processing.status is Status.ERROR:
+            detail = PROCESSING_FAILED.format(detail=processing.detail)
+            raise Rejected(detail, platform=self.platform)
+        if processing.status is Status.EXPIRED:
+            raise NotSent(CONTAINER_EXPIRED, platform=self.platform)
+        if processing.status is Status.IN_PROGRESS:
+            raise NotSent(STILL_PROCESSING, platform=self.platform)
+
+    async def _publish_prepared(self, saved: Prepared, began: datetime) -> Published | None:
+        """Publish containers made ahead; None when they cannot be (expired, failed), so that
+        they are made again. Nothing else is asked of Instagram first when they are known to be
+        FINISHED."""
+        waited = False
+        if saved.ready_at is None and saved.container not in self._ready:
+            processing = await self.containers.wait(saved.ids, self._poll_delays)
+            if processing.status in (Status.EXPIRED, Status.ERROR):
+                log.info("Instagram containers prepared ahead are %s", processing.status)
+                return None
+            self._raise_unless_finished(processing)
+            waited = processing.waited
+        self._ready.discard(saved.container)
+        try:
+            return await self._media_publish(saved, began if waited else None, LATE_PROCESSING)
+        except RateLimited:
+            raise
+        except NotSent as error:
+            # Nothing was published: are the containers still usable?
+            processing = await self.containers.wait(saved.ids, self._poll_delays)
+            if processing.status in (Status.EXPIRED, Status.ERROR):
+                log.info("Instagram containers prepared ahead are %s", processing.status)
+                return None
+            if processing.status is not Status.FINISHED or not processing.waited:
+                raise error from None
+            return await self._media_publish(saved, began, LATE_PROCESSING)
+
+    async def _media_publish(
+        self, made: Prepared, late_since: datetime | None, reason: str
+    ) -> Published:
+        """The one call that publishes; `late_since`: when the post began waiting for
+        Instagram's processing, to be said in the result."""
+        started = self._now()
+        try:
+            answer = await self.graph.post(
+                f"{self.ig_user_id}/media_publish", {"creation_id": made.container}
             )
-        else:
-            for url, image in zip(urls, outgoing.images, strict=True):
-                children.append(
-                    await self.containers.create(
-                        image_url=url, is_carousel_item="true", alt_text=image.alt_text
-                    )
-                )
-            container = await self.containers.create(
-                media_type="CAROUSEL", children=",".join(children), caption=caption
-            )
-        await checkpoint({"container_id": container, "child_container_ids": children})
-        await self.containers.wait_until_finished([*children, container])
-        answer = await self.graph.post(
-            f"{self.ig_user_id}/media_publish", {"creation_id": container}
-        )
+        except RateLimited as limited:
+            with contextlib.suppress(ChannelError):
+                await self._check_quota()  # full: raised with when a slot frees
+            raise limited from None
         media_id = str(answer["id"])
+        extra: dict[str, Any] = {
+            "container_id": made.container,
+            "child_container_ids": list(made.children),
+        }
+        if late_since is not None:
+            seconds = round((started - late_since).total_seconds(), 1)
+            extra["late"] = {"seconds": seconds, "reason": reason}
+            log.warning("Instagram post on %s went out %.1f s late: %s", self.name, seconds, reason)
         permalink, shortcode = await self._permalink(media_id)
-        extra = {"container_id": container, "child_container_ids": children}
         if shortcode:
             extra["shortcode"] = shortcode
         return Published(media_id, permalink, extra)
