@@ -523,11 +523,14 @@ class Engine:
             if early > 0:  # begun ahead (BEGIN_AHEAD): the request goes at the due moment
                 await asyncio.sleep(early)
             adapter = self.channels(job.channel)
+            outgoing = job.outgoing
+            if job.progress:  # what was prepared ahead (scheduler.prepare) goes along
+                outgoing = replace(outgoing, progress=job.progress)
 
             async def checkpoint(progress: Mapping[str, Any]) -> None:
                 self._save_progress(job.publication_id, progress)
 
-            return await adapter.publish(job.outgoing, checkpoint)
+            return await adapter.publish(outgoing, checkpoint)
         except ChannelError as err:
             return err
         except Exception as exc:

@@ -17,6 +17,7 @@ from scheduler.claims import next_due
 from scheduler.collect import collect_due
 from scheduler.engine import Engine
 from scheduler.locks import exclusive
+from scheduler.prepare import PREPARE_EVERY, Preparer
 from scheduler.recovery import expire_leases, mark_missed, reconcile_unconfirmed
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,9 @@ class Worker:
         self.checkpoints = BackgroundCheckpoints(database) if applies(database) else None
         self._stopping = False
         self._changed_during_round = False
+        self.preparer = Preparer(
+            engine.sessions, engine.channels, engine.clock, engine.settings.media
+        )
 
     async def publish_round(self) -> int:
         """Recover, publish what is due, and re-arm the wake-up for the next due publication."""
@@ -152,6 +156,7 @@ class Worker:
         return [
             PeriodicJob("reconcile", lambda: reconcile_unconfirmed(self.engine), 60),
             PeriodicJob("collect", lambda: collect_due(self.engine), 60),
+            PeriodicJob("prepare", self.preparer.prepare_due, PREPARE_EVERY),
         ]
 
     def add_periodic(self, job: PeriodicJob) -> None:
@@ -191,6 +196,7 @@ class Worker:
             log.warning("stopping with a publishing round still running; it will be reconciled")
         else:
             self._round_lock.release()
+        await self.preparer.close()
         if self.checkpoints is not None:
             self.checkpoints.stop()
 
