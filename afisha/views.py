@@ -72,6 +72,8 @@ def publication_json(publication: Publication, tz: ZoneInfo) -> dict[str, Any]:
         "remote_url": publication.remote_url,
         "last_error": publication.last_error,
         "sent_at": iso(publication.sent_at),
+        # Sent later than due because the platform was still processing (e.g. Instagram).
+        "late": (publication.progress or {}).get("late"),
     }
 
 

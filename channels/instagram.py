@@ -14,7 +14,6 @@ the due moment then only calls `media_publish`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -331,9 +330,7 @@ class InstagramChannel(InstagramEngagement):
                 f"{self.ig_user_id}/media_publish", {"creation_id": made.container}
             )
         except RateLimited as limited:
-            with contextlib.suppress(ChannelError):
-                await self._check_quota()  # full: raised with when a slot frees
-            raise limited from None
+            raise await self._quota_or(limited) from None
         media_id = str(answer["id"])
         extra: dict[str, Any] = {
             "container_id": made.container,
@@ -347,6 +344,16 @@ class InstagramChannel(InstagramEngagement):
         if shortcode:
             extra["shortcode"] = shortcode
         return Published(media_id, permalink, extra)
+
+    async def _quota_or(self, limited: RateLimited) -> RateLimited:
+        """The refusal for a full quota (with when a slot frees), else `limited` itself."""
+        try:
+            await self._check_quota()
+        except RateLimited as full:
+            return full
+        except ChannelError:
+            pass
+        return limited
 
     async def _check_quota(self) -> None:
         """Refuse before publishing when the 24-hour publishing quota is used up."""

@@ -368,3 +368,25 @@ def test_sandbox_takes_instagram_processing_times() -> None:
     }
     assert refused.exit_code == 2
     assert "--ig-carousel-seconds" in refused.output
+
+
+def test_post_show_says_when_a_publication_went_out_late_and_why(
+    afisha: Afisha, database_url: str
+) -> None:
+    from sqlalchemy import create_engine, update
+
+    from content.models import Publication
+
+    added = afisha.ok(
+        "post", "add", "--text", "Late", "--channels", "news", "--at", "now", "--json"
+    )
+    data = json.loads(added.output)
+    late = {"seconds": 7.5, "reason": "Instagram was still processing the images"}
+    database = create_engine(database_url)
+    with database.begin() as connection:
+        connection.execute(update(Publication).values(progress={"late": late}))
+    database.dispose()
+
+    shown = json.loads(afisha.ok("post", "show", str(data["id"]), "--json").output)
+
+    assert [p["late"] for p in shown["publications"]] == [late]

@@ -542,3 +542,21 @@ async def test_containers_prepared_for_other_content_are_not_published(
 
     assert published.extra["container_id"] != progress["container_id"]
     assert ledger(sandbox, "instagram") == [(published.remote_id, "After the edit", 1)]
+
+
+async def test_a_full_quota_at_the_due_moment_waits_until_a_slot_frees(
+    sandbox: SandboxThread, tmp_path: Path
+) -> None:
+    on_state(sandbox, lambda s: s.set_ig_quota(ig_id(sandbox), 1))
+    channel = ahead_channel(sandbox)
+    image = stored_image(tmp_path, "p.jpg")
+    await channel.publish(Outgoing("one", (image,)))
+    outgoing = Outgoing("two", (image,))
+    progress = await channel.prepare(outgoing)  # containers do not count against the quota
+
+    with pytest.raises(RateLimited) as limited:
+        await channel.publish(replace(outgoing, progress=progress))
+
+    assert 23 * 3600 < limited.value.retry_after <= 24 * 3600  # when "one" leaves the window
+    assert "1 of the 1 posts" in limited.value.reason
+    assert len(ledger(sandbox, "instagram")) == 1
