@@ -67,6 +67,7 @@ QUOTA_FALLBACK_WAIT = 3600.0  # when the moment a quota slot frees cannot be wor
 CLOCK_SLACK = timedelta(minutes=5)
 CAROUSEL_MIN = 2
 PROCESSING_KEPT = 20  # recent processing times kept, to choose how far ahead to prepare
+READY_KEPT = 1000  # containers remembered as FINISHED (the progress says so too)
 
 # Kept with the post (its progress's `late`) and logged when it waited for Instagram.
 LATE_PROCESSING = (
@@ -239,6 +240,8 @@ class InstagramChannel(InstagramEngagement):
                 saved = saved.ready(self._now())
                 if made_here:
                     self._measured(saved)
+                if len(self._ready) >= READY_KEPT:  # prepared and never published: forget them
+                    self._ready.clear()
                 self._ready.add(saved.container)
                 await checkpoint(saved.progress())
                 return saved.progress()
