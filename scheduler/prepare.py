@@ -143,16 +143,22 @@ class Preparer:
         """Unclaimed waiting publications of active channels that prepare, due within the
         longest lead (and not about to be claimed), composed."""
         with self.sessions.begin() as session:
+            # The channels first: without any that prepare, the publications are not looked at.
+            channel_ids = session.scalars(
+                select(Channel.id).where(
+                    Channel.status == ChannelStatus.ACTIVE, Channel.platform.in_(ONLY_PLATFORMS)
+                )
+            ).all()
+            if not channel_ids:
+                return []
             publications = session.scalars(
                 select(Publication)
-                .join(Channel, Channel.id == Publication.channel_id)
                 .where(
+                    Publication.channel_id.in_(channel_ids),
                     Publication.state.in_(CLAIMABLE),
                     Publication.due_at > now + TOO_LATE,
                     Publication.due_at <= now + timedelta(seconds=LEAD_BOUNDS[1]),
                     or_(Publication.lease_until.is_(None), Publication.lease_until < now),
-                    Channel.status == ChannelStatus.ACTIVE,
-                    Channel.platform.in_(ONLY_PLATFORMS),
                 )
                 .order_by(Publication.due_at, Publication.id)
             ).all()

@@ -30,7 +30,15 @@ from scheduler.clock import Clock, ManualClock, SystemClock
 from scheduler.compose import MediaLocation
 from scheduler.engine import Engine, EngineSettings
 from scheduler.limits import Pacer, rates_for
-from scheduler.prepare import LEAD_BOUNDS, LEAD_UNMEASURED, TOO_LATE, Preparer, choose_lead
+from scheduler.prepare import (
+    LEAD_BOUNDS,
+    LEAD_UNMEASURED,
+    PREPARE_EVERY,
+    TOO_LATE,
+    Preparer,
+    choose_lead,
+)
+from scheduler.timing import Worker
 from tests.channels.graph_helpers import advance, instagram_channel, on_state
 from tests.support.images import make_image
 from tests.support.scripted_channel import ScriptedChannel
@@ -346,3 +354,17 @@ async def test_prepared_posts_go_out_at_their_due_moments(real_time_desk: Desk) 
     assert (published["not prepared"] - unprepared).total_seconds() >= 1.0
     assert late.progress["late"]["seconds"] >= 1.0
     assert "not uploaded to Instagram ahead" in late.progress["late"]["reason"]
+
+
+async def test_the_worker_runs_the_preparing_job(desk: Desk) -> None:
+    desk.queue("Through the worker", desk.clock.now() + timedelta(seconds=30))
+    worker = Worker(desk.engine())
+    [job] = [job for job in worker.default_jobs() if job.name == "prepare"]
+
+    await job.run()
+    await worker.preparer.close()
+
+    [publication] = desk.instagram()
+    assert publication.progress
+    assert publication.progress["container_id"]
+    assert job.seconds == PREPARE_EVERY
