@@ -10,8 +10,8 @@ from afisha.cli_support import State, emit_json, pass_state
 from content.analytics.periods import parse_month, parse_span
 from content.analytics.report import ReportFormat, monthly_report_file
 from content.analytics.stats import stats_summary, summary_json, summary_text
+from content.domain.languages import check_language
 from content.errors import InvalidInput
-from content.languages import check_language
 
 
 @click.command("report")

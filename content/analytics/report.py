@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from content.analytics import queries
 from content.analytics.metrics import Change, Totals, changes
 from content.analytics.periods import Period, month_period, previous_month
-from content.models import Organization
+from content.storage.models import Organization
 
 HISTORY_MONTHS = 12
 

@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 
 from content.errors import InvalidInput
-from content.media import MAX_BYTES
+from content.storage.media import MAX_BYTES
 
 TIMEOUT = 20.0
 
@@ -18,7 +18,7 @@ def download_image(
 ) -> Path:
     """Fetch `url` (http or https) into `directory`; InvalidInput when it cannot be had.
 
-    The file is only downloaded here; `content.media.inspect_image` checks it is an image.
+    The file is only downloaded here; `content.storage.media.inspect_image` checks it is an image.
     """
     if not url.lower().startswith(("http://", "https://")):
         raise InvalidInput("{link!r} is not a web link: start it with https://", link=url)

@@ -15,18 +15,18 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from content.domain.reminders import DEFAULT_OFFSETS
+from content.domain.states import EventStatus
+from content.domain.timeparse import zone
 from content.errors import InvalidInput, NotFound
 from content.i18n import N_
-from content.ical import ICAL, CalendarEvent, own_event_id, read_calendar
-from content.models import Channel, Event, ImportRow, Organization
 from content.plans.download import download_image
+from content.plans.ical import ICAL, CalendarEvent, own_event_id, read_calendar
 from content.plans.reading import read_sheet
 from content.plans.validation import Context, PlannedRow, RowError, check_sheet
-from content.reminders import DEFAULT_OFFSETS
-from content.rescheduling import reschedule_event
-from content.scheduling import NewEvent, add_event, cancel_event, queue_post
-from content.states import EventStatus
-from content.timeparse import zone
+from content.queueing.rescheduling import reschedule_event
+from content.queueing.scheduling import NewEvent, add_event, cancel_event, queue_post
+from content.storage.models import Channel, Event, ImportRow, Organization
 
 SHEET = "sheet"
 Fetch = Callable[[str, Path], Path]

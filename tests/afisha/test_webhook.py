@@ -14,7 +14,7 @@ from afisha.webhook import SECRET_HEADER, WEBHOOK_PATH, WebhookSink
 from afisha.wiring import open_afisha
 from bot.app import build_application, run_webhook
 from bot.services import BotServices
-from content.registry import add_staff
+from content.storage.registry import add_staff
 from sandbox.runner import SandboxThread
 from sandbox.telegram_state import telegram_state
 from scheduler.clock import SystemClock

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_application
 from bot.services import BotServices
-from content.db import make_engine, session_factory, upgrade
-from content.registry import add_channel, add_staff, ensure_organization
-from content.secrets import CredentialCipher, generate_key
-from content.states import Platform
+from content.domain.states import Platform
+from content.storage.db import make_engine, session_factory, upgrade
+from content.storage.registry import add_channel, add_staff, ensure_organization
+from content.storage.secrets import CredentialCipher, generate_key
 from sandbox.runner import SandboxThread
 from scheduler.clock import SystemClock
 from tests.bot.harness import BotHarness

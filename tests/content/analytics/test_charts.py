@@ -12,7 +12,7 @@ from content.analytics import charts
 from content.analytics.metrics import Counts, total_of
 from content.analytics.periods import Period
 from content.analytics.queries import Heatmap, Link, SeriesPoint, TopPost
-from content.states import Platform
+from content.domain.states import Platform
 
 KNOWN = total_of([Counts(reactions=10, comments=2)])
 UNKNOWN = total_of([Counts(views=100)])  # a publication, but no interaction was reported

@@ -25,7 +25,7 @@ from content.analytics.report import (
     report_filename,
 )
 from content.analytics.stats import stats_charts, stats_summary, summary_json, summary_text
-from content.models import EngagementSnapshot
+from content.storage.models import EngagementSnapshot
 from tests.content.analytics.conftest import (
     MONTH,
     NOVEMBER,

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from content.domain.states import PostStatus, PublicationKind
 from content.errors import InvalidInput
-from content.models import Event, ImportRow, Post, Publication
 from content.plans.importing import ImportReport, import_plan
 from content.plans.template import HEADERS, template_rows, write_template
-from content.states import PostStatus, PublicationKind
+from content.storage.models import Event, ImportRow, Post, Publication
 from tests.support.dbdump import dump
 from tests.support.images import make_image
 from tests.support.library import Library, library
