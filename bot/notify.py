@@ -19,10 +19,11 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.describe import describe_publication, local_time, short
 from bot.dispatch import send
+from bot.reports.files import monthly_report_file
 from bot.services import BotServices
 from bot.turn import Button, Keyboard, Reply
 from content.analytics.periods import last_month
-from content.analytics.report import ReportFormat, monthly_report_file
+from content.analytics.report import ReportFormat
 from content.analytics.stats import stats_summary, summary_text
 from content.domain.states import EventStatus, PublicationState, Role
 from content.domain.timeparse import zone

@@ -19,8 +19,8 @@ from matplotlib.dates import date2num, num2date
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from bot.reports.fonts import printable
 from content.analytics import labels
-from content.analytics.fonts import printable
 from content.analytics.queries import Heatmap, SeriesPoint, TopPost
 from content.i18n import N_, translate
 

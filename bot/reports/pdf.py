@@ -27,8 +27,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from content.analytics import charts, labels
-from content.analytics.fonts import BOLD, REGULAR, printable
+from bot.reports import charts
+from bot.reports.fonts import BOLD, REGULAR, printable
+from content.analytics import labels
 from content.analytics.metrics import METRICS
 from content.analytics.report import MonthlyReport, last_day
 from content.i18n import N_, gettext_for, translate

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from PIL import Image
 
-from content.analytics import charts
+from bot.reports import charts
 from content.analytics.metrics import Counts, total_of
 from content.analytics.periods import Period
 from content.analytics.queries import Heatmap, Link, SeriesPoint, TopPost
