@@ -19,6 +19,7 @@ from content.domain.timeparse import format_offset, parse_offsets, zone
 from content.errors import AfishaError, InvalidInput
 from content.i18n import translate
 from content.plans import feeds
+from content.plans.download import download_image
 from content.plans.importing import ImportReport, import_plan
 from content.plans.template import write_template
 from content.queueing import slots
@@ -148,6 +149,7 @@ def register(cli: click.Group) -> None:
             dry_run=dry_run,
             channels=split_names(channels) if channels else None,
             reminder_offsets=parse_offsets(reminders),
+            fetch=download_image,
         )
         _report(report, as_json)
 

@@ -58,6 +58,7 @@ def register(router: Router) -> None:
                     now=services.clock.now(),
                     actor=actor,
                     channels=calendar_channels,
+                    fetch=services.fetch_image,
                 )
             except InvalidInput as err:
                 return [Reply(explain(err, language))]

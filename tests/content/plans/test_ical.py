@@ -12,6 +12,7 @@ import pytest
 from content.domain.states import EventStatus, PublicationKind
 from content.domain.timeparse import zone
 from content.errors import InvalidInput
+from content.plans.download import download_image
 from content.plans.ical import export_events, own_uid, read_calendar
 from content.plans.importing import ImportReport, import_plan
 from content.queueing.scheduling import NewEvent, add_event, cancel_event
@@ -44,6 +45,7 @@ def export(lib: Library, now: datetime = NOW) -> bytes:
 
 
 def load(lib: Library, data: bytes, **options: object) -> ImportReport:
+    options.setdefault("fetch", download_image)
     return import_plan(
         lib.sessions, lib.organization_id, data, "events.ics", media_dir=lib.media_dir, now=NOW,
         actor="test", **options,  # type: ignore[arg-type]
