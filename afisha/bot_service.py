@@ -9,7 +9,7 @@ from afisha.wiring import Afisha
 from bot.app import build_application, run_polling, run_webhook
 from bot.notify import deliver_notices, queue_monthly_report, queue_weekly_digest
 from bot.services import BotServices
-from content.plans.download import download_image
+from channels.download import download_image
 from scheduler.timing import PeriodicJob, Worker
 
 

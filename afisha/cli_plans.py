@@ -13,13 +13,13 @@ import click
 
 from afisha.cli_support import ACTOR, State, emit_json, pass_state, split_names
 from afisha.views import iso, local
+from channels.download import download_image
 from content.domain.reminders import DEFAULT_OFFSETS
 from content.domain.states import Platform
 from content.domain.timeparse import format_offset, parse_offsets, zone
 from content.errors import AfishaError, InvalidInput
 from content.i18n import translate
 from content.plans import feeds
-from content.plans.download import download_image
 from content.plans.importing import ImportReport, import_plan
 from content.plans.template import write_template
 from content.queueing import slots

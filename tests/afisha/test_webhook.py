@@ -14,7 +14,7 @@ from afisha.webhook import SECRET_HEADER, WEBHOOK_PATH, WebhookSink
 from afisha.wiring import open_afisha
 from bot.app import build_application, run_webhook
 from bot.services import BotServices
-from content.plans.download import download_image
+from channels.download import download_image
 from content.storage.registry import add_staff
 from sandbox.runner import SandboxThread
 from sandbox.telegram_state import telegram_state

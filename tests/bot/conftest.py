@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_application
 from bot.services import BotServices
+from channels.download import download_image
 from content.domain.states import Platform
-from content.plans.download import download_image
 from content.storage.db import make_engine, session_factory, upgrade
 from content.storage.registry import add_channel, add_staff, ensure_organization
 from content.storage.secrets import CredentialCipher, generate_key

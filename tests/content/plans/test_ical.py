@@ -9,10 +9,10 @@ from pathlib import Path
 import icalendar
 import pytest
 
+from channels.download import download_image
 from content.domain.states import EventStatus, PublicationKind
 from content.domain.timeparse import zone
 from content.errors import InvalidInput
-from content.plans.download import download_image
 from content.plans.ical import export_events, own_uid, read_calendar
 from content.plans.importing import ImportReport, import_plan
 from content.queueing.scheduling import NewEvent, add_event, cancel_event

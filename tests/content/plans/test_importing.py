@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from channels.download import download_image
 from content.domain.states import PostStatus, PublicationKind
 from content.errors import InvalidInput
-from content.plans.download import download_image
 from content.plans.importing import ImportReport, import_plan
 from content.plans.template import HEADERS, template_rows, write_template
 from content.storage.models import Event, ImportRow, Post, Publication
