@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import enum
 
-from content.models import StaffMember
-from content.states import Role
+from content.domain.states import Role
+from content.storage.models import StaffMember
 
 
 class Permission(enum.StrEnum):

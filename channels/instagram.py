@@ -58,8 +58,8 @@ from channels.instagram_containers import (
 )
 from channels.instagram_engagement import MEDIA_INSIGHTS, InstagramEngagement, PublicCollector
 from channels.media import PreparedImage
-from content.rules import fit_problems
-from content.states import Platform
+from content.domain.rules import fit_problems
+from content.domain.states import Platform
 
 log = logging.getLogger(__name__)
 

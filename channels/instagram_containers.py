@@ -22,7 +22,7 @@ from urllib.parse import quote
 from channels.base import NotSent, Outgoing, OutgoingImage, Rejected
 from channels.graph import GraphClient, Sleep
 from channels.media import PreparedImage, prepare_for_instagram
-from content.states import Platform
+from content.domain.states import Platform
 
 # Waiting at the due moment (nothing was prepared, or it is not processed yet): short pauses
 # first, so that the post goes out within half a second of Instagram finishing with it; about

@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channels.base import Channel as ChannelAdapter
 from channels.base import ChannelError, Outgoing, Preparing
-from content.models import Channel, Publication
-from content.states import ChannelStatus, Platform
-from content.store import organization_zones
+from content.domain.states import ChannelStatus, Platform
+from content.storage.models import Channel, Publication
+from content.storage.store import organization_zones
 from scheduler.claims import CLAIMABLE
 from scheduler.clock import Clock
 from scheduler.compose import MediaLocation, compose

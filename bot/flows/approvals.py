@@ -9,10 +9,10 @@ from bot.drafting import actor, park_unfinished
 from bot.formatting import STATUS, local_time, quoted
 from bot.router import Router
 from bot.turn import Button, Turn
-from content.drafts import approve_post, get_post, reject_post
+from content.domain.states import PostStatus, Role
 from content.i18n import N_, translate
-from content.models import Channel, Post, StaffMember
-from content.states import PostStatus, Role
+from content.queueing.drafts import approve_post, get_post, reject_post
+from content.storage.models import Channel, Post, StaffMember
 
 BUTTONS = "ap"
 FLOW = "approval"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.access import Permission
 from bot.router import Router
 from bot.turn import Button, Turn
+from content.domain.languages import LANGUAGES, check_language
 from content.i18n import N_
-from content.languages import LANGUAGES, check_language
 
 
 def register(router: Router) -> None:

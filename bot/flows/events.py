@@ -15,17 +15,17 @@ from bot.access import Permission
 from bot.describe import SKIP, local_time, short
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
+from content.domain.reminders import DEFAULT_OFFSETS, plan_reminders
+from content.domain.states import ChannelStatus, EventStatus
+from content.domain.templates import EventFacts, announcement_text
+from content.domain.timeparse import format_offset, parse_offsets, parse_when
 from content.errors import InvalidInput
-from content.event_changes import cancel_event_with_notice
 from content.i18n import N_, explain
-from content.media import inspect_image, store_image
-from content.models import Channel, Event, EventSubscription
-from content.reminders import DEFAULT_OFFSETS, plan_reminders
-from content.rescheduling import reschedule_event
-from content.scheduling import NewEvent, add_event
-from content.states import ChannelStatus, EventStatus
-from content.templates import EventFacts, announcement_text
-from content.timeparse import format_offset, parse_offsets, parse_when
+from content.queueing.event_changes import cancel_event_with_notice
+from content.queueing.rescheduling import reschedule_event
+from content.queueing.scheduling import NewEvent, add_event
+from content.storage.media import inspect_image, store_image
+from content.storage.models import Channel, Event, EventSubscription
 
 FLOW, MOVE_FLOW = "event", "event_move"
 PREFIX, REMIND = "evt", "remind"

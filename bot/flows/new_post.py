@@ -26,17 +26,17 @@ from bot.formatting import channel_label, local_time, preview_lines, quoted
 from bot.keyboards import chosen_time, pick_prompt, time_keyboard, time_prompt, typed_time
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
-from content.drafts import submit_for_approval
+from content.domain.languages import LANGUAGES
+from content.domain.preview import compose_text
+from content.domain.rules import ALBUM_MAX, fit_problems
+from content.domain.states import PostStatus, Role
 from content.errors import InvalidInput
 from content.i18n import N_, explain
-from content.languages import LANGUAGES
-from content.media import inspect_image, store_image
-from content.models import Channel, Post
-from content.preview import compose_text
-from content.rules import ALBUM_MAX, fit_problems
-from content.scheduling import queue_post
-from content.states import PostStatus, Role
-from content.store import list_channels
+from content.queueing.drafts import submit_for_approval
+from content.queueing.scheduling import queue_post
+from content.storage.media import inspect_image, store_image
+from content.storage.models import Channel, Post
+from content.storage.store import list_channels
 
 BUTTONS = "np"  # the flow's buttons
 TIMES = "nt"  # its time buttons

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from afisha.cli import cli
-from content.secrets import generate_key
+from content.storage.secrets import generate_key
 from tests.support.dbdump import dump
 from tests.support.images import make_image
 
@@ -375,7 +375,7 @@ def test_post_show_says_when_a_publication_went_out_late_and_why(
 ) -> None:
     from sqlalchemy import create_engine, update
 
-    from content.models import Publication
+    from content.storage.models import Publication
 
     added = afisha.ok(
         "post", "add", "--text", "Late", "--channels", "news", "--at", "now", "--json"

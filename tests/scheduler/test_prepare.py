@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channels.base import Channel as ChannelAdapter
 from channels.instagram import InstagramChannel
-from content.db import make_engine, session_factory, upgrade
-from content.models import Channel, Organization, Publication
-from content.registry import add_channel, ensure_organization
-from content.scheduling import NewPost, queue_post
-from content.secrets import CredentialCipher, generate_key
-from content.states import Platform, PublicationState
+from content.domain.states import Platform, PublicationState
+from content.queueing.scheduling import NewPost, queue_post
+from content.storage.db import make_engine, session_factory, upgrade
+from content.storage.models import Channel, Organization, Publication
+from content.storage.registry import add_channel, ensure_organization
+from content.storage.secrets import CredentialCipher, generate_key
 from sandbox.runner import SandboxThread
 from scheduler.clock import Clock, ManualClock, SystemClock
 from scheduler.compose import MediaLocation
@@ -324,9 +324,9 @@ async def test_prepared_posts_go_out_at_their_due_moments(real_time_desk: Desk) 
     (The p99 figure itself is for `make bench` on a calm machine: on a shared one, a loaded
     moment can delay any single request by tens of milliseconds.)"""
     desk = real_time_desk
-    count = 40
+    count = 30
     on_state(desk.sandbox, lambda s: s.configure_processing({"image_seconds": 1.0}))
-    start = desk.clock.now() + timedelta(seconds=12)
+    start = desk.clock.now() + timedelta(seconds=16)
     due = {f"on time {n}": start + timedelta(seconds=0.25 * n) for n in range(count)}
     for text, moment in due.items():
         desk.queue(text, moment)
