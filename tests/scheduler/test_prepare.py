@@ -137,15 +137,22 @@ def make_desk(database_url: str, sandbox: SandboxThread, tmp_path: Path, clock: 
     account = sandbox.sandbox.fixtures.instagram[0]
     with sessions.begin() as session:
         org = ensure_organization(session, "Library", "Europe/Vilnius", "lt")
-        add_channel(
-            session, org, cipher, name="tg", platform=Platform.TELEGRAM,
-            external_id="-1001000000001", token=None, language=None, actor="test",
-        )  # fmt: skip
-        add_channel(
-            session, org, cipher, name="ig", platform=Platform.INSTAGRAM,
-            external_id=account.id, token=account.access_token, language=None, actor="test",
-            linked_page_id=account.page_id,
-        )  # fmt: skip
+        for name, platform, external_id, token in (
+            ("tg", Platform.TELEGRAM, "-1001000000001", None),
+            ("ig", Platform.INSTAGRAM, account.id, account.access_token),
+        ):
+            add_channel(
+                session,
+                org,
+                cipher,
+                name=name,
+                platform=platform,
+                external_id=external_id,
+                token=token,
+                language=None,
+                actor="test",
+                linked_page_id=account.page_id if platform is Platform.INSTAGRAM else None,
+            )
     images = tmp_path / "posters"
     images.mkdir()
     return Desk(sessions, sandbox, clock, tmp_path / "media", images, database)
