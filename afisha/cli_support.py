@@ -13,9 +13,9 @@ from typing import Any, NoReturn
 import click
 
 from afisha.config import Settings, load_settings
-from afisha.logs import redact
 from afisha.wiring import Afisha, open_afisha
 from content.errors import AfishaError, ConfigurationError, InvalidInput
+from content.redaction import redact
 
 log = logging.getLogger("afisha")
 ACTOR = "cli"

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from afisha.logs import MASK, RedactingFilter, redact
+from content.redaction import MASK, RedactingFilter, redact
 
 BOT_TOKEN = "7000000001:AAbotTokenThatMustNeverLeak_0123456789"
 
