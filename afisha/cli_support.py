@@ -15,7 +15,7 @@ import click
 from afisha.config import Settings, load_settings
 from afisha.wiring import Afisha, open_afisha
 from content.errors import AfishaError, ConfigurationError, InvalidInput
-from content.redaction import redact
+from content.redaction import hide, redact
 
 log = logging.getLogger("afisha")
 ACTOR = "cli"
@@ -83,6 +83,7 @@ class State:
     def settings(self) -> Settings:
         if self.settings_cache is None:
             self.settings_cache = load_settings(self.config)
+            hide(*self.settings_cache.secrets())
         return self.settings_cache
 
     @property

@@ -1,19 +1,21 @@
-"""Logging with every secret redacted: bot tokens in URLs, access tokens, configured secrets."""
+"""The process's logging set-up: to stderr, through the one redacting filter."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
 
-from content.redaction import RedactingFilter
+from content.redaction import REDACTION, hide
 
 
 def setup_logging(level: int = logging.INFO, secrets: Iterable[str] = ()) -> logging.Handler:
-    """Log to stderr through the redacting filter (attached to the handler, so every logger's
-    records pass it); returns the handler so the caller can remove it."""
+    """Log to stderr through the process's redacting filter (attached to the handler, so every
+    logger's records pass it), which masks `secrets` from now on; returns the handler so the
+    caller can remove it."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter(secrets))
+    hide(*secrets)
+    handler.addFilter(REDACTION)
     root = logging.getLogger()
     for existing in list(root.handlers):
         if getattr(existing, "_afisha", False):

@@ -70,6 +70,7 @@ from channels.base import (
 )
 from channels.telegram_pools import PooledRequest
 from content.preview import TelegramPart, TelegramPartKind, preview
+from content.redaction import guard_loggers, hide, redact
 from content.states import Platform
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,6 @@ log = logging.getLogger(__name__)
 REACTION_UPDATES = ("message_reaction_count",)
 CALLBACK_DATA_MAX_BYTES = 64
 BUTTON_URL_SCHEMES = ("http://", "https://", "tg://")
-MASK = "[REDACTED]"
 
 # --- messages a person reads: plain English for now, kept as templates for the catalog ----------
 
@@ -335,21 +335,6 @@ def _make_bot(token: str, api_url: str, timeouts: TelegramTimeouts) -> SharedBot
     return SharedBot(bot, request)
 
 
-class _TokenFilter(logging.Filter):
-    """Masks bot tokens in records of the loggers that print request URLs."""
-
-    tokens: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = message
-        for token in self.tokens:
-            cleaned = cleaned.replace(token, MASK)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
-
-
 # httpx logs every request URL (which holds the token) at INFO, and PTB logs its base URL at
 # DEBUG. Logger-level filters run before any handler, whatever logging setup the process has.
 _URL_LOGGERS = (
@@ -359,15 +344,11 @@ _URL_LOGGERS = (
     "telegram.request.BaseRequest",
     "telegram.request.HTTPXRequest",
 )
-_TOKEN_FILTER = _TokenFilter()
 
 
 def _hide_token_in_logs(token: str) -> None:
-    _TokenFilter.tokens.add(token)
-    for name in _URL_LOGGERS:
-        logger = logging.getLogger(name)
-        if _TOKEN_FILTER not in logger.filters:
-            logger.addFilter(_TOKEN_FILTER)
+    hide(token)
+    guard_loggers(*_URL_LOGGERS)
 
 
 # --- reactions -----------------------------------------------------------------------------------
@@ -693,6 +674,6 @@ class TelegramChannel:
     def _classify(self, exc: BaseException, *, idempotent: bool = False) -> ChannelError:
         error = classify(exc, TELEGRAM_ERRORS, self.platform, idempotent=idempotent)
         if self._token in error.reason:  # belt and braces: reasons never quote URLs
-            error.reason = error.reason.replace(self._token, MASK)
+            error.reason = redact(error.reason, [self._token])
             error.args = (error.reason,)
         return error

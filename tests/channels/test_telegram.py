@@ -34,7 +34,6 @@ from channels.base import (
 )
 from channels.telegram import (
     CHAT_NOT_FOUND,
-    MASK,
     TELEGRAM_ERRORS,
     UNAUTHORIZED_BOT,
     TelegramBots,
@@ -42,6 +41,7 @@ from channels.telegram import (
     TelegramTimeouts,
     parse_reaction_update,
 )
+from content.redaction import MASK
 from content.states import Platform
 from sandbox.runner import SandboxThread
 from sandbox.telegram_state import TelegramState, telegram_state
