@@ -37,11 +37,18 @@ def _mask(match: re.Match[str]) -> str:
     return (match.group(1) if match.re.groups else "") + MASK
 
 
+# A secret this long is masked wherever it appears; a shorter one (a test's token "t", a short
+# webhook secret) only where it stands alone, or it would mask letters inside every word.
+_ANYWHERE = 8
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """`text` with every secret in `secrets` and every token-shaped string masked."""
     for secret in secrets:
-        if secret:
+        if len(secret) >= _ANYWHERE:
             text = text.replace(secret, MASK)
+        elif secret:
+            text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", MASK, text)
     for pattern in _PATTERNS:
         text = pattern.sub(_mask, text)
     return text

@@ -61,6 +61,13 @@ def test_every_secret_shape_is_redacted(line: str, secret: str) -> None:
     assert MASK in cleaned
 
 
+def test_a_short_secret_is_masked_only_where_it_stands_alone() -> None:
+    assert (
+        redact("sent to /botty with key t, at t=3", ["t"])
+        == f"sent to /botty with key {MASK}, at {MASK}=3"
+    )
+
+
 def test_ordinary_text_is_left_alone() -> None:
     line = "published 12 posts to /bots and channel -1001000000001 at 10:00:05"
     assert redact(line) == line
