@@ -15,11 +15,12 @@ from PIL import Image, ImageDraw
 from afisha.config import Settings, write_settings
 from afisha.runtime import serve
 from afisha.services import run_services
-from afisha.views import event_line, excerpt, local, post_line
+from afisha.views import event_line, local, post_line
 from afisha.wiring import Afisha, open_afisha
 from content import registry, scheduling, store
 from content.secrets import generate_key
 from content.states import Platform
+from content.text import excerpt
 from sandbox.fixtures import Fixtures
 from sandbox.runner import SandboxThread
 

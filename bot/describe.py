@@ -12,6 +12,7 @@ from content.i18n import N_, translate
 from content.models import Publication
 from content.states import PublicationKind
 from content.templates import when
+from content.text import headline
 from content.timeparse import format_offset
 
 SKIP = "-"  # what people send to skip an optional step
@@ -21,12 +22,6 @@ _KINDS = {
     PublicationKind.REMINDER: N_("the {offset} reminder of “{title}”"),
     PublicationKind.CANCELLATION: N_("the cancellation notice of “{title}”"),
 }
-
-
-def short(text: str, width: int = 40) -> str:
-    """The first line of `text`, shortened to `width` characters."""
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return first if len(first) <= width else first[: width - 1].rstrip() + "…"
 
 
 def local_time(moment: datetime, tz: ZoneInfo, language: str) -> str:
@@ -41,9 +36,11 @@ def number(value: int, language: str) -> str:
 def describe_publication(publication: Publication, language: str) -> str:
     """`the post “Book fair…”`, `the 1d reminder of “Poetry night”`."""
     if publication.post is not None:
-        return translate(language, N_("the post “{text}”"), text=short(publication.post.text))
+        return translate(
+            language, N_("the post “{text}”"), text=headline(publication.post.text, 40)
+        )
     event = publication.event
-    title = short(event.title) if event is not None else "?"
+    title = headline(event.title, 40) if event is not None else "?"
     return translate(
         language,
         _KINDS.get(publication.kind, _KINDS[PublicationKind.ANNOUNCEMENT]),

@@ -13,6 +13,7 @@ from content.i18n import N_, translate
 from content.models import Channel
 from content.preview import compose_text, preview
 from content.states import PostStatus, PublicationState
+from content.text import shorten
 
 # Labels, not the raw values: a raw value ("sent") is also a parameter of other messages, which
 # `translate` would then translate as well.
@@ -43,17 +44,6 @@ def local_time(moment: datetime, tz: ZoneInfo, language: str, now: datetime) -> 
     return format_datetime(moment, pattern, tzinfo=tz, locale=language)
 
 
-def excerpt(text: str, limit: int = 60) -> str:
-    """The start of `text` on one line, cut at a word where it can be."""
-    line = " ".join(text.split())
-    if len(line) <= limit:
-        return line
-    cut = line[: limit - 1]
-    if " " in cut[limit // 2 :]:
-        cut = cut[: cut.rindex(" ")]
-    return cut + "…"
-
-
 def channel_names(channels: Iterable[Channel]) -> str:
     return ", ".join(c.name for c in channels)
 
@@ -76,5 +66,4 @@ def preview_lines(
 
 def quoted(text: str, limit: int = 1500) -> str:
     """A post's text shown inside a longer message (long texts are shortened)."""
-    body = compose_text(text)
-    return body if len(body) <= limit else body[: limit - 1] + "…"
+    return shorten(compose_text(text), limit)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.describe import describe_publication, local_time, short
+from bot.describe import describe_publication, local_time
 from bot.dispatch import send
 from bot.services import BotServices
 from bot.turn import Button, Keyboard, Reply
@@ -28,6 +28,7 @@ from content.i18n import N_, gettext_for
 from content.models import Channel, Event, Notice, Organization, Publication, StaffMember
 from content.notices import NoticeKind, add_notice, mark_delivered, undelivered
 from content.states import EventStatus, PublicationState, Role
+from content.text import headline
 from content.timeparse import zone
 
 log = logging.getLogger(__name__)
@@ -165,7 +166,9 @@ def digest_text(session: Session, now: datetime, tz: ZoneInfo, language: str) ->
     ).all()
     if events:
         lines += ["", _("Events this week:")]
-        lines += [f"  • {short(e.title)} — {local_time(e.starts_at, tz, language)}" for e in events]
+        lines += [
+            f"  • {headline(e.title, 40)} — {local_time(e.starts_at, tz, language)}" for e in events
+        ]
     return "\n".join(lines)
 
 

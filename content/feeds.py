@@ -21,6 +21,7 @@ from content.registry import audit, get_channel
 from content.scheduling import NewPost, queue_post
 from content.slots import next_free_slot
 from content.states import PostStatus
+from content.text import shorten
 
 SUMMARY_LIMIT = 900  # leaves room for the title within every platform's caption limit
 
@@ -67,12 +68,6 @@ def plain_text(markup: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _shorten(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
-
-
 def parse_feed(data: bytes) -> list[FeedEntry]:
     """The feed's items, oldest first; InvalidInput when `data` is no RSS or Atom feed."""
     # Imported here: the engine polls feeds only where the library follows some, and
@@ -96,7 +91,7 @@ def parse_feed(data: bytes) -> list[FeedEntry]:
             FeedEntry(
                 key=hashlib.sha256(identity.encode()).hexdigest(),
                 title=title,
-                summary=_shorten(summary, SUMMARY_LIMIT) if summary != title else "",
+                summary=shorten(summary, SUMMARY_LIMIT) if summary != title else "",
                 link=link,
                 # Feeds list the newest first: without dates, the document order is reversed.
                 published=calendar.timegm(published) if published else -position,

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.access import Permission
-from bot.describe import SKIP, local_time, short
+from bot.describe import SKIP, local_time
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
 from content.errors import InvalidInput
@@ -25,6 +25,7 @@ from content.rescheduling import reschedule_event
 from content.scheduling import NewEvent, add_event
 from content.states import ChannelStatus, EventStatus
 from content.templates import EventFacts, announcement_text
+from content.text import headline
 from content.timeparse import format_offset, parse_offsets, parse_when
 
 FLOW, MOVE_FLOW = "event", "event_move"
@@ -385,7 +386,7 @@ def register(router: Router) -> None:
             ]
             if event.place:
                 lines.append(f"📍 {event.place}")
-            row = [Button(f"🔔 {short(event.title, 24)}", data=f"{REMIND}:{event.id}")]
+            row = [Button(f"🔔 {headline(event.title, 24)}", data=f"{REMIND}:{event.id}")]
             if staff:
                 row += [
                     Button("🕒 " + turn._("Move"), data=f"{PREFIX}:move:{event.id}"),
@@ -498,6 +499,6 @@ def register(router: Router) -> None:
         turn.answer(
             turn._(
                 "Done! I will send you a private reminder before “{title}” starts.",
-                title=short(event.title, 60),
+                title=headline(event.title, 60),
             )
         )
