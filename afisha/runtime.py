@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from afisha.channel_factory import ChannelFactory
-from afisha.jobs import standard_jobs
+from afisha.jobs import worker_jobs
 from afisha.wiring import Afisha
 from scheduler.clock import Clock, SystemClock
 from scheduler.compose import MediaLocation
@@ -86,16 +86,16 @@ async def serve(
     lock = WorkerLock(afisha.settings.database_url)
     lock.acquire()
     parts = build_engine(afisha)
-    extra_jobs = [*standard_jobs(afisha, parts), *(extra_jobs or [])]
+    jobs = [*worker_jobs(afisha, parts), *(extra_jobs or [])]
     try:
         if once:
-            return await run_once(parts.engine, extra_jobs)
+            return await run_once(parts.engine, jobs)
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, stop.set)
-        worker = Worker(parts.engine, periodic=extra_jobs)
+        worker = Worker(parts.engine, periodic=jobs)
         worker.start()
         tasks = [asyncio.create_task(_guarded(service, stop, worker)) for service in services or []]
         log.info("worker %s started", parts.engine.settings.worker)
