@@ -3,15 +3,11 @@ and the organisation's time zone."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from babel.numbers import format_decimal
 
 from content.i18n import N_, translate
 from content.models import Publication
 from content.states import PublicationKind
-from content.templates import when
 from content.text import headline
 from content.timeparse import format_offset
 
@@ -22,11 +18,6 @@ _KINDS = {
     PublicationKind.REMINDER: N_("the {offset} reminder of “{title}”"),
     PublicationKind.CANCELLATION: N_("the cancellation notice of “{title}”"),
 }
-
-
-def local_time(moment: datetime, tz: ZoneInfo, language: str) -> str:
-    """`5 декабря, суббота, 18:00`: a moment as the reader reads it, in the library's zone."""
-    return when(moment, tz, language)
 
 
 def number(value: int, language: str) -> str:

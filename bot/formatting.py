@@ -4,10 +4,6 @@ organisation's zone)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_datetime
 
 from content.i18n import N_, translate
 from content.models import Channel
@@ -35,13 +31,6 @@ STATE = {
     PublicationState.MISSED: N_("missed its time"),
     PublicationState.CANCELLED: N_("withdrawn"),
 }
-
-
-def local_time(moment: datetime, tz: ZoneInfo, language: str, now: datetime) -> str:
-    """`5 марта, четверг, 10:00`; the year only when it is not this year."""
-    same_year = moment.astimezone(tz).year == now.astimezone(tz).year
-    pattern = "d MMMM, EEEE, HH:mm" if same_year else "d MMMM y, EEEE, HH:mm"
-    return format_datetime(moment, pattern, tzinfo=tz, locale=language)
 
 
 def channel_names(channels: Iterable[Channel]) -> str:

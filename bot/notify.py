@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.describe import describe_publication, local_time
+from bot.describe import describe_publication
 from bot.dispatch import send
 from bot.services import BotServices
 from bot.turn import Button, Keyboard, Reply
@@ -28,6 +28,7 @@ from content.i18n import N_, gettext_for
 from content.models import Channel, Event, Notice, Organization, Publication, StaffMember
 from content.notices import NoticeKind, add_notice, mark_delivered, undelivered
 from content.states import EventStatus, PublicationState, Role
+from content.templates import local_time
 from content.text import headline
 from content.timeparse import zone
 
@@ -77,12 +78,12 @@ def _publication_readers(session: Session, publication: Publication) -> list[Sta
 
 
 def _publication_message(
-    notice: Notice, publication: Publication, tz: ZoneInfo, language: str
+    notice: Notice, publication: Publication, tz: ZoneInfo, language: str, now: datetime
 ) -> tuple[str, Keyboard]:
     _ = gettext_for(language)
     what = describe_publication(publication, language)
     channel = publication.channel.name
-    due = local_time(publication.due_at, tz, language)
+    due = local_time(publication.due_at, tz, language, now)
     reason = str(notice.details.get("reason") or publication.last_error or "")
 
     def button(label: str, action: str) -> Button:
@@ -116,7 +117,9 @@ def _publication_message(
     ]
 
 
-def _channel_message(notice: Notice, channel: Channel, tz: ZoneInfo, language: str) -> Reply:
+def _channel_message(
+    notice: Notice, channel: Channel, tz: ZoneInfo, language: str, now: datetime
+) -> Reply:
     _ = gettext_for(language)
     details = notice.details
     if notice.kind == NoticeKind.CHANNEL_AUTH_EXPIRED.value:
@@ -135,7 +138,7 @@ def _channel_message(notice: Notice, channel: Channel, tz: ZoneInfo, language: s
                 "🔑 The access token of channel {channel} expires {when}. Renew it in time, so "
                 "no publication waits.",
                 channel=channel.name,
-                when=local_time(datetime.fromisoformat(str(expires)), tz, language),
+                when=local_time(datetime.fromisoformat(str(expires)), tz, language, now),
             )
         )
     return Reply(
@@ -167,7 +170,8 @@ def digest_text(session: Session, now: datetime, tz: ZoneInfo, language: str) ->
     if events:
         lines += ["", _("Events this week:")]
         lines += [
-            f"  • {headline(e.title, 40)} — {local_time(e.starts_at, tz, language)}" for e in events
+            f"  • {headline(e.title, 40)} — {local_time(e.starts_at, tz, language, now)}"
+            for e in events
         ]
     return "\n".join(lines)
 
@@ -184,7 +188,7 @@ def plan_messages(session: Session, notice: Notice, now: datetime) -> list[Outgo
         return [
             Outgoing(
                 m.telegram_user_id,
-                Reply(*_publication_message(notice, publication, tz, m.language)),
+                Reply(*_publication_message(notice, publication, tz, m.language, now)),
             )
             for m in readers
         ]
@@ -193,7 +197,7 @@ def plan_messages(session: Session, notice: Notice, now: datetime) -> list[Outgo
         if channel is None or notice.details.get("resolved"):
             return []
         return [
-            Outgoing(m.telegram_user_id, _channel_message(notice, channel, tz, m.language))
+            Outgoing(m.telegram_user_id, _channel_message(notice, channel, tz, m.language, now))
             for m in _staff(session, Role.ADMIN)
         ]
     if notice.kind == NoticeKind.WEEKLY_DIGEST.value:

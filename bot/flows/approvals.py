@@ -6,13 +6,14 @@ from sqlalchemy import select
 
 from bot.access import Permission
 from bot.drafting import actor, park_unfinished
-from bot.formatting import STATUS, local_time, quoted
+from bot.formatting import STATUS, quoted
 from bot.router import Router
 from bot.turn import Button, Turn
 from content.drafts import approve_post, get_post, reject_post
 from content.i18n import N_, translate
 from content.models import Channel, Post, StaffMember
 from content.states import PostStatus, Role
+from content.templates import local_time
 
 BUTTONS = "ap"
 FLOW = "approval"

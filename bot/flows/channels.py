@@ -7,7 +7,6 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.access import Permission
-from bot.describe import local_time
 from bot.flows.events import actor
 from bot.notify import CHANNEL_PREFIX
 from bot.router import Router
@@ -16,6 +15,7 @@ from content.i18n import N_
 from content.models import Channel, Publication
 from content.registry import set_channel_status
 from content.states import ChannelStatus, PublicationState
+from content.templates import local_time
 
 SOON = timedelta(days=7)
 STATUS = {
@@ -30,16 +30,17 @@ def _health(turn: Turn, channel: Channel) -> str:
     """What is known about the channel's token."""
     if channel.token_checked_at is None:
         return turn._("token not checked yet")
+    now = turn.now()
     checked = turn._(
-        "checked {when}", when=local_time(channel.token_checked_at, turn.tz, turn.language)
+        "checked {when}", when=local_time(channel.token_checked_at, turn.tz, turn.language, now)
     )
     expires = channel.token_expires_at
     if expires is None:
         return checked + ", " + turn._("no expiry date")
-    when = local_time(expires, turn.tz, turn.language)
-    if expires <= turn.now():
+    when = local_time(expires, turn.tz, turn.language, now)
+    if expires <= now:
         return checked + ", ⚠️ " + turn._("expired {when}", when=when)
-    if expires - turn.now() <= SOON:
+    if expires - now <= SOON:
         return checked + ", ⚠️ " + turn._("expires {when}", when=when)
     return checked + ", " + turn._("expires {when}", when=when)
 

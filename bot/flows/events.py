@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.access import Permission
-from bot.describe import SKIP, local_time
+from bot.describe import SKIP
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
 from content.errors import InvalidInput
@@ -24,7 +24,7 @@ from content.reminders import DEFAULT_OFFSETS, plan_reminders
 from content.rescheduling import reschedule_event
 from content.scheduling import NewEvent, add_event
 from content.states import ChannelStatus, EventStatus
-from content.templates import EventFacts, announcement_text
+from content.templates import EventFacts, announcement_text, local_time
 from content.text import headline
 from content.timeparse import format_offset, parse_offsets, parse_when
 
@@ -119,13 +119,13 @@ def summary(turn: Turn) -> tuple[str, Keyboard]:
     facts = _event_facts(data)
     announce_at = datetime.fromisoformat(str(data["announce_at"]))
     offsets = [int(m) for m in data.get("offsets", [])]
-    tz, language = turn.tz, turn.language
+    tz, language, now = turn.tz, turn.language, turn.now()
     planned = plan_reminders(facts.starts_at, offsets, announce_at, tz)
     lines = [
         turn._("Please check the event:"),
         "",
         f"📅 {facts.title}",
-        f"🕒 {local_time(facts.starts_at, turn.tz, turn.language)}",
+        f"🕒 {local_time(facts.starts_at, tz, language, now)}",
     ]
     if facts.place:
         lines.append(f"📍 {facts.place}")
@@ -135,12 +135,12 @@ def summary(turn: Turn) -> tuple[str, Keyboard]:
         lines.append("🖼 " + turn._("with a poster"))
     lines += [
         "",
-        turn._("Announcement: {when}", when=local_time(announce_at, turn.tz, turn.language)),
+        turn._("Announcement: {when}", when=local_time(announce_at, tz, language, now)),
     ]
     if planned:
         lines.append(turn._("Reminders:"))
         lines += [
-            f"  • {format_offset(r.offset_minutes)} — {local_time(r.due_at, tz, language)}"
+            f"  • {format_offset(r.offset_minutes)} — {local_time(r.due_at, tz, language, now)}"
             for r in planned
         ]
     else:
@@ -354,7 +354,7 @@ def register(router: Router) -> None:
                 "with {count} reminder(s).",
                 id=event.id,
                 title=facts.title,
-                when=local_time(announce_at, turn.tz, turn.language),
+                when=local_time(announce_at, turn.tz, turn.language, turn.now()),
                 channels=", ".join(names),
                 count=reminders,
             )
@@ -382,7 +382,7 @@ def register(router: Router) -> None:
             lines += [
                 "",
                 f"📅 {event.title}",
-                f"🕒 {local_time(event.starts_at, turn.tz, turn.language)}",
+                f"🕒 {local_time(event.starts_at, turn.tz, turn.language, turn.now())}",
             ]
             if event.place:
                 lines.append(f"📍 {event.place}")
@@ -410,7 +410,7 @@ def register(router: Router) -> None:
         event = _scheduled_event(turn, args[0] if args else "")
         if event is None:
             return
-        starts = local_time(event.starts_at, turn.tz, turn.language)
+        starts = local_time(event.starts_at, turn.tz, turn.language, turn.now())
         if action == "move":
             turn.conversation.start(MOVE_FLOW, "when", event_id=event.id)
             turn.say(
@@ -465,7 +465,7 @@ def register(router: Router) -> None:
             turn._(
                 "Moved to {when}: {moved} publication(s) got a new time, {added} reminder(s) "
                 "added, {withdrawn} withdrawn.",
-                when=local_time(starts_at, turn.tz, turn.language),
+                when=local_time(starts_at, turn.tz, turn.language, turn.now()),
                 moved=moved.moved, added=moved.added, withdrawn=moved.withdrawn,
             )
         )  # fmt: skip

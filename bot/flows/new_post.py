@@ -22,7 +22,7 @@ from bot.drafting import (
     the_draft,
 )
 from bot.flows.approvals import ask_managers
-from bot.formatting import channel_label, local_time, preview_lines, quoted
+from bot.formatting import channel_label, preview_lines, quoted
 from bot.keyboards import chosen_time, pick_prompt, time_keyboard, time_prompt, typed_time
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
@@ -37,6 +37,7 @@ from content.rules import ALBUM_MAX, fit_problems
 from content.scheduling import queue_post
 from content.states import PostStatus, Role
 from content.store import list_channels
+from content.templates import local_time
 
 BUTTONS = "np"  # the flow's buttons
 TIMES = "nt"  # its time buttons

@@ -4,7 +4,7 @@ unconfirmed one, publish, reschedule or drop a missed one (content.settle does t
 from __future__ import annotations
 
 from bot.access import Permission
-from bot.describe import describe_publication, local_time
+from bot.describe import describe_publication
 from bot.flows.events import TRY_AGAIN, actor, example_time
 from bot.notify import NOTICE_PREFIX
 from bot.router import Router
@@ -21,6 +21,7 @@ from content.settle import (
     settle_unconfirmed,
 )
 from content.states import PublicationState
+from content.templates import local_time
 from content.timeparse import parse_when
 
 FLOW = "settle"
@@ -141,6 +142,6 @@ def register(router: Router) -> None:
                 "🕒 {what} goes out on {channel} {when}.",
                 what=describe_publication(publication, turn.language),
                 channel=publication.channel.name,
-                when=local_time(due_at, turn.tz, turn.language),
+                when=local_time(due_at, turn.tz, turn.language, turn.now()),
             )
         )

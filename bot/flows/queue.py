@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.access import Permission
 from bot.drafting import actor, park_unfinished
-from bot.formatting import STATE, STATUS, local_time, quoted
+from bot.formatting import STATE, STATUS, quoted
 from bot.keyboards import chosen_time, pager, pick_prompt, time_keyboard, time_prompt, typed_time
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
@@ -17,6 +17,7 @@ from content.models import Post, StaffMember
 from content.post_queue import next_due, publish_now, queue_page, reschedule_post
 from content.scheduling import cancel_post
 from content.states import PostStatus
+from content.templates import local_time
 from content.text import excerpt
 
 QUEUE = "q"
