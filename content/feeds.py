@@ -149,9 +149,14 @@ def remove_feed(session: Session, org: Organization, feed_id: int, actor: str) -
 
 
 def ingest(
-    session: Session, org: Organization, feed: Feed, entries: list[FeedEntry], now: datetime,
-    media_dir: Path, actor: str,
-) -> Ingested:  # fmt: skip
+    session: Session,
+    org: Organization,
+    feed: Feed,
+    entries: list[FeedEntry],
+    now: datetime,
+    media_dir: Path,
+    actor: str,
+) -> Ingested:
     """Turn the entries not seen before into drafts, or (auto) posts in the next free slots."""
     seen = set(session.scalars(select(FeedItem.item_key).where(FeedItem.feed_id == feed.id)))
     result = Ingested()
@@ -165,19 +170,20 @@ def ingest(
             # Both refuse before writing: a refused item simply stays a draft.
             try:
                 due_at = next_free_slot(session, list(feed.channels), now)
-                new = NewPost(text=entry.text, channels=list(feed.channels), due_at=due_at,
-                              link=entry.link)  # fmt: skip
+                new = NewPost(
+                    text=entry.text, channels=list(feed.channels), due_at=due_at, link=entry.link
+                )
                 post = queue_post(session, org, new, media_dir, actor)
                 result.queued.append(post.id)
             except InvalidInput as problem:
                 reason = str(problem)
         if post is None:
-            post = Post(organization_id=org.id, text=entry.text, link=entry.link,
-                        status=PostStatus.DRAFT)  # fmt: skip
+            post = Post(
+                organization_id=org.id, text=entry.text, link=entry.link, status=PostStatus.DRAFT
+            )
             session.add(post)
             session.flush()
-            audit(session, org, actor, "post.draft", f"post:{post.id}", feed=feed.id,
-                  reason=reason)  # fmt: skip
+            audit(session, org, actor, "post.draft", f"post:{post.id}", feed=feed.id, reason=reason)
             result.drafts.append(post.id)
         session.add(FeedItem(feed_id=feed.id, item_key=entry.key, post_id=post.id))
     session.flush()
