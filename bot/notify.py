@@ -93,8 +93,11 @@ def _publication_message(
         text = _(
             "⚠️ Could not publish {what} on {channel} (due {when}).\nReason: {reason}\n"
             "Retry it as it is, or edit the text and retry.",
-            what=what, channel=channel, when=due, reason=reason,
-        )  # fmt: skip
+            what=what,
+            channel=channel,
+            when=due,
+            reason=reason,
+        )
         return text, [
             [button(N_("Retry"), "retry"), button(N_("Edit"), "edit")],
             [button(N_("Drop"), "drop")],
@@ -103,14 +106,18 @@ def _publication_message(
         text = _(
             "❓ I cannot tell whether {what} went out on {channel} ({reason}). Please look at "
             "the channel and tell me; I will not send it again until you do.",
-            what=what, channel=channel, reason=reason,
-        )  # fmt: skip
+            what=what,
+            channel=channel,
+            reason=reason,
+        )
         return text, [[button(N_("Posted"), "yes"), button(N_("Not posted"), "no")]]
     text = _(
         "⏰ {what} on {channel} was due {when}, while Afisha was not running. "
         "What should happen now?",
-        what=what, channel=channel, when=due,
-    )  # fmt: skip
+        what=what,
+        channel=channel,
+        when=due,
+    )
     return text, [
         [button(N_("Publish now"), "now"), button(N_("Reschedule"), "later")],
         [button(N_("Drop"), "drop")],
@@ -127,10 +134,11 @@ def _channel_message(
             _(
                 "🔑 Channel {channel} can no longer publish: {reason}\nIts publications wait. "
                 "Renew its access, then press Resume.",
-                channel=channel.name, reason=str(details.get("reason") or ""),
+                channel=channel.name,
+                reason=str(details.get("reason") or ""),
             ),
             [[Button(_("Resume"), data=f"{CHANNEL_PREFIX}:resume:{channel.id}")]],
-        )  # fmt: skip
+        )
     expires = details.get("expires_at")
     if details.get("valid", True) and expires:
         return Reply(
@@ -145,9 +153,10 @@ def _channel_message(
         _(
             "🔑 The access of channel {channel} does not work: {reason}. Renew it before its "
             "next publication.",
-            channel=channel.name, reason=str(details.get("detail") or ""),
+            channel=channel.name,
+            reason=str(details.get("detail") or ""),
         )
-    )  # fmt: skip
+    )
 
 
 def digest_text(session: Session, now: datetime, tz: ZoneInfo, language: str) -> str:

@@ -76,10 +76,8 @@ def register(router: Router) -> None:
                     "   " + turn._("{count} publication(s) waiting", count=waiting[channel.id])
                 )
             if channel.status is not ChannelStatus.ACTIVE:
-                keyboard.append(
-                    [Button("▶️ " + turn._("Resume {channel}", channel=channel.name),
-                            data=f"{CHANNEL_PREFIX}:resume:{channel.id}")]
-                )  # fmt: skip
+                label = "▶️ " + turn._("Resume {channel}", channel=channel.name)
+                keyboard.append([Button(label, data=f"{CHANNEL_PREFIX}:resume:{channel.id}")])
         turn.say("\n".join(lines), keyboard or None)
 
     @router.callback(CHANNEL_PREFIX, Permission.ADMIN)
@@ -103,9 +101,13 @@ def register(router: Router) -> None:
             )
         )
         set_channel_status(
-            turn.session, turn.organization, channel.name, ChannelStatus.ACTIVE, actor(turn),
+            turn.session,
+            turn.organization,
+            channel.name,
+            ChannelStatus.ACTIVE,
+            actor(turn),
             now=turn.now(),
-        )  # fmt: skip
+        )
         turn.queue_changed = True
         turn.edit(
             turn._(

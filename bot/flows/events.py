@@ -213,8 +213,11 @@ def register(router: Router) -> None:
     async def title(turn: Turn) -> None:
         text = _text(turn)
         if len(text) > 300:
-            raise InvalidInput("the title is {length} characters long; keep it within {limit}",
-                               length=len(text), limit=300)  # fmt: skip
+            raise InvalidInput(
+                "the title is {length} characters long; keep it within {limit}",
+                length=len(text),
+                limit=300,
+            )
         turn.conversation.data["title"] = text
         ask(turn, "when")
 
@@ -230,8 +233,11 @@ def register(router: Router) -> None:
     async def place(turn: Turn) -> None:
         text = _text(turn)
         if len(text) > 300:
-            raise InvalidInput("the place is {length} characters long; keep it within {limit}",
-                               length=len(text), limit=300)  # fmt: skip
+            raise InvalidInput(
+                "the place is {length} characters long; keep it within {limit}",
+                length=len(text),
+                limit=300,
+            )
         turn.conversation.data["place"] = _optional(text)
         ask(turn, "about")
 
@@ -264,8 +270,9 @@ def register(router: Router) -> None:
     async def link(turn: Turn) -> None:
         text = _text(turn)
         if text != SKIP and not _URL.match(text):
-            raise InvalidInput("{link} is not a web link: send one starting with https://, or -",
-                               link=text)  # fmt: skip
+            raise InvalidInput(
+                "{link} is not a web link: send one starting with https://, or -", link=text
+            )
         turn.conversation.data["link"] = _optional(text)
         ask(turn, "reminders")
 
@@ -417,45 +424,58 @@ def register(router: Router) -> None:
                 turn._(
                     "“{title}” starts {when}. When does it start now? Send the local date and "
                     "time, e.g. {example}; its announcement and reminders move with it.",
-                    title=event.title, when=starts, example=example_time(turn),
+                    title=event.title,
+                    when=starts,
+                    example=example_time(turn),
                 )
-            )  # fmt: skip
+            )
         elif action == "cancel":
             turn.say(
                 turn._(
                     "Cancel “{title}” ({when})? Its unsent announcement and reminders are "
                     "withdrawn. Where it was announced, I can post a cancellation notice.",
-                    title=event.title, when=starts,
+                    title=event.title,
+                    when=starts,
                 ),
                 [
                     [Button(turn._("Cancel and post a notice"), data=f"{PREFIX}:cx:{event.id}:1")],
                     [Button(turn._("Cancel without a notice"), data=f"{PREFIX}:cx:{event.id}:0")],
                     [Button(turn._("Keep the event"), data=f"{PREFIX}:keep")],
                 ],
-            )  # fmt: skip
+            )
         elif action == "cx":
             notify = len(args) > 1 and args[1] == "1"
             done = cancel_event_with_notice(
-                turn.session, turn.organization, event.id, notify=notify, now=turn.now(),
+                turn.session,
+                turn.organization,
+                event.id,
+                notify=notify,
+                now=turn.now(),
                 actor=actor(turn),
-            )  # fmt: skip
+            )
             turn.queue_changed = True
             turn.edit(
                 turn._(
                     "Cancelled “{title}”: {withdrawn} unsent publication(s) withdrawn, "
                     "cancellation notice on {notices} channel(s).",
-                    title=event.title, withdrawn=done.withdrawn, notices=done.notices,
+                    title=event.title,
+                    withdrawn=done.withdrawn,
+                    notices=done.notices,
                 )
-            )  # fmt: skip
+            )
 
     @router.step(MOVE_FLOW, "when")
     async def move_to(turn: Turn) -> None:
         try:
             starts_at = _when(turn, _text(turn))
             moved = reschedule_event(
-                turn.session, turn.organization, int(turn.conversation.data["event_id"]),
-                starts_at, now=turn.now(), actor=actor(turn),
-            )  # fmt: skip
+                turn.session,
+                turn.organization,
+                int(turn.conversation.data["event_id"]),
+                starts_at,
+                now=turn.now(),
+                actor=actor(turn),
+            )
         except InvalidInput as err:
             turn.say(explain(err, turn.language) + "\n" + turn._(TRY_AGAIN))
             return
@@ -466,9 +486,11 @@ def register(router: Router) -> None:
                 "Moved to {when}: {moved} publication(s) got a new time, {added} reminder(s) "
                 "added, {withdrawn} withdrawn.",
                 when=local_time(starts_at, turn.tz, turn.language, turn.now()),
-                moved=moved.moved, added=moved.added, withdrawn=moved.withdrawn,
+                moved=moved.moved,
+                added=moved.added,
+                withdrawn=moved.withdrawn,
             )
-        )  # fmt: skip
+        )
 
     # --- "Remind me" -----------------------------------------------------------------------
 

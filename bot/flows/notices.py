@@ -89,27 +89,34 @@ def register(router: Router) -> None:
                 turn._(
                     "Send the new text for {what} on {channel}; it goes out at once. "
                     "Now it reads:\n\n{text}",
-                    what=what, channel=publication.channel.name, text=current or "—",
+                    what=what,
+                    channel=publication.channel.name,
+                    text=current or "—",
                 )
-            )  # fmt: skip
+            )
         else:
             turn.conversation.start(FLOW, "when", publication_id=publication_id)
             turn.say(
                 turn._(
                     "When should {what} go out on {channel}? Send now or a local date and time, "
                     "e.g. {example}.",
-                    what=what, channel=publication.channel.name,
+                    what=what,
+                    channel=publication.channel.name,
                     example=example_time(turn),
                 )
-            )  # fmt: skip
+            )
 
     @router.step(FLOW, "text")
     async def new_text(turn: Turn) -> None:
         try:
             publication = replace_text_and_retry(
-                turn.session, turn.organization, int(turn.conversation.data["publication_id"]),
-                turn.incoming.text or "", now=turn.now(), actor=actor(turn),
-            )  # fmt: skip
+                turn.session,
+                turn.organization,
+                int(turn.conversation.data["publication_id"]),
+                turn.incoming.text or "",
+                now=turn.now(),
+                actor=actor(turn),
+            )
         except InvalidInput as err:
             turn.say(explain(err, turn.language) + "\n" + turn._(TRY_AGAIN))
             return
@@ -129,9 +136,13 @@ def register(router: Router) -> None:
         try:
             due_at = parse_when(turn.incoming.text or "", turn.tz, turn.now())
             publication = reschedule_publication(
-                turn.session, turn.organization, int(turn.conversation.data["publication_id"]),
-                due_at, now=turn.now(), actor=actor(turn),
-            )  # fmt: skip
+                turn.session,
+                turn.organization,
+                int(turn.conversation.data["publication_id"]),
+                due_at,
+                now=turn.now(),
+                actor=actor(turn),
+            )
         except InvalidInput as err:
             turn.say(explain(err, turn.language) + "\n" + turn._(TRY_AGAIN))
             return
