@@ -153,9 +153,13 @@ class Worker:
     def add_periodic(self, job: PeriodicJob) -> None:
         """Run `job` every `job.seconds` from now on (also after start)."""
         self.scheduler.add_job(
-            self._periodic(job), "interval", seconds=job.seconds, id=f"afisha-{job.name}",
-            next_run_time=datetime.now(UTC) + timedelta(seconds=1), replace_existing=True,
-        )  # fmt: skip
+            self._periodic(job),
+            "interval",
+            seconds=job.seconds,
+            id=f"afisha-{job.name}",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=1),
+            replace_existing=True,
+        )
 
     def start(self) -> None:
         # What the process has built so far (modules, mappings, clients) lives as long as it
@@ -169,9 +173,12 @@ class Worker:
         self.scheduler.start()
         now = datetime.now(UTC)
         self.scheduler.add_job(
-            self.publish_round, "interval", seconds=self.sweep_seconds, id="afisha-sweep",
+            self.publish_round,
+            "interval",
+            seconds=self.sweep_seconds,
+            id="afisha-sweep",
             next_run_time=now,
-        )  # fmt: skip
+        )
         for job in self.periodic:
             self.add_periodic(job)
 
