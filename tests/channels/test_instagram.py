@@ -78,8 +78,9 @@ async def test_single_image_hosted_on_the_page(sandbox: SandboxThread, tmp_path:
     assert published.url
     assert published.url.startswith("https://www.instagram.com/p/")
     assert published.extra["shortcode"] in published.url
-    assert checkpoint.saved == [{"container_id": published.extra["container_id"],
-                                 "child_container_ids": []}]  # fmt: skip
+    assert checkpoint.saved == [
+        {"container_id": published.extra["container_id"], "child_container_ids": []}
+    ]
     assert checkpoint.published_then == [0]  # saved before media_publish
     assert sleeps.delays == [2.0]  # the sandbox finishes a container on its second poll
     assert ops(sandbox)["media_publish"] == 1
