@@ -74,8 +74,9 @@ def _settings_secrets() -> list[str]:
 class State:
     """Lazily loaded settings and core for the commands of one invocation."""
 
-    def __init__(self, config: Path | None) -> None:
+    def __init__(self, config: Path | None, *, debug: bool = False) -> None:
         self.config = config
+        self.debug = debug
         self.settings_cache: Settings | None = None
         self._afisha: Afisha | None = None
 
@@ -85,6 +86,11 @@ class State:
             self.settings_cache = load_settings(self.config)
             hide(*self.settings_cache.secrets())
         return self.settings_cache
+
+    @property
+    def log_level(self) -> int:
+        """What long-running commands log: details with --debug, else what they do."""
+        return logging.DEBUG if self.debug else logging.INFO
 
     @property
     def afisha(self) -> Afisha:

@@ -185,3 +185,18 @@ async def test_no_secret_leaves_by_way_of_a_failure(
         assert secret not in logs
         assert all(secret not in text for text in told)
         assert secret not in database
+
+
+def test_the_worker_logs_details_with_debug_and_no_secret(
+    sandbox: SandboxThread, environment: dict[str, str]
+) -> None:
+    force(sandbox, "sendMessage", "echo")
+    force(sandbox, "feed", "echo")
+    result = CliRunner().invoke(cli, ["--debug", "worker", "--once", "--json"], env=environment)
+    assert result.exit_code == 0, result.output
+    logs = result.stderr
+    assert " DEBUG " in logs  # --debug reaches the worker's own logging set-up
+    fixtures = sandbox.sandbox.fixtures
+    for secret in (fixtures.bot_token, fixtures.pages[0].access_token):
+        assert secret not in logs
+        assert secret not in result.stdout
