@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
-from content.errors import InvalidInput
+from content.errors import InvalidInput, LocalMoment
 from content.timeparse import parse_when
 
 LANGUAGES = ["ru", "kk", "lt", "en"]
@@ -111,6 +111,6 @@ def parse_natural_time(text: str, tz: ZoneInfo, now: datetime) -> datetime:
     if result < now - timedelta(minutes=1):
         raise InvalidInput(
             "{time} is in the past: choose a later time",
-            time=result.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            time=LocalMoment(result.astimezone(tz), now),
         )
     return result

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_timedelta
@@ -65,7 +65,7 @@ def word(language: str, key: str) -> str:
     return _WORDS.get(language, _WORDS["en"])[key]
 
 
-def local_time(moment: datetime, tz: ZoneInfo, language: str, now: datetime | None = None) -> str:
+def local_time(moment: datetime, tz: tzinfo, language: str, now: datetime | None = None) -> str:
     """A moment as people read it, in the organisation's zone `tz` and the reader's language:
     `5 декабря, суббота, 18:00`, with the year (`5 декабря 2027, ...`) when it is not the
     year of `now`. Staff's messages give `now`; a post's own text does not (it is read when

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from content.errors import InvalidInput
+from content.errors import InvalidInput, LocalMoment
 from content.i18n import N_, explain, translate
 from content.languages import LANGUAGES, check_language
 from content.plans.reading import Sheet, SheetRow
@@ -151,7 +151,7 @@ def _local(context: Context, naive: datetime) -> datetime:
     if moment < context.now - timedelta(minutes=1):
         raise InvalidInput(
             "{time} is in the past: choose a later time",
-            time=moment.astimezone(context.tz).strftime("%Y-%m-%d %H:%M %Z"),
+            time=LocalMoment(moment.astimezone(context.tz), context.now),
         )
     return moment
 
