@@ -65,7 +65,7 @@ EXTENSIONS = {
 @click.pass_context
 def cli(ctx: click.Context, config: Path | None, debug: bool) -> None:
     """Afisha: schedule library posts and events to Telegram, Facebook and Instagram."""
-    state = State(config)
+    state = State(config, debug=debug)
     ctx.obj = state
     ctx.call_on_close(state.close)
     handler = setup_logging(logging.DEBUG if debug else logging.WARNING)

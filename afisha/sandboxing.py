@@ -54,8 +54,10 @@ def serve_sandbox(
         except OSError as exc:
             raise InvalidInput(
                 "cannot listen on {host}:{port} ({reason}): choose another --port",
-                host=host, port=port, reason=exc.strerror or str(exc),
-            ) from None  # fmt: skip
+                host=host,
+                port=port,
+                reason=exc.strerror or str(exc),
+            ) from None
         echo(f"Afisha sandbox at {base_url}  (page: {base_url}/, admin: {base_url}/_sandbox/)")
         echo("Point Afisha at it with:")
         for key, value in sandbox_environment(base_url, sandbox).items():

@@ -149,10 +149,8 @@ class Outgoing:
     images: tuple[OutgoingImage, ...] = ()
     link: str | None = None
     buttons: tuple[Button, ...] = ()
-    pad_to_fit: bool = (
-        False  # Instagram: pad an image to an allowed aspect ratio instead of refusing
-    )
-    fingerprint: str = ""  # stable content hash, used to recognise the post when reconciling
+    # Instagram: pad an image to an allowed aspect ratio instead of refusing it.
+    pad_to_fit: bool = False
     # What earlier steps saved on the publication (its progress: e.g. Instagram's containers,
     # created ahead by `prepare`), for the channel to use instead of doing them again.
     progress: Mapping[str, Any] | None = field(default=None, compare=False)
@@ -219,7 +217,8 @@ class Channel(Protocol):
       reconciliation (ids of intermediate objects) is handed to `checkpoint` before the step
       that could publish, so a crash leaves enough to find out what happened.
     - `verify` answers whether an attempt that ended OutcomeUnknown is on the platform, using
-      `progress` (what `checkpoint` saved) and `outgoing.fingerprint`; UNKNOWN when it cannot tell.
+      `progress` (what `checkpoint` saved) and what `publish` would compose from `outgoing`
+      (e.g. a fingerprint of the message as sent, links and all); UNKNOWN when it cannot tell.
     - `fetch_engagement` reads counts for many published items in as few calls as the platform
       allows; missing items are left out of the result, unknown metrics are None.
     - `check_credentials` reads nothing but the token's health.

@@ -72,11 +72,11 @@ DEPRECATED_METRICS = (
     "ig_reels_aggregated_all_plays_count",
 )
 # What Graph lists as valid in its "metric[i] must be one of" message, for media.
-LISTED_METRICS = [
-    "impressions", "reach", "replies", "saved", "likes", "comments", "shares",
-    "total_interactions", "follows", "profile_visits", "profile_activity", "navigation",
-    "ig_reels_video_view_total_time", "ig_reels_avg_watch_time", "views",
-]  # fmt: skip
+LISTED_METRICS = (
+    "impressions reach replies saved likes comments shares total_interactions follows "
+    "profile_visits profile_activity navigation ig_reels_video_view_total_time "
+    "ig_reels_avg_watch_time views"
+).split()
 
 
 def _account(state: GraphState, ig_user_id: str) -> Any:

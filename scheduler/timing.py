@@ -14,11 +14,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from content.storage.wal_checkpoints import BackgroundCheckpoints, applies
 from scheduler.claims import next_due
-from scheduler.collect import collect_due
 from scheduler.engine import Engine
 from scheduler.locks import exclusive
-from scheduler.prepare import PREPARE_EVERY, Preparer
-from scheduler.recovery import expire_leases, mark_missed, reconcile_unconfirmed
+from scheduler.recovery import expire_leases, mark_missed
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +29,15 @@ ROUND_MAX = 30.0
 
 @dataclass(frozen=True)
 class PeriodicJob:
+    """A job run every `seconds`; the composition root lists them all (`afisha.jobs`)."""
+
     name: str
     run: Callable[[], Awaitable[object]]
     seconds: float
     exclusive: bool = True  # on one worker at a time
+    report: str = ""  # its entry in run_once's report (default: its name)
+    # What to stop when the worker stops (work the job left running: preparations, say).
+    close: Callable[[], Awaitable[None]] | None = None
 
 
 class Worker:
@@ -60,9 +63,6 @@ class Worker:
         self.checkpoints = BackgroundCheckpoints(database) if applies(database) else None
         self._stopping = False
         self._changed_during_round = False
-        self.preparer = Preparer(
-            engine.sessions, engine.channels, engine.clock, engine.settings.media
-        )
 
     async def publish_round(self) -> int:
         """Recover, publish what is due, and re-arm the wake-up for the next due publication."""
@@ -152,19 +152,16 @@ class Worker:
 
         return run
 
-    def default_jobs(self) -> list[PeriodicJob]:
-        return [
-            PeriodicJob("reconcile", lambda: reconcile_unconfirmed(self.engine), 60),
-            PeriodicJob("collect", lambda: collect_due(self.engine), 60),
-            PeriodicJob("prepare", self.preparer.prepare_due, PREPARE_EVERY),
-        ]
-
     def add_periodic(self, job: PeriodicJob) -> None:
         """Run `job` every `job.seconds` from now on (also after start)."""
         self.scheduler.add_job(
-            self._periodic(job), "interval", seconds=job.seconds, id=f"afisha-{job.name}",
-            next_run_time=datetime.now(UTC) + timedelta(seconds=1), replace_existing=True,
-        )  # fmt: skip
+            self._periodic(job),
+            "interval",
+            seconds=job.seconds,
+            id=f"afisha-{job.name}",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=1),
+            replace_existing=True,
+        )
 
     def start(self) -> None:
         # What the process has built so far (modules, mappings, clients) lives as long as it
@@ -178,10 +175,13 @@ class Worker:
         self.scheduler.start()
         now = datetime.now(UTC)
         self.scheduler.add_job(
-            self.publish_round, "interval", seconds=self.sweep_seconds, id="afisha-sweep",
+            self.publish_round,
+            "interval",
+            seconds=self.sweep_seconds,
+            id="afisha-sweep",
             next_run_time=now,
-        )  # fmt: skip
-        for job in [*self.default_jobs(), *self.periodic]:
+        )
+        for job in self.periodic:
             self.add_periodic(job)
 
     async def stop(self, grace_seconds: float = 30.0) -> None:
@@ -196,25 +196,26 @@ class Worker:
             log.warning("stopping with a publishing round still running; it will be reconciled")
         else:
             self._round_lock.release()
-        await self.preparer.close()
+        for job in self.periodic:
+            if job.close is not None:
+                await job.close()
         if self.checkpoints is not None:
             self.checkpoints.stop()
 
 
-async def run_once(engine: Engine, extra: list[PeriodicJob] | None = None) -> dict[str, object]:
-    """One pass of everything due (for `afisha worker --once` and cron-style deployments)."""
+async def run_once(engine: Engine, jobs: list[PeriodicJob] | None = None) -> dict[str, object]:
+    """One pass of everything due, then each of `jobs` once (for `afisha worker --once` and
+    cron-style deployments)."""
     now = engine.clock.now()
     with engine.sessions.begin() as session:
         crashed = expire_leases(session, now)
         missed = mark_missed(session, now, engine.settings.grace)
     report: dict[str, object] = {"crashed": crashed, "missed": missed}
     report["attempts"] = await engine.publish_due()
-    report["reconciled"] = await reconcile_unconfirmed(engine)
-    report["snapshots"] = await collect_due(engine)
-    for job in extra or []:
+    for job in jobs or []:
         result = await job.run()
         # Reports are printed as JSON: a job's dataclass result becomes a plain dict.
-        report[job.name] = (
+        report[job.report or job.name] = (
             asdict(result) if is_dataclass(result) and not isinstance(result, type) else result
         )
     return report

@@ -7,12 +7,12 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.access import Permission
-from bot.describe import local_time
 from bot.flows.events import actor
 from bot.notify import CHANNEL_PREFIX
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
 from content.domain.states import ChannelStatus, PublicationState
+from content.domain.templates import local_time
 from content.i18n import N_
 from content.storage.models import Channel, Publication
 from content.storage.registry import set_channel_status
@@ -30,16 +30,17 @@ def _health(turn: Turn, channel: Channel) -> str:
     """What is known about the channel's token."""
     if channel.token_checked_at is None:
         return turn._("token not checked yet")
+    now = turn.now()
     checked = turn._(
-        "checked {when}", when=local_time(channel.token_checked_at, turn.tz, turn.language)
+        "checked {when}", when=local_time(channel.token_checked_at, turn.tz, turn.language, now)
     )
     expires = channel.token_expires_at
     if expires is None:
         return checked + ", " + turn._("no expiry date")
-    when = local_time(expires, turn.tz, turn.language)
-    if expires <= turn.now():
+    when = local_time(expires, turn.tz, turn.language, now)
+    if expires <= now:
         return checked + ", ⚠️ " + turn._("expired {when}", when=when)
-    if expires - turn.now() <= SOON:
+    if expires - now <= SOON:
         return checked + ", ⚠️ " + turn._("expires {when}", when=when)
     return checked + ", " + turn._("expires {when}", when=when)
 
@@ -75,10 +76,8 @@ def register(router: Router) -> None:
                     "   " + turn._("{count} publication(s) waiting", count=waiting[channel.id])
                 )
             if channel.status is not ChannelStatus.ACTIVE:
-                keyboard.append(
-                    [Button("▶️ " + turn._("Resume {channel}", channel=channel.name),
-                            data=f"{CHANNEL_PREFIX}:resume:{channel.id}")]
-                )  # fmt: skip
+                label = "▶️ " + turn._("Resume {channel}", channel=channel.name)
+                keyboard.append([Button(label, data=f"{CHANNEL_PREFIX}:resume:{channel.id}")])
         turn.say("\n".join(lines), keyboard or None)
 
     @router.callback(CHANNEL_PREFIX, Permission.ADMIN)
@@ -102,9 +101,13 @@ def register(router: Router) -> None:
             )
         )
         set_channel_status(
-            turn.session, turn.organization, channel.name, ChannelStatus.ACTIVE, actor(turn),
+            turn.session,
+            turn.organization,
+            channel.name,
+            ChannelStatus.ACTIVE,
+            actor(turn),
             now=turn.now(),
-        )  # fmt: skip
+        )
         turn.queue_changed = True
         turn.edit(
             turn._(

@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.access import Permission
-from bot.describe import SKIP, local_time, short
+from bot.describe import SKIP
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
 from content.domain.reminders import DEFAULT_OFFSETS, plan_reminders
 from content.domain.states import ChannelStatus, EventStatus
-from content.domain.templates import EventFacts, announcement_text
+from content.domain.templates import EventFacts, announcement_text, local_time
 from content.domain.timeparse import format_offset, parse_offsets, parse_when
 from content.errors import InvalidInput
 from content.i18n import N_, explain
@@ -26,6 +26,7 @@ from content.queueing.rescheduling import reschedule_event
 from content.queueing.scheduling import NewEvent, add_event
 from content.storage.media import inspect_image, store_image
 from content.storage.models import Channel, Event, EventSubscription
+from content.text import headline
 
 FLOW, MOVE_FLOW = "event", "event_move"
 PREFIX, REMIND = "evt", "remind"
@@ -118,13 +119,13 @@ def summary(turn: Turn) -> tuple[str, Keyboard]:
     facts = _event_facts(data)
     announce_at = datetime.fromisoformat(str(data["announce_at"]))
     offsets = [int(m) for m in data.get("offsets", [])]
-    tz, language = turn.tz, turn.language
+    tz, language, now = turn.tz, turn.language, turn.now()
     planned = plan_reminders(facts.starts_at, offsets, announce_at, tz)
     lines = [
         turn._("Please check the event:"),
         "",
         f"📅 {facts.title}",
-        f"🕒 {local_time(facts.starts_at, turn.tz, turn.language)}",
+        f"🕒 {local_time(facts.starts_at, tz, language, now)}",
     ]
     if facts.place:
         lines.append(f"📍 {facts.place}")
@@ -134,12 +135,12 @@ def summary(turn: Turn) -> tuple[str, Keyboard]:
         lines.append("🖼 " + turn._("with a poster"))
     lines += [
         "",
-        turn._("Announcement: {when}", when=local_time(announce_at, turn.tz, turn.language)),
+        turn._("Announcement: {when}", when=local_time(announce_at, tz, language, now)),
     ]
     if planned:
         lines.append(turn._("Reminders:"))
         lines += [
-            f"  • {format_offset(r.offset_minutes)} — {local_time(r.due_at, tz, language)}"
+            f"  • {format_offset(r.offset_minutes)} — {local_time(r.due_at, tz, language, now)}"
             for r in planned
         ]
     else:
@@ -212,8 +213,11 @@ def register(router: Router) -> None:
     async def title(turn: Turn) -> None:
         text = _text(turn)
         if len(text) > 300:
-            raise InvalidInput("the title is {length} characters long; keep it within {limit}",
-                               length=len(text), limit=300)  # fmt: skip
+            raise InvalidInput(
+                "the title is {length} characters long; keep it within {limit}",
+                length=len(text),
+                limit=300,
+            )
         turn.conversation.data["title"] = text
         ask(turn, "when")
 
@@ -229,8 +233,11 @@ def register(router: Router) -> None:
     async def place(turn: Turn) -> None:
         text = _text(turn)
         if len(text) > 300:
-            raise InvalidInput("the place is {length} characters long; keep it within {limit}",
-                               length=len(text), limit=300)  # fmt: skip
+            raise InvalidInput(
+                "the place is {length} characters long; keep it within {limit}",
+                length=len(text),
+                limit=300,
+            )
         turn.conversation.data["place"] = _optional(text)
         ask(turn, "about")
 
@@ -263,8 +270,9 @@ def register(router: Router) -> None:
     async def link(turn: Turn) -> None:
         text = _text(turn)
         if text != SKIP and not _URL.match(text):
-            raise InvalidInput("{link} is not a web link: send one starting with https://, or -",
-                               link=text)  # fmt: skip
+            raise InvalidInput(
+                "{link} is not a web link: send one starting with https://, or -", link=text
+            )
         turn.conversation.data["link"] = _optional(text)
         ask(turn, "reminders")
 
@@ -353,7 +361,7 @@ def register(router: Router) -> None:
                 "with {count} reminder(s).",
                 id=event.id,
                 title=facts.title,
-                when=local_time(announce_at, turn.tz, turn.language),
+                when=local_time(announce_at, turn.tz, turn.language, turn.now()),
                 channels=", ".join(names),
                 count=reminders,
             )
@@ -381,11 +389,11 @@ def register(router: Router) -> None:
             lines += [
                 "",
                 f"📅 {event.title}",
-                f"🕒 {local_time(event.starts_at, turn.tz, turn.language)}",
+                f"🕒 {local_time(event.starts_at, turn.tz, turn.language, turn.now())}",
             ]
             if event.place:
                 lines.append(f"📍 {event.place}")
-            row = [Button(f"🔔 {short(event.title, 24)}", data=f"{REMIND}:{event.id}")]
+            row = [Button(f"🔔 {headline(event.title, 24)}", data=f"{REMIND}:{event.id}")]
             if staff:
                 row += [
                     Button("🕒 " + turn._("Move"), data=f"{PREFIX}:move:{event.id}"),
@@ -409,52 +417,65 @@ def register(router: Router) -> None:
         event = _scheduled_event(turn, args[0] if args else "")
         if event is None:
             return
-        starts = local_time(event.starts_at, turn.tz, turn.language)
+        starts = local_time(event.starts_at, turn.tz, turn.language, turn.now())
         if action == "move":
             turn.conversation.start(MOVE_FLOW, "when", event_id=event.id)
             turn.say(
                 turn._(
                     "“{title}” starts {when}. When does it start now? Send the local date and "
                     "time, e.g. {example}; its announcement and reminders move with it.",
-                    title=event.title, when=starts, example=example_time(turn),
+                    title=event.title,
+                    when=starts,
+                    example=example_time(turn),
                 )
-            )  # fmt: skip
+            )
         elif action == "cancel":
             turn.say(
                 turn._(
                     "Cancel “{title}” ({when})? Its unsent announcement and reminders are "
                     "withdrawn. Where it was announced, I can post a cancellation notice.",
-                    title=event.title, when=starts,
+                    title=event.title,
+                    when=starts,
                 ),
                 [
                     [Button(turn._("Cancel and post a notice"), data=f"{PREFIX}:cx:{event.id}:1")],
                     [Button(turn._("Cancel without a notice"), data=f"{PREFIX}:cx:{event.id}:0")],
                     [Button(turn._("Keep the event"), data=f"{PREFIX}:keep")],
                 ],
-            )  # fmt: skip
+            )
         elif action == "cx":
             notify = len(args) > 1 and args[1] == "1"
             done = cancel_event_with_notice(
-                turn.session, turn.organization, event.id, notify=notify, now=turn.now(),
+                turn.session,
+                turn.organization,
+                event.id,
+                notify=notify,
+                now=turn.now(),
                 actor=actor(turn),
-            )  # fmt: skip
+            )
             turn.queue_changed = True
             turn.edit(
                 turn._(
                     "Cancelled “{title}”: {withdrawn} unsent publication(s) withdrawn, "
                     "cancellation notice on {notices} channel(s).",
-                    title=event.title, withdrawn=done.withdrawn, notices=done.notices,
+                    title=event.title,
+                    withdrawn=done.withdrawn,
+                    notices=done.notices,
                 )
-            )  # fmt: skip
+            )
 
     @router.step(MOVE_FLOW, "when")
     async def move_to(turn: Turn) -> None:
         try:
             starts_at = _when(turn, _text(turn))
             moved = reschedule_event(
-                turn.session, turn.organization, int(turn.conversation.data["event_id"]),
-                starts_at, now=turn.now(), actor=actor(turn),
-            )  # fmt: skip
+                turn.session,
+                turn.organization,
+                int(turn.conversation.data["event_id"]),
+                starts_at,
+                now=turn.now(),
+                actor=actor(turn),
+            )
         except InvalidInput as err:
             turn.say(explain(err, turn.language) + "\n" + turn._(TRY_AGAIN))
             return
@@ -464,10 +485,12 @@ def register(router: Router) -> None:
             turn._(
                 "Moved to {when}: {moved} publication(s) got a new time, {added} reminder(s) "
                 "added, {withdrawn} withdrawn.",
-                when=local_time(starts_at, turn.tz, turn.language),
-                moved=moved.moved, added=moved.added, withdrawn=moved.withdrawn,
+                when=local_time(starts_at, turn.tz, turn.language, turn.now()),
+                moved=moved.moved,
+                added=moved.added,
+                withdrawn=moved.withdrawn,
             )
-        )  # fmt: skip
+        )
 
     # --- "Remind me" -----------------------------------------------------------------------
 
@@ -498,6 +521,6 @@ def register(router: Router) -> None:
         turn.answer(
             turn._(
                 "Done! I will send you a private reminder before “{title}” starts.",
-                title=short(event.title, 60),
+                title=headline(event.title, 60),
             )
         )

@@ -22,7 +22,7 @@ from bot.drafting import (
     the_draft,
 )
 from bot.flows.approvals import ask_managers
-from bot.formatting import channel_label, local_time, preview_lines, quoted
+from bot.formatting import channel_label, preview_lines, quoted
 from bot.keyboards import chosen_time, pick_prompt, time_keyboard, time_prompt, typed_time
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
@@ -30,6 +30,7 @@ from content.domain.languages import LANGUAGES
 from content.domain.preview import compose_text
 from content.domain.rules import ALBUM_MAX, fit_problems
 from content.domain.states import PostStatus, Role
+from content.domain.templates import local_time
 from content.errors import InvalidInput
 from content.i18n import N_, explain
 from content.queueing.drafts import submit_for_approval

@@ -6,17 +6,19 @@ from datetime import datetime
 
 from bot.access import Permission
 from bot.drafting import actor, park_unfinished
-from bot.formatting import STATE, STATUS, excerpt, local_time, quoted
+from bot.formatting import STATE, STATUS, quoted
 from bot.keyboards import chosen_time, pager, pick_prompt, time_keyboard, time_prompt, typed_time
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
 from content.domain.states import PostStatus
+from content.domain.templates import local_time
 from content.errors import InvalidInput
 from content.i18n import N_, explain
 from content.queueing.drafts import discard_draft, get_post, list_drafts
 from content.queueing.post_queue import next_due, publish_now, queue_page, reschedule_post
 from content.queueing.scheduling import cancel_post
 from content.storage.models import Post, StaffMember
+from content.text import excerpt
 
 QUEUE = "q"
 MOVE = "qt"  # the reschedule conversation's time buttons

@@ -69,9 +69,15 @@ def retry_failed(
 
 
 def settle_unconfirmed(
-    session: Session, org: Organization, publication_id: int, posted: bool, *, now: datetime,
-    actor: str, remote_url: str | None = None,
-) -> Publication:  # fmt: skip
+    session: Session,
+    org: Organization,
+    publication_id: int,
+    posted: bool,
+    *,
+    now: datetime,
+    actor: str,
+    remote_url: str | None = None,
+) -> Publication:
     """A person looked: posted → SENT (the time is when they said so; without a remote id,
     engagement is not collected); not posted → sent again now, which cannot double it."""
     publication = get_publication(session, org, publication_id)
@@ -87,9 +93,14 @@ def settle_unconfirmed(
     else:
         _schedule(publication, now)
     audit(
-        session, org, actor, "publication.settle", f"publication:{publication.id}",
-        posted=posted, remote_url=remote_url,
-    )  # fmt: skip
+        session,
+        org,
+        actor,
+        "publication.settle",
+        f"publication:{publication.id}",
+        posted=posted,
+        remote_url=remote_url,
+    )
     return publication
 
 
@@ -105,9 +116,14 @@ def publish_missed_now(
 
 
 def reschedule_publication(
-    session: Session, org: Organization, publication_id: int, due_at: datetime, *,
-    now: datetime, actor: str,
-) -> Publication:  # fmt: skip
+    session: Session,
+    org: Organization,
+    publication_id: int,
+    due_at: datetime,
+    *,
+    now: datetime,
+    actor: str,
+) -> Publication:
     """Give a missed, failed or still scheduled publication a new time.
 
     An event's announcement or reminder must still go out before the event starts.
@@ -125,9 +141,13 @@ def reschedule_publication(
     else:
         _schedule(publication, due_at)
     audit(
-        session, org, actor, "publication.reschedule", f"publication:{publication.id}",
+        session,
+        org,
+        actor,
+        "publication.reschedule",
+        f"publication:{publication.id}",
         due_at=[old.isoformat(), due_at.isoformat()],
-    )  # fmt: skip
+    )
     return publication
 
 
@@ -146,9 +166,14 @@ def drop_publication(
 
 
 def replace_text_and_retry(
-    session: Session, org: Organization, publication_id: int, text: str, *, now: datetime,
+    session: Session,
+    org: Organization,
+    publication_id: int,
+    text: str,
+    *,
+    now: datetime,
     actor: str,
-) -> Publication:  # fmt: skip
+) -> Publication:
     """Fix a failed publication's words and send it again now.
 
     For a post this replaces the text in the channel's language (its variant if it has one, else

@@ -141,9 +141,19 @@ def test_post_add_json_shows_the_publications(afisha: Afisha, tmp_path: Path) ->
 def test_events_queue_announcement_and_reminders(afisha: Afisha) -> None:
     day = local_date(20)
     event_id = afisha.ok(
-        "event", "add", "--title", "Poetry evening", "--starts", f"{day} 18:00",
-        "--place", "Hall", "--channels", "news", "--reminders", "7d,1d,2h",
-    ).output.strip()  # fmt: skip
+        "event",
+        "add",
+        "--title",
+        "Poetry evening",
+        "--starts",
+        f"{day} 18:00",
+        "--place",
+        "Hall",
+        "--channels",
+        "news",
+        "--reminders",
+        "7d,1d,2h",
+    ).output.strip()
     events = json.loads(afisha.ok("event", "list", "--json").output)
     assert events[0]["reminders"] == ["7d", "1d", "2h"]
     kinds = [(p["kind"], p["offset"]) for p in events[0]["publications"]]

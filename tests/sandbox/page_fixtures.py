@@ -93,11 +93,13 @@ class Seeded:
 def seed_feeds(sandbox: SandboxThread) -> Seeded:
     """A channel photo post with buttons, two Page posts and one Instagram photo."""
     keyboard = InlineKeyboardMarkup(
-        [[
-            InlineKeyboardButton("Register", url="https://library.example/poetry"),
-            InlineKeyboardButton("Remind me", callback_data="remind:poetry"),
-        ]]
-    )  # fmt: skip
+        [
+            [
+                InlineKeyboardButton("Register", url="https://library.example/poetry"),
+                InlineKeyboardButton("Remind me", callback_data="remind:poetry"),
+            ]
+        ]
+    )
 
     async def post(bot: Bot) -> int:
         await bot.send_message(NEWS, "Opening hours change on Monday.")

@@ -202,11 +202,13 @@ def test_carousel_flow(
 ) -> None:
     children = [
         create(
-            ig_graph, ig_id(sandbox), image_url=image_server.url("/poster.jpg"),
+            ig_graph,
+            ig_id(sandbox),
+            image_url=image_server.url("/poster.jpg"),
             is_carousel_item="true",
         )
         for _ in range(3)
-    ]  # fmt: skip
+    ]
     carousel = create(
         ig_graph, ig_id(sandbox), media_type="CAROUSEL", children=",".join(children), caption="3"
     )
@@ -226,11 +228,13 @@ def test_carousel_needs_two_to_ten_children(
 ) -> None:
     children = [
         create(
-            ig_graph, ig_id(sandbox), image_url=image_server.url("/poster.jpg"),
+            ig_graph,
+            ig_id(sandbox),
+            image_url=image_server.url("/poster.jpg"),
             is_carousel_item="true",
         )
         for _ in range(count)
-    ]  # fmt: skip
+    ]
 
     with pytest.raises(facebook.GraphAPIError) as caught:
         create(ig_graph, ig_id(sandbox), media_type="CAROUSEL", children=",".join(children))

@@ -17,6 +17,7 @@ from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from afisha.jobs import engine_jobs
 from channels.base import Channel as ChannelAdapter
 from channels.instagram import InstagramChannel
 from content.domain.states import Platform, PublicationState
@@ -38,7 +39,6 @@ from scheduler.prepare import (
     Preparer,
     choose_lead,
 )
-from scheduler.timing import Worker
 from tests.channels.graph_helpers import advance, instagram_channel, on_state
 from tests.support.images import make_image
 from tests.support.scripted_channel import ScriptedChannel
@@ -365,11 +365,11 @@ async def test_prepared_posts_go_out_at_their_due_moments(real_time_desk: Desk) 
 
 async def test_the_worker_runs_the_preparing_job(desk: Desk) -> None:
     desk.queue("Through the worker", desk.clock.now() + timedelta(seconds=30))
-    worker = Worker(desk.engine())
-    [job] = [job for job in worker.default_jobs() if job.name == "prepare"]
+    [job] = [job for job in engine_jobs(desk.engine()) if job.name == "prepare"]
 
     await job.run()
-    await worker.preparer.close()
+    assert job.close is not None
+    await job.close()
 
     [publication] = desk.instagram()
     assert publication.progress
