@@ -218,4 +218,7 @@ async def run_once(engine: Engine, jobs: list[PeriodicJob] | None = None) -> dic
         report[job.report or job.name] = (
             asdict(result) if is_dataclass(result) and not isinstance(result, type) else result
         )
+    for job in jobs or []:
+        if job.close is not None:  # what was made so far is saved; the next run goes on
+            await job.close()
     return report

@@ -15,6 +15,7 @@ from afisha.runtime import EngineParts, build_engine
 from afisha.wiring import Afisha, open_afisha
 from bot.app import build_application
 from bot.services import BotServices
+from channels.download import download_image
 from content.storage.secrets import generate_key
 from scheduler.clock import SystemClock
 from scheduler.timing import Worker, run_once
@@ -43,7 +44,9 @@ def test_the_module_lists_every_job_the_code_makes(
     running: tuple[Afisha, EngineParts],
 ) -> None:
     afisha_, parts = running
-    services = BotServices(afisha_.sessions, SystemClock(), afisha_.settings.media_path)
+    services = BotServices(
+        afisha_.sessions, SystemClock(), afisha_.settings.media_path, fetch_image=download_image
+    )
     application = build_application(services, "7000000001:AAx", "http://127.0.0.1:9")
     made = [*worker_jobs(afisha_, parts), *bot_jobs(application, services)]
     documented = re.findall(
@@ -89,6 +92,7 @@ async def test_once_runs_each_job_and_reports_it(running: tuple[Afisha, EnginePa
         "attempts",
         "reconciled",
         "snapshots",
+        "prepare",
         "follower-reminders",
         "token-check",
         "feeds",

@@ -28,6 +28,7 @@ from afisha.wiring import Afisha, open_afisha
 from bot.app import build_application
 from bot.notify import deliver_notices
 from bot.services import BotServices
+from channels.download import download_image
 from content.redaction import MASK
 from content.storage.secrets import generate_key
 from sandbox.runner import SandboxThread
@@ -111,7 +112,13 @@ async def fail_everything(sandbox: SandboxThread, afisha: Afisha, env: dict[str,
     assert report["attempts"] == 2
 
     settings = afisha.settings
-    services = BotServices(afisha.sessions, SystemClock(), settings.media_path, settings.language)
+    services = BotServices(
+        afisha.sessions,
+        SystemClock(),
+        settings.media_path,
+        settings.language,
+        fetch_image=download_image,
+    )
     assert settings.telegram_token is not None
     application = build_application(services, settings.telegram_token, settings.telegram_api_url)
     await application.initialize()
