@@ -17,7 +17,8 @@ from content.states import PublicationState, transition
 from content.store import organization_zones
 from scheduler.claims import CLAIMABLE
 from scheduler.compose import compose
-from scheduler.engine import Engine, mark_sent
+from scheduler.datastore import mark_sent
+from scheduler.engine import Engine
 
 log = logging.getLogger(__name__)
 
