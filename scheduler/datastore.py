@@ -37,7 +37,15 @@ from channels.base import Published
 from content.models import Attempt, Channel, Post, Publication
 from content.notices import NoticeKind, add_notice
 from content.settle import finish_post
-from content.states import ChannelStatus, PostStatus, PublicationState, transition
+from content.states import (
+    UNCLAIMED,
+    ChannelStatus,
+    PostStatus,
+    PublicationState,
+    move_publication,
+    publication_moves,
+    transition,
+)
 from scheduler.claims import CLAIMABLE
 
 COLLECT_FIRST = timedelta(hours=1)
@@ -60,7 +68,7 @@ def unclaim(connection: Connection, worker: str, ids: list[int]) -> None:
             table.c.claimed_by == worker,
             table.c.state.in_(CLAIMABLE),
         )
-        .values(claimed_by=None, lease_until=None)
+        .values(**UNCLAIMED)
     )
 
 
@@ -73,8 +81,6 @@ def begin(
 ) -> dict[int, int]:
     """Mark the publications `due` (id, due time as claimed) SENDING, if still claimed by
     `worker` at that due time; returns their ids with their attempts' numbers."""
-    for state in CLAIMABLE:
-        transition(state, PublicationState.SENDING)  # the rule holds; the WHERE enforces it
     table = PUBLICATIONS
     # Matched on the due time too: one moved to another time after it was claimed ahead is
     # not due now after all.
@@ -86,7 +92,7 @@ def begin(
             table.c.state.in_(CLAIMABLE),
         )
         .values(
-            state=PublicationState.SENDING,
+            **publication_moves(CLAIMABLE, PublicationState.SENDING),
             attempts=table.c.attempts + 1,
             lease_until=now + lease,
             updated_at=now,
@@ -126,13 +132,10 @@ def record_sent_rows(
     """mark_sent for many publications in one statement each for the publications, their
     attempts (`attempts`: publication id -> attempt id) and their posts; returns the ids of
     those that were still SENDING and are now SENT."""
-    transition(PublicationState.SENDING, PublicationState.SENT)
     sent_values = {
-        "state": PublicationState.SENT,
+        **publication_moves([PublicationState.SENDING], PublicationState.SENT),
         "sent_at": now,
         "last_error": None,
-        "claimed_by": None,
-        "lease_until": None,
         "next_collect_at": now + COLLECT_FIRST,
         "collect_stage": 0,
         "updated_at": now,
@@ -293,13 +296,11 @@ def mark_sent(
     session: Session, publication: Publication, published: Published, now: datetime
 ) -> None:
     """Record where a publication landed, and finish its post when nothing is left to send."""
-    publication.state = transition(publication.state, PublicationState.SENT)
+    move_publication(publication, PublicationState.SENT)
     publication.remote_id = published.remote_id
     publication.remote_url = published.url
     publication.sent_at = now
     publication.last_error = None
-    publication.claimed_by = None
-    publication.lease_until = None
     if published.extra:
         publication.progress = {**(publication.progress or {}), **published.extra}
     publication.next_collect_at = now + COLLECT_FIRST
@@ -309,10 +310,8 @@ def mark_sent(
 
 def fail(session: Session, publication: Publication, reason: str) -> None:
     """The publication failed for good: staff are told why."""
-    publication.state = transition(publication.state, PublicationState.FAILED)
+    move_publication(publication, PublicationState.FAILED)
     publication.last_error = reason
-    publication.claimed_by = None
-    publication.lease_until = None
     add_notice(
         session,
         NoticeKind.PUBLICATION_FAILED,

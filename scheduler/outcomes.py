@@ -18,7 +18,7 @@ from channels.base import (
     Rejected,
 )
 from content.models import Publication
-from content.states import PublicationState, transition
+from content.states import PublicationState, move_publication
 from scheduler.datastore import expire_channel, fail, finish_attempt, mark_sent, not_sent_count
 from scheduler.policy import RetryPolicy
 
@@ -44,12 +44,10 @@ def record_failure(
     """Record a failed send; `block(seconds)` holds the channel's rate limits back."""
     publication = session.get_one(Publication, publication_id)
     publication.last_error = err.reason
-    publication.claimed_by = None
-    publication.lease_until = None
     if isinstance(err, RateLimited):
         finish_attempt(session, attempt_id, now, "rate_limited", err.reason)
         block(err.retry_after)
-        publication.state = transition(publication.state, PublicationState.RETRY_WAIT)
+        move_publication(publication, PublicationState.RETRY_WAIT)
         publication.due_at = now + retry.after_rate_limit(err.retry_after, rng)
     elif isinstance(err, NotSent):
         finish_attempt(session, attempt_id, now, "not_sent", err.reason)
@@ -57,16 +55,16 @@ def record_failure(
         if retry.gives_up(failures):
             fail(session, publication, f"gave up after {failures} attempts: {err.reason}")
         else:
-            publication.state = transition(publication.state, PublicationState.RETRY_WAIT)
+            move_publication(publication, PublicationState.RETRY_WAIT)
             publication.due_at = now + retry.backoff(failures, rng)
     elif isinstance(err, Rejected):
         finish_attempt(session, attempt_id, now, "rejected", err.reason)
         fail(session, publication, err.reason)
     elif isinstance(err, AuthExpired):
         finish_attempt(session, attempt_id, now, "auth_expired", err.reason)
-        publication.state = transition(publication.state, PublicationState.PAUSED)
+        move_publication(publication, PublicationState.PAUSED)
         expire_channel(session, publication.channel_id, err.reason)
     else:  # OutcomeUnknown, AlreadyPublished: may be on the platform; reconcile
         outcome = "duplicate" if isinstance(err, AlreadyPublished) else "unknown"
         finish_attempt(session, attempt_id, now, outcome, err.reason)
-        publication.state = transition(publication.state, PublicationState.UNCONFIRMED)
+        move_publication(publication, PublicationState.UNCONFIRMED)

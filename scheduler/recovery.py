@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from channels.base import ChannelError, Outgoing, Verdict
 from content.models import Attempt, Channel, Post, PostMedia, Publication
 from content.notices import NoticeKind, add_notice
-from content.states import PublicationState, transition
+from content.states import PublicationState, move_publication
 from content.store import organization_zones
 from scheduler.claims import CLAIMABLE
 from scheduler.compose import compose
@@ -37,10 +37,8 @@ def expire_leases(session: Session, now: datetime) -> int:
         )
     )
     for publication in stale:
-        publication.state = transition(publication.state, PublicationState.UNCONFIRMED)
+        move_publication(publication, PublicationState.UNCONFIRMED)
         publication.last_error = "the worker stopped while sending"
-        publication.claimed_by = None
-        publication.lease_until = None
         session.execute(
             update(Attempt)
             .where(Attempt.publication_id == publication.id, Attempt.finished_at.is_(None))
@@ -59,9 +57,7 @@ def mark_missed(session: Session, now: datetime, grace: timedelta) -> int:
         )
     )
     for publication in overdue:
-        publication.state = transition(publication.state, PublicationState.MISSED)
-        publication.claimed_by = None
-        publication.lease_until = None
+        move_publication(publication, PublicationState.MISSED)
         late = now - publication.due_at
         publication.last_error = f"missed: {int(late.total_seconds() // 60)} minutes overdue"
         add_notice(
@@ -146,7 +142,7 @@ async def reconcile_unconfirmed(engine: Engine) -> dict[str, int]:
                 mark_sent(session, publication, result.published, now)
             elif verdict is Verdict.NOT_POSTED:
                 # Confirmed absent: sending again cannot double it.
-                publication.state = transition(publication.state, PublicationState.SCHEDULED)
+                move_publication(publication, PublicationState.SCHEDULED)
                 publication.due_at = now
             elif tries == 1 or tries >= VERIFY_TRIES:
                 # Tell staff once when it first cannot be settled, not on every try.
