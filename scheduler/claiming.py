@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, lazyload, selectinload
 from channels.base import Outgoing
 from content.models import Channel, Event, Post, PostMedia, Publication
 from content.store import organization_zones
-from scheduler.claimed_rows import ChannelRows, read_claimed
+from scheduler.claimed_rows import ChannelRows, ClaimedRow, read_claimed
 from scheduler.compose import MediaLocation, compose
 from scheduler.datastore import fail, unclaim
 from scheduler.jobs import Job
@@ -53,7 +53,7 @@ class Claimer:
         self.throttled: dict[int, datetime] = {}
         self._snapshot: _Snapshot | None = None
         self._snapshot_expires = 0.0
-        self._channel_rows = ChannelRows()
+        self.channel_rows = ChannelRows()
 
     def channels_now(self, session: Session) -> _Snapshot:
         """Channels' pacing keys and organisations' zones, read again every few seconds."""
@@ -93,7 +93,12 @@ class Claimer:
         shared limit (the bot's) has no room for now are given back. Sends are booked with the
         pacer when they begin, not here: a job claimed ahead goes later, and a booking made
         now could leave the platform's window before the send reaches it."""
-        rows = read_claimed(session.connection(), ids, self._channel_rows)
+        return self.jobs_of(
+            session, snapshot, read_claimed(session.connection(), ids, self.channel_rows)
+        )
+
+    def jobs_of(self, session: Session, snapshot: _Snapshot, rows: list[ClaimedRow]) -> list[Job]:
+        """compose_claimed of rows read already."""
         composed = self._compose_full(
             session, snapshot, [row.publication_id for row in rows if row.outgoing is None]
         )

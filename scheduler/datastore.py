@@ -8,13 +8,15 @@ uses Core statements on the tables; the rarer outcomes use the ORM.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     JSON,
     Connection,
+    Engine,
     Integer,
     String,
     Table,
@@ -56,6 +58,83 @@ POSTS = cast(Table, Post.__table__)
 
 # A sent publication's row: (publication id, remote id, remote URL, progress).
 SentRow = tuple[int, str, str | None, Any]
+# A publication to begin: (id, due time as claimed, when its request starts).
+BeginRow = tuple[int, datetime, datetime]
+
+
+class Writer(Protocol):
+    """The writes of the engine's hot path, on one backend (APScheduler's data store, for
+    these three): SQLite's in one transaction (SqlWriter), PostgreSQL's one statement each
+    (scheduler.datastore_pg)."""
+
+    def begin(
+        self, worker: str, lease: timedelta, rows: Sequence[BeginRow], now: datetime
+    ) -> dict[int, int]:
+        """Mark the publications SENDING, if `worker` still holds them at their due time
+        (else leave them), and add their attempts; returns publication id -> attempt id."""
+        ...
+
+    def record_sent(
+        self,
+        rows: list[SentRow],
+        attempts: Mapping[int, int],
+        posts: Mapping[int, int | None],
+        now: datetime,
+    ) -> set[int]:
+        """As record_sent_rows."""
+        ...
+
+    def unclaim(self, worker: str, ids: list[int]) -> None:
+        """As unclaim."""
+        ...
+
+
+@contextmanager
+def open_writer(database: Engine) -> Iterator[Writer]:
+    """The hot path's writer for `database`: on PostgreSQL, a driver connection in autocommit
+    (one statement per write, each committed by itself: scheduler.datastore_pg); on SQLite, a
+    transaction that commits the writes together when the block ends."""
+    if database.dialect.name == "postgresql":
+        from scheduler.datastore_pg import PgWriter  # SQLite workers need not load it
+
+        with database.connect() as connection:
+            raw = connection.execution_options(isolation_level="AUTOCOMMIT").connection
+            yield PgWriter(raw.driver_connection)
+    else:
+        # A connection, not a session: Core statements only, made every few sends.
+        with database.begin() as connection:
+            yield SqlWriter(connection)
+
+
+class SqlWriter:
+    """The hot path's writes as Core statements in the transaction of `connection`."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def begin(
+        self, worker: str, lease: timedelta, rows: Sequence[BeginRow], now: datetime
+    ) -> dict[int, int]:
+        numbers = begin(self.connection, worker, lease, [(r[0], r[1]) for r in rows], now)
+        begun = [row for row in rows if row[0] in numbers]
+        if not begun:
+            return {}
+        attempt_ids = add_attempts(
+            self.connection, worker, [(row[0], numbers[row[0]], row[2]) for row in begun]
+        )
+        return {row[0]: attempt_id for row, attempt_id in zip(begun, attempt_ids, strict=True)}
+
+    def record_sent(
+        self,
+        rows: list[SentRow],
+        attempts: Mapping[int, int],
+        posts: Mapping[int, int | None],
+        now: datetime,
+    ) -> set[int]:
+        return record_sent_rows(self.connection, rows, attempts, posts, now)
+
+    def unclaim(self, worker: str, ids: list[int]) -> None:
+        unclaim(self.connection, worker, ids)
 
 
 def unclaim(connection: Connection, worker: str, ids: list[int]) -> None:
@@ -132,14 +211,7 @@ def record_sent_rows(
     """mark_sent for many publications in one statement each for the publications, their
     attempts (`attempts`: publication id -> attempt id) and their posts; returns the ids of
     those that were still SENDING and are now SENT."""
-    sent_values = {
-        **publication_moves([PublicationState.SENDING], PublicationState.SENT),
-        "sent_at": now,
-        "last_error": None,
-        "next_collect_at": now + COLLECT_FIRST,
-        "collect_stage": 0,
-        "updated_at": now,
-    }
+    sent_values = sent_row_values(now)
     if connection.dialect.name == "postgresql":
         updated = _mark_sent_rows_pg(connection, rows, sent_values)
     else:
@@ -160,6 +232,18 @@ def record_sent_rows(
         },
     )
     return updated
+
+
+def sent_row_values(now: datetime) -> dict[str, Any]:
+    """The values every row recorded as sent takes, beside its own remote id, URL, progress."""
+    return {
+        **publication_moves([PublicationState.SENDING], PublicationState.SENT),
+        "sent_at": now,
+        "last_error": None,
+        "next_collect_at": now + COLLECT_FIRST,
+        "collect_stage": 0,
+        "updated_at": now,
+    }
 
 
 def _mark_sent_rows(

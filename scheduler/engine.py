@@ -25,22 +25,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from channels.base import Channel as ChannelAdapter
 from channels.base import ChannelError, OutcomeUnknown, Published
 from content.models import Channel
+from scheduler.claimed_rows import claimed_from
 from scheduler.claiming import Claimer, RatesFor
 from scheduler.claims import claim_due
 from scheduler.clock import Clock
 from scheduler.compose import MediaLocation
-from scheduler.datastore import (
-    add_attempts,
-    begin,
-    merged,
-    record_sent_rows,
-    save_progress,
-    unclaim,
-)
+from scheduler.datastore import SqlWriter, Writer, save_progress, unclaim
 from scheduler.jobs import Job, due_count, gap, seconds_to_send
 from scheduler.limits import Pacer
 from scheduler.outcomes import record_failure, record_sent
 from scheduler.policy import RetryPolicy
+from scheduler.store import JobStore, Sent
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +91,9 @@ class Engine:
         self._draining = False
         # Publications whose progress was saved during their send (recorded one by one).
         self._checkpointed: set[int] = set()
+        self._sending = asyncio.Semaphore(settings.concurrency)  # requests under way at once
+        self.store = JobStore(self.database, settings.worker, settings.lease)
+        self._offload = self.store.offload  # the database work off the event loop
         # The recent claims' and records' durations.
         self._claim_seconds: deque[float] = deque(maxlen=8)
         self._record_seconds: deque[float] = deque(maxlen=8)
@@ -137,6 +135,10 @@ class Engine:
         # Claim when half the slots are free, not on every single completion, and record the
         # outcomes that came back meanwhile in one transaction.
         refill = max(1, min(self.settings.batch_size, limit // 2))
+        # Off the event loop, a batch is begun while the slots it will take are still busy,
+        # so that no slot waits for a commit: its sends wait for slots instead.
+        slots = limit + refill if self._offload else limit
+        self._sending = asyncio.Semaphore(limit)
         claim_at = started  # when to look in the queue again (inf: not in this call)
         self.throttled.clear()
         self._draining = False
@@ -145,8 +147,8 @@ class Engine:
                 # Begin what is due (or just about) once a batch of slots is free (right away,
                 # unless a burst keeps the slots nearly full).
                 now = self.clock.now()
-                can_begin = limit - len(in_flight) >= refill
-                ready = due_count(pending, now + BEGIN_AHEAD, limit - len(in_flight))
+                can_begin = slots - len(in_flight) >= refill
+                ready = due_count(pending, now + BEGIN_AHEAD, slots - len(in_flight))
                 if ready and can_begin:
                     going, held = self._paced(pending[:ready])
                     # Late already (a burst): the outcomes that came back meanwhile are recorded
@@ -154,7 +156,7 @@ class Engine:
                     # other jobs begun ahead may fall due while it runs.
                     late = pending[0].due_at <= now
                     carried = finished if late else []
-                    attempts += self._start(self._begin_many(going, carried), in_flight)
+                    attempts += self._start(await self._begin_many(going, carried), in_flight)
                     if late:
                         finished = []
                     pending = self._give_back_held(held) + pending[ready:]
@@ -174,7 +176,7 @@ class Engine:
                 ):
                     # Recorded together, but not kept unrecorded behind a slow request.
                     began = time.perf_counter()
-                    self._record_many(finished)
+                    await self._record_many(finished)
                     self._record_seconds.append(time.perf_counter() - began)
                     finished = []
                 if self._draining:
@@ -185,7 +187,7 @@ class Engine:
                 # Claim a whole batch once half the slots wait, and nothing claimed waits for a
                 # slot: what does not fit now waits, claimed, for the next free slots. While
                 # what was claimed is all still ahead, claim more in a gap between begins.
-                free = limit - len(in_flight)
+                free = slots - len(in_flight)
                 if (
                     loop.time() >= claim_at
                     and (free >= refill or not in_flight)
@@ -193,7 +195,8 @@ class Engine:
                 ):
                     wanted = self.settings.batch_size
                     began = time.perf_counter()
-                    begun, ahead = self._claim(wanted, now + timedelta(seconds=lookahead), free)
+                    until = now + timedelta(seconds=lookahead)
+                    begun, ahead = await self._claim_soon(wanted, until, free)
                     self._claim_seconds.append(time.perf_counter() - began)
                     attempts += self._start(begun, in_flight)
                     pending = sorted(pending + ahead, key=lambda job: job.due_at)
@@ -230,9 +233,11 @@ class Engine:
             if in_flight:
                 await asyncio.wait(in_flight)
                 finished += [(*pair, task.result()) for task, pair in in_flight.items()]
-            self._record_many(finished)
+            await self._record_many(finished)
             self._guarded_release(pending)
             raise
+        finally:
+            self.store.close()
 
     def _seconds_to_begin(self, pending: list[Job], now: datetime) -> float:
         """Seconds until the first waiting job is to be begun (inf: none waits)."""
@@ -315,6 +320,26 @@ class Engine:
     def _unclaim(self, connection: Connection, ids: list[int]) -> None:
         unclaim(connection, self.settings.worker, ids)
 
+    async def _claim_soon(
+        self, limit: int, until: datetime, start: int
+    ) -> tuple[list[tuple[Job, int]], list[Job]]:
+        """_claim; on PostgreSQL without rate limits to share out, in one statement, off the
+        event loop, and the jobs due now begun in another."""
+        if not self._offload or self.pacer.enabled:
+            return self._claim(limit, until, start)
+        now = self.clock.now()
+        rows = await asyncio.to_thread(self.store.claim_rows, limit, until, now)
+        if not rows:
+            return [], []
+        claimer = self.claimer
+        with self.sessions.begin() as session:  # for the rare full compose; no query else
+            snapshot = claimer.channels_now(session)
+            jobs = claimer.jobs_of(session, snapshot, claimed_from(rows, claimer.channel_rows))
+            session.expunge_all()  # the jobs' channels travel outside this session
+        first = due_count(jobs, now + BEGIN_AHEAD, start)
+        going, held = self._paced(jobs[:first])
+        return await self._begin_many(going), held + jobs[first:]
+
     def _claim(
         self, limit: int, until: datetime | None = None, start: int | None = None
     ) -> tuple[list[tuple[Job, int]], list[Job]]:
@@ -339,7 +364,8 @@ class Engine:
             jobs = self.claimer.compose_claimed(session, snapshot, ids)
             first = due_count(jobs, now + BEGIN_AHEAD, len(jobs) if start is None else start)
             going, held = self._paced(jobs[:first])
-            begun = self._begin_in(session.connection(), going, now)
+            begun, lost = self.store.begin(SqlWriter(session.connection()), going, now)
+            self._lost(lost)
             session.flush()
             session.expunge_all()  # the jobs' channels travel outside this session
             return begun, held + jobs[first:]
@@ -355,7 +381,8 @@ class Engine:
             async def checkpoint(progress: Mapping[str, Any]) -> None:
                 self._save_progress(job.publication_id, progress)
 
-            return await adapter.publish(job.outgoing, checkpoint)
+            async with self._sending:
+                return await adapter.publish(job.outgoing, checkpoint)
         except ChannelError as err:
             return err
         except Exception as exc:
@@ -365,20 +392,23 @@ class Engine:
         finally:
             self.pacer.done(job.rates, job.booked)
 
-    def _begin_many(
+    async def _begin_many(
         self, jobs: list[Job], finished: Sequence[tuple[Job, int, Published | ChannelError]] = ()
     ) -> list[tuple[Job, int]]:
-        """Commit the attempts of `jobs` (state SENDING) in one transaction, before any of their
-        requests, recording the sends in `finished` in the same one (a transaction fewer);
-        failures are recorded each on its own. Returns each job still ours with its attempt."""
+        """Commit the attempts of `jobs` (state SENDING) before any of their requests, recording
+        the sends in `finished` in the same round of writes (SQLite: one transaction; PostgreSQL:
+        one statement each, off the event loop); failures are recorded each on its own.
+        Returns each job still ours with its attempt."""
         sent = [(j, a, o) for j, a, o in finished if isinstance(o, Published)]
         begun: list[tuple[Job, int]] | None = []
         if jobs or sent:
             try:
-                # A connection, not a session: Core statements only, made every few sends.
-                with self.database.begin() as connection:
-                    rest = self._record_sent_many(connection, sent)
-                    begun = self._begin_in(connection, jobs, self.clock.now())
+                if self._offload:
+                    # psycopg waits for the server without the GIL: the sends go on meanwhile.
+                    rest, begun, lost = await asyncio.to_thread(self._write, jobs, sent)
+                else:
+                    rest, begun, lost = self._write(jobs, sent)
+                self._lost(lost)
             except Exception:
                 if not sent:
                     raise
@@ -391,43 +421,26 @@ class Engine:
         for job, attempt_id, outcome in finished:
             if isinstance(outcome, ChannelError):
                 self._guarded(self._record_failure, job, attempt_id, outcome)
-        return self._begin_many(jobs) if begun is None else begun
+        return await self._begin_many(jobs) if begun is None else begun
 
-    def _begin_in(
-        self, connection: Connection, jobs: list[Job], now: datetime
-    ) -> list[tuple[Job, int]]:
-        """Mark `jobs` SENDING and add their attempts in `connection`'s transaction. A job
-        whose publication was changed since its claim (cancelled, paused, moved to another
-        time, taken back) is dropped, and given back if it is still ours."""
-        if not jobs:
-            return []
-        worker = self.settings.worker
-        numbers = begin(
-            connection,
-            worker,
-            self.settings.lease,
-            [(j.publication_id, j.due_at) for j in jobs],
-            now,
-        )
-        begun = [job for job in jobs if job.publication_id in numbers]
-        lost = [job for job in jobs if job.publication_id not in numbers]
-        for job in lost:
+    def _write(
+        self, jobs: list[Job], sent: list[tuple[Job, int, Published]]
+    ) -> tuple[list[tuple[Job, int, Published]], list[tuple[Job, int]], list[Job]]:
+        """The bulk writes of _begin_many (in a thread of their own on PostgreSQL): returns
+        (sends left to record one by one, jobs begun with their attempts, jobs lost)."""
+        with self.store.writer() as writer:
+            rest = self._record_sent_many(writer, sent) if sent else []
+            begun, lost = self.store.begin(writer, jobs, self.clock.now())
+        return rest, begun, lost
+
+    def _lost(self, jobs: list[Job]) -> None:
+        """Jobs whose begin found their publication changed: their sends are not made."""
+        for job in jobs:
             self.pacer.done(job.rates, job.booked)
-        if lost:
-            self._unclaim(connection, [job.publication_id for job in lost])
-        if not begun:
-            return []
-        # A job begun ahead starts its request at its due moment.
-        attempt_ids = add_attempts(
-            connection,
-            worker,
-            [(j.publication_id, numbers[j.publication_id], max(now, j.due_at)) for j in begun],
-        )
-        return list(zip(begun, attempt_ids, strict=True))
 
-    def _record_many(self, finished: list[tuple[Job, int, Published | ChannelError]]) -> None:
+    async def _record_many(self, finished: list[tuple[Job, int, Published | ChannelError]]) -> None:
         """Record outcomes: the sent ones together, each failure on its own."""
-        self._begin_many([], finished)
+        await self._begin_many([], finished)
 
     def _guarded(self, record: Callable[..., None], job: Job, *args: Any) -> None:
         try:
@@ -436,35 +449,9 @@ class Engine:
             # The row stays SENDING; its lease expires and recovery makes it UNCONFIRMED.
             log.exception("recording the outcome of publication %s failed", job.publication_id)
 
-    def _record_sent_many(
-        self, connection: Connection, sent: list[tuple[Job, int, Published]]
-    ) -> list[tuple[Job, int, Published]]:
-        """mark_sent for many publications in one statement each for the publications, their
-        attempts and their posts. Returns those left for mark_sent itself: rows no longer
-        SENDING (a person or recovery changed them meanwhile), or whose progress was saved
-        during their send."""
-        if not sent:
-            return []
-        quick = [item for item in sent if item[0].publication_id not in self._checkpointed]
-        updated: set[int] = set()
-        if quick:
-            rows = [
-                (
-                    job.publication_id,
-                    published.remote_id,
-                    published.url,
-                    merged(job.progress, published.extra),
-                )
-                for job, _, published in quick
-            ]
-            updated = record_sent_rows(
-                connection,
-                rows,
-                {job.publication_id: attempt_id for job, attempt_id, _ in quick},
-                {job.publication_id: job.post_id for job, _, _ in quick},
-                self.clock.now(),
-            )
-        return [item for item in sent if item[0].publication_id not in updated]
+    def _record_sent_many(self, writer: Writer, sent: list[Sent]) -> list[Sent]:
+        """StoreJobs.record_sent, from the engine's clock."""
+        return self.store.record_sent(writer, sent, self._checkpointed, self.clock.now())
 
     def _save_progress(self, publication_id: int, progress: Mapping[str, Any]) -> None:
         self._checkpointed.add(publication_id)
