@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from channels.base import (
     AuthExpired,
     ChannelError,
     NotSent,
+    OutcomeUnknown,
     Published,
     RateLimited,
     Rejected,
@@ -31,6 +33,74 @@ def record_sent(
     mark_sent(session, publication, published, now)
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A failed send being recorded: what the table's consequences act on."""
+
+    session: Session
+    publication: Publication
+    error: ChannelError
+    now: datetime
+    retry: RetryPolicy
+    rng: random.Random
+    block: Callable[[float], None]  # holds the channel's rate limits back for that many seconds
+
+
+# What else happens; returns the state to move to instead of the table's, if it decides so.
+Consequence = Callable[[Failure], PublicationState | None]
+
+
+def _wait_as_asked(failure: Failure) -> None:
+    err = failure.error
+    assert isinstance(err, RateLimited)
+    failure.block(err.retry_after)
+    failure.publication.due_at = failure.now + failure.retry.after_rate_limit(
+        err.retry_after, failure.rng
+    )
+
+
+def _back_off_or_give_up(failure: Failure) -> PublicationState | None:
+    publication = failure.publication
+    failures = not_sent_count(failure.session, publication.id)
+    if failure.retry.gives_up(failures):
+        publication.last_error = f"gave up after {failures} attempts: {failure.error.reason}"
+        return PublicationState.FAILED
+    publication.due_at = failure.now + failure.retry.backoff(failures, failure.rng)
+    return None
+
+
+def _expire_channel(failure: Failure) -> None:
+    expire_channel(failure.session, failure.publication.channel_id, failure.error.reason)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A failure's attempt outcome, the publication's next state, and what else happens."""
+
+    outcome: str
+    state: PublicationState
+    then: Consequence | None = None
+
+
+S = PublicationState
+# Looked up along the error's class hierarchy, nearest first (RateLimited is a NotSent): a
+# channel error of no kind listed may have reached the platform, so it is reconciled.
+FAILURES: dict[type[ChannelError], Rule] = {
+    RateLimited: Rule("rate_limited", S.RETRY_WAIT, _wait_as_asked),
+    NotSent: Rule("not_sent", S.RETRY_WAIT, _back_off_or_give_up),
+    Rejected: Rule("rejected", S.FAILED),
+    AuthExpired: Rule("auth_expired", S.PAUSED, _expire_channel),
+    AlreadyPublished: Rule("duplicate", S.UNCONFIRMED),
+    OutcomeUnknown: Rule("unknown", S.UNCONFIRMED),
+    ChannelError: Rule("unknown", S.UNCONFIRMED),
+}
+
+
+def rule_for(err: ChannelError) -> Rule:
+    """The table's rule for `err`: its own class's, or its nearest listed ancestor's."""
+    return next(FAILURES[kind] for kind in type(err).__mro__ if kind in FAILURES)
+
+
 def record_failure(
     session: Session,
     publication_id: int,
@@ -41,30 +111,15 @@ def record_failure(
     rng: random.Random,
     block: Callable[[float], None],
 ) -> None:
-    """Record a failed send; `block(seconds)` holds the channel's rate limits back."""
+    """Record a failed send as the table says; `block(seconds)` holds the channel's rate
+    limits back. A publication that fails for good is noticed to staff (datastore.fail)."""
     publication = session.get_one(Publication, publication_id)
     publication.last_error = err.reason
-    if isinstance(err, RateLimited):
-        finish_attempt(session, attempt_id, now, "rate_limited", err.reason)
-        block(err.retry_after)
-        move_publication(publication, PublicationState.RETRY_WAIT)
-        publication.due_at = now + retry.after_rate_limit(err.retry_after, rng)
-    elif isinstance(err, NotSent):
-        finish_attempt(session, attempt_id, now, "not_sent", err.reason)
-        failures = not_sent_count(session, publication.id)
-        if retry.gives_up(failures):
-            fail(session, publication, f"gave up after {failures} attempts: {err.reason}")
-        else:
-            move_publication(publication, PublicationState.RETRY_WAIT)
-            publication.due_at = now + retry.backoff(failures, rng)
-    elif isinstance(err, Rejected):
-        finish_attempt(session, attempt_id, now, "rejected", err.reason)
-        fail(session, publication, err.reason)
-    elif isinstance(err, AuthExpired):
-        finish_attempt(session, attempt_id, now, "auth_expired", err.reason)
-        move_publication(publication, PublicationState.PAUSED)
-        expire_channel(session, publication.channel_id, err.reason)
-    else:  # OutcomeUnknown, AlreadyPublished: may be on the platform; reconcile
-        outcome = "duplicate" if isinstance(err, AlreadyPublished) else "unknown"
-        finish_attempt(session, attempt_id, now, outcome, err.reason)
-        move_publication(publication, PublicationState.UNCONFIRMED)
+    rule = rule_for(err)
+    finish_attempt(session, attempt_id, now, rule.outcome, err.reason)
+    failure = Failure(session, publication, err, now, retry, rng, block)
+    state = (rule.then(failure) if rule.then else None) or rule.state
+    if state is PublicationState.FAILED:
+        fail(session, publication, publication.last_error or err.reason)
+    else:
+        move_publication(publication, state)
