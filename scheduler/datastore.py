@@ -91,19 +91,11 @@ class Writer(Protocol):
 
 @contextmanager
 def open_writer(database: Engine) -> Iterator[Writer]:
-    """The hot path's writer for `database`: on PostgreSQL, a driver connection in autocommit
-    (one statement per write, each committed by itself: scheduler.datastore_pg); on SQLite, a
-    transaction that commits the writes together when the block ends."""
-    if database.dialect.name == "postgresql":
-        from scheduler.datastore_pg import PgWriter  # SQLite workers need not load it
-
-        with database.connect() as connection:
-            raw = connection.execution_options(isolation_level="AUTOCOMMIT").connection
-            yield PgWriter(raw.driver_connection)
-    else:
-        # A connection, not a session: Core statements only, made every few sends.
-        with database.begin() as connection:
-            yield SqlWriter(connection)
+    """A writer whose writes are committed together when the block ends (SQLite's; on
+    PostgreSQL, scheduler.store keeps a connection for PgWriter instead)."""
+    # A connection, not a session: Core statements only, made every few sends.
+    with database.begin() as connection:
+        yield SqlWriter(connection)
 
 
 class SqlWriter:

@@ -120,9 +120,10 @@ class Engine:
         goes out the moment it is due rather than after a claim and a commit; the call then goes
         on while there is something to send, claiming for at most `for_seconds`. Claims and
         begins are made for several publications at a time and outcomes recorded together, so
-        the database round trips (which block the event loop) do not grow with each send; work
-        that can wait is done in the gaps between due moments. Every attempt is still committed
-        as SENDING before its request goes out.
+        the database round trips do not grow with each send; on SQLite, whose work blocks the
+        event loop, work that can wait is done in the gaps between due moments; on PostgreSQL
+        it runs off the loop (scheduler.store). Every attempt is still committed as SENDING
+        before its request goes out.
         """
         loop = asyncio.get_running_loop()
         started = loop.time()

@@ -112,6 +112,7 @@ async def test_a_publication_moved_after_its_claim_is_not_begun_and_is_given_bac
     with world.sessions.begin() as session:
         session.get_one(Publication, ahead[0].publication_id).due_at = later
     assert await engine._begin_many(ahead) == []
+    engine.store.close()
     [publication] = world.publications()
     assert (publication.state, publication.due_at) == (PublicationState.SCHEDULED, later)
     assert (publication.claimed_by, publication.lease_until) == (None, None)
