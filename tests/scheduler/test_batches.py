@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from channels.base import Verdict
+from channels.base import NotSent, Verdict
 from content.models import Attempt, Post, Publication
 from content.states import Platform, PostStatus, PublicationState
 from scheduler.engine import Engine
@@ -118,3 +118,23 @@ async def test_a_publication_moved_after_its_claim_is_not_begun_and_is_given_bac
     assert (publication.claimed_by, publication.lease_until) == (None, None)
     with world.sessions() as session:
         assert session.scalars(select(Attempt)).all() == []
+
+
+async def test_a_post_is_done_only_once_its_last_publication_is_recorded_sent(
+    world: World,
+) -> None:
+    quiet(world)
+    post = world.queue("Open day", ["tg1", "tg2"])
+    world.adapters["tg2"].failures = [NotSent("connection refused")]
+    engine = world.engine(concurrency=4)
+    assert await engine.publish_due() == 2
+    assert [p.state for p in world.publications()] == [
+        PublicationState.SENT,
+        PublicationState.RETRY_WAIT,
+    ]
+    with world.sessions() as session:
+        assert session.get_one(Post, post).status is PostStatus.QUEUED
+    world.clock.advance(hours=1)
+    assert await engine.publish_due() == 1
+    with world.sessions() as session:
+        assert session.get_one(Post, post).status is PostStatus.DONE
