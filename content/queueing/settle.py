@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from content.domain.rules import fit_problems
-from content.domain.states import PostStatus, PublicationState, transition
+from content.domain.states import PostStatus, PublicationState, move_publication, transition
 from content.errors import InvalidInput, NotFound
 from content.storage.models import Organization, Post, Publication
 from content.storage.registry import audit
@@ -39,11 +39,9 @@ def _expect(publication: Publication, *states: PublicationState) -> None:
 
 
 def _schedule(publication: Publication, due_at: datetime) -> None:
-    publication.state = transition(publication.state, S.SCHEDULED)
+    move_publication(publication, S.SCHEDULED)
     publication.due_at = due_at
     publication.last_error = None
-    publication.claimed_by = None
-    publication.lease_until = None
 
 
 def finish_post(post: Post | None) -> None:
@@ -83,12 +81,10 @@ def settle_unconfirmed(
     publication = get_publication(session, org, publication_id)
     _expect(publication, S.UNCONFIRMED)
     if posted:
-        publication.state = transition(publication.state, S.SENT)
+        move_publication(publication, S.SENT)
         publication.sent_at = publication.sent_at or now
         publication.remote_url = remote_url or publication.remote_url
         publication.last_error = None
-        publication.claimed_by = None
-        publication.lease_until = None
         finish_post(publication.post)
     else:
         _schedule(publication, now)
@@ -157,9 +153,7 @@ def drop_publication(
     """Give up on a publication that has not gone out; its post is finished if nothing is left."""
     publication = get_publication(session, org, publication_id)
     _expect(publication, S.MISSED, S.FAILED, S.UNCONFIRMED, S.SCHEDULED, S.PAUSED, S.RETRY_WAIT)
-    publication.state = transition(publication.state, S.CANCELLED)
-    publication.claimed_by = None
-    publication.lease_until = None
+    move_publication(publication, S.CANCELLED)
     finish_post(publication.post)
     audit(session, org, actor, "publication.drop", f"publication:{publication.id}")
     return publication
