@@ -6,13 +6,21 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from content.errors import InvalidInput, NotFound
 from content.i18n import N_
 from content.languages import check_language
-from content.models import AuditEntry, Channel, Organization, Publication, StaffMember
+from content.models import (
+    AuditEntry,
+    BotConversation,
+    Channel,
+    Organization,
+    Post,
+    Publication,
+    StaffMember,
+)
 from content.secrets import NO_KEY, CredentialCipher
 from content.states import ChannelStatus, Platform, PublicationState, Role, transition
 from content.timeparse import zone
@@ -113,10 +121,49 @@ def get_staff(session: Session, user_id: int) -> StaffMember:
     return member
 
 
-def remove_staff(session: Session, org: Organization, user_id: int, actor: str) -> None:
+def set_staff(
+    session: Session, org: Organization, user_id: int, role: str, name: str | None,
+    language: str | None, actor: str,
+) -> StaffMember:  # fmt: skip
+    """Change a staff member's role (and name or language, when given) in place."""
     member = get_staff(session, user_id)
+    parsed_role = parse_role(role)
+    if name is not None and not name.strip():
+        raise InvalidInput("the staff member needs a name")
+    lang = check_language(language) if language is not None else member.language
+    audit(
+        session, org, actor, "staff.set", f"staff:{user_id}",
+        role=[member.role.value, parsed_role.value], language=[member.language, lang],
+    )  # fmt: skip
+    member.role, member.language = parsed_role, lang
+    if name is not None:
+        member.name = name.strip()
+    return member
+
+
+def remove_staff(session: Session, org: Organization, user_id: int, actor: str) -> None:
+    """Take someone off staff: from now on the bot knows them as a stranger.
+
+    Their row is deleted rather than marked, so no query that looks staff up can overlook the
+    mark; the posts they wrote or reviewed keep their name instead. The conversations they were
+    in end, so a step half-done (a rejection's reason, a draft) cannot be finished.
+    """
+    member = get_staff(session, user_id)
+    session.execute(
+        update(Post)
+        .where(Post.author_id == member.id)
+        .values(author_id=None, author_name=member.name)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.execute(
+        update(Post)
+        .where(Post.reviewed_by == member.id)
+        .values(reviewed_by=None, reviewer_name=member.name)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.execute(delete(BotConversation).where(BotConversation.user_id == user_id))
     session.delete(member)
-    audit(session, org, actor, "staff.remove", f"staff:{user_id}")
+    audit(session, org, actor, "staff.remove", f"staff:{user_id}", name=member.name)
 
 
 # Channels

@@ -13,6 +13,7 @@ from content.drafts import approve_post, get_post, reject_post
 from content.i18n import N_, translate
 from content.models import Channel, Post, StaffMember
 from content.states import PostStatus, Role
+from content.store import post_people
 
 BUTTONS = "ap"
 FLOW = "approval"
@@ -46,7 +47,7 @@ def ask_managers(turn: Turn, post: Post) -> None:
                 language,
                 N_("📨 Post #{id} from {author} is waiting for your approval."),
                 id=post.id,
-                author=author.name if author else "?",
+                author=post_people(turn.session, post)[0] or "?",
             ),
             "",
             quoted(post.text),
@@ -82,13 +83,13 @@ def _decided(turn: Turn, post: Post) -> bool:
     """True (and says so) if someone already decided on `post`."""
     if post.status is PostStatus.PENDING_APPROVAL:
         return False
-    reviewer = turn.session.get(StaffMember, post.reviewed_by) if post.reviewed_by else None
+    reviewer = post_people(turn.session, post)[1]
     turn.answer(turn._("Already decided"))
     turn.edit(
         turn._(
             "Post #{id} was already decided by {name}: it is {status} now.",
             id=post.id,
-            name=reviewer.name if reviewer else "?",
+            name=reviewer or "?",
             status=turn._(STATUS[post.status]),
         )
     )

@@ -13,10 +13,11 @@ from bot.turn import Button, Keyboard, Turn
 from content.drafts import discard_draft, get_post, list_drafts
 from content.errors import InvalidInput
 from content.i18n import N_, explain
-from content.models import Post, StaffMember
+from content.models import Post
 from content.post_queue import next_due, publish_now, queue_page, reschedule_post
 from content.scheduling import cancel_post
 from content.states import PostStatus
+from content.store import post_people
 
 QUEUE = "q"
 MOVE = "qt"  # the reschedule conversation's time buttons
@@ -146,12 +147,12 @@ def _show_queue(turn: Turn, page: int, *, edit: bool) -> None:
 
 def _show_post(turn: Turn, post_id: int, page: int) -> None:
     post = get_post(turn.session, turn.organization, post_id)
-    author = turn.session.get(StaffMember, post.author_id) if post.author_id else None
+    author, _reviewer = post_people(turn.session, post)
     lines = [
         turn._("Post #{id} · {status}", id=post.id, status=turn._(STATUS[post.status])),
     ]
     if author is not None:
-        lines.append(turn._("Author: {name}", name=author.name))
+        lines.append(turn._("Author: {name}", name=author))
     lines += ["", quoted(post.text), ""]
     if post.media:
         lines.append(turn._("🖼 Photos: {count}", count=len(post.media)))
@@ -278,10 +279,10 @@ def _show_drafts(turn: Turn, page: int, *, edit: bool) -> None:
     ]
     rows: Keyboard = []
     for post in posts[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
-        author = turn.session.get(StaffMember, post.author_id) if post.author_id else None
+        author, _reviewer = post_people(turn.session, post)
         head = f"#{post.id}"
         if author is not None:
-            head += f" · {author.name}"
+            head += f" · {author}"
         if post.status is PostStatus.PENDING_APPROVAL:
             head += " · ⏳ " + turn._(STATUS[post.status])
         lines += ["", head, excerpt(post.text, 80)]

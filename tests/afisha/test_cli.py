@@ -79,7 +79,7 @@ def test_help_lists_every_command() -> None:
         "channel": ["add", "list", "remove", "pause", "resume"],
         "post": ["add", "list", "show", "cancel"],
         "event": ["add", "list", "cancel"],
-        "staff": ["add", "list", "remove"],
+        "staff": ["add", "set", "list", "remove"],
     }.items():
         output = CliRunner().invoke(cli, [group, "--help"]).output
         assert all(f"  {s}" in output for s in subs), output
