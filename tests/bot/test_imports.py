@@ -65,3 +65,22 @@ async def test_other_files_and_strangers_are_refused(bot: BotHarness, library: L
     (stranger,) = await send_document(bot, STRANGER, plan, "plan.csv", "text/csv")
     assert str(STRANGER) in stranger["text"]
     assert counts(library) == (0, 0)
+
+
+async def test_a_malformed_calendar_sent_to_the_bot_imports_nothing(
+    bot: BotHarness, library: Library
+) -> None:
+    await bot.send(EDITOR, "/start")
+    calendar = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:1@x\r\n"
+        b"SUMMARY:Reading\r\nDTSTART:notadate\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    replies = await send_document(bot, EDITOR, calendar, "events.ics", "text/calendar")
+    assert counts(library) == (0, 0)
+    summary, problem = replies[-1]["text"].splitlines()  # in Lithuanian, the editor's language
+    assert summary.startswith("Eilučių su klaidomis: 1")
+    assert problem.startswith("eilutė 1, stulpelis DTSTART, failo eilutė 7:")
+    assert "'notadate'" in problem
+    (cut,) = (await send_document(bot, EDITOR, calendar[:40], "cut.ics", "text/calendar"))[-1:]
+    assert "BEGIN:VCALENDAR" in cut["text"]
+    assert counts(library) == (0, 0)
