@@ -246,6 +246,22 @@ def bad_inputs(tmp: Path) -> list[tuple[list[str], dict[str, str], str]]:
             "reminder offset '3x'",
         ),
         (
+            [
+                "event",
+                "add",
+                "--title",
+                "T",
+                "--starts",
+                future,
+                "--channels",
+                "news",
+                "--reminders",
+                "1d,99999w",
+            ],
+            {},
+            "'99999w' is too far ahead: a reminder goes at most 365 days (365d) before",
+        ),
+        (
             ["post", "add", "--channels", "news", "--at", future],
             {},
             "exactly one of --text or --text-file",

@@ -261,3 +261,15 @@ def test_platform_limits_are_reported_against_the_row(lib: Library) -> None:
     report = run(lib, b"date,time,channels,text\n2026-11-03,10:00,ig,No picture\n")
     assert [(e.row, e.column) for e in report.errors] == [(2, "text")]
     assert lib.count(Publication) == 0
+
+
+def test_reminders_beyond_a_year_refuse_their_row(lib: Library, database_url: str) -> None:
+    rows = [
+        {"kind": "event", "date": "2026-12-10", "time": "18:00", "channels": "news",
+         "title": "Talk", "reminders": "1d,99999w"},
+    ]  # fmt: skip
+    before = dump(database_url)
+    report = run(lib, csv_of(rows))  # type: ignore[arg-type]
+    assert [(e.row, e.column) for e in report.errors] == [(2, "reminders")]
+    assert "at most 365 days (365d)" in str(report.errors[0])
+    assert dump(database_url) == before
