@@ -26,7 +26,9 @@ from content.states import ChannelStatus, Platform, PublicationState, Role, tran
 from content.timeparse import zone
 
 _TELEGRAM_USERNAME = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")
-_NUMERIC_ID = re.compile(r"^\d{5,20}$")
+# ASCII digits only: Python's \d also takes Arabic-Indic and full-width ones, no platform's ids.
+_NUMERIC_ID = re.compile(r"^[0-9]{5,20}$")
+_TELEGRAM_CHAT_ID = re.compile(r"^-?[0-9]{1,20}$")
 _CHANNEL_NAME = re.compile(r"^[\w][\w.\- ]{0,99}$")
 UNSENT = (
     PublicationState.SCHEDULED,
@@ -194,17 +196,26 @@ def get_channel(session: Session, name: str) -> Channel:
 
 
 def _check_external_id(platform: Platform, external_id: str) -> str:
+    """The id as given, if it is one the platform can have; the refusal states the rule."""
     value = external_id.strip()
     if platform is Platform.TELEGRAM:
-        if re.fullmatch(r"-?\d{1,20}", value) or _TELEGRAM_USERNAME.match(value):
+        if _TELEGRAM_CHAT_ID.match(value) or _TELEGRAM_USERNAME.match(value):
             return value
         raise InvalidInput(
-            "Telegram chat id {id!r} is neither a number like -1001234567890 nor an @username",
+            "Telegram chat id {id!r} is neither a number of up to 20 digits (0-9, e.g. "
+            "-1001234567890) nor an @username (@, then 4 to 32 letters, digits or _, beginning "
+            "with a letter)",
             id=external_id,
         )
     if not _NUMERIC_ID.match(value):
-        what = N_("Facebook Page id") if platform is Platform.FACEBOOK else N_("Instagram user id")
-        raise InvalidInput("{what} {id!r} must be a number", what=what, id=external_id)
+        if platform is Platform.FACEBOOK:
+            what, example = N_("Facebook Page id"), "100200300400500"
+        else:
+            what, example = N_("Instagram user id"), "17841400000000000"
+        raise InvalidInput(
+            "{what} {id!r} must be 5 to 20 digits (0-9), e.g. {example}",
+            what=what, id=external_id, example=example,
+        )  # fmt: skip
     return value
 
 

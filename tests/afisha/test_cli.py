@@ -368,3 +368,47 @@ def test_init_writes_settings_with_a_key_and_refuses_to_overwrite(
     assert data["source"]["language"] == "AFISHA_LANGUAGE"
     assert data["settings"]["timezone"] == "Europe/Vilnius"
     assert data["settings"]["secret_key"] == "******** (set)"
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (
+            ["fb", "--platform", "facebook", "--page-id", "123", "--token", TOKEN],
+            "Facebook Page id '123' must be 5 to 20 digits (0-9), e.g. 100200300400500",
+        ),
+        (
+            ["fb", "--platform", "facebook", "--page-id", "1" * 21, "--token", TOKEN],
+            "must be 5 to 20 digits",
+        ),
+        (
+            ["ig", "--platform", "instagram", "--ig-user-id", "my_library", "--token", TOKEN],
+            "Instagram user id 'my_library' must be 5 to 20 digits (0-9), e.g. 17841400000000000",
+        ),
+        (
+            ["ig", "--platform", "instagram", "--ig-user-id", "17841400000000000",
+             "--token", TOKEN, "--page-id", "12"],
+            "Facebook Page id '12' must be 5 to 20 digits",
+        ),
+        (  # Arabic-Indic digits are digits to Python, not to the Graph API
+            ["fb", "--platform", "facebook", "--page-id", "١٢٣٤٥٦", "--token", TOKEN],
+            "must be 5 to 20 digits (0-9)",
+        ),
+        (
+            ["tg", "--platform", "telegram", "--chat-id", "@abc"],
+            "Telegram chat id '@abc' is neither a number of up to 20 digits (0-9, e.g. "
+            "-1001234567890) nor an @username (@, then 4 to 32 letters, digits or _, "
+            "beginning with a letter)",
+        ),
+        (["tg", "--platform", "telegram", "--chat-id", "-" + "1" * 21], "up to 20 digits"),
+        (["tg", "--platform", "telegram", "--chat-id", "-١٠٠٥"], "up to 20 digits (0-9"),
+    ],
+)  # fmt: skip
+def test_channel_ids_are_refused_with_the_rule_they_break(
+    afisha: Afisha, database_url: str, args: list[str], reason: str
+) -> None:
+    before = dump(database_url)
+    result = afisha("channel", "add", *args)
+    assert result.exit_code == 2, result.output
+    assert reason in result.output
+    assert dump(database_url) == before
