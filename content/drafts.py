@@ -18,7 +18,7 @@ from content.media import inspect_image
 from content.models import Channel, Organization, Post, Publication
 from content.registry import audit, get_channel
 from content.scheduling import NewPost, check_post, fill_post
-from content.states import PostStatus, PublicationKind, PublicationState, transition
+from content.states import PostStatus, PublicationKind, PublicationState, Role, transition
 
 UNQUEUED = (PostStatus.DRAFT, PostStatus.PENDING_APPROVAL)
 
@@ -95,6 +95,12 @@ def discard_draft(session: Session, org: Organization, post_id: int, actor: str)
     post.status = transition(post.status, PostStatus.CANCELLED)
     audit(session, org, actor, "post.discard", f"post:{post_id}")
     return post
+
+
+def needs_approval(org: Organization, role: Role | None) -> bool:
+    """Whether a post by someone of `role` waits for a manager: an editor's does, where the
+    organisation requires approval."""
+    return bool(org.requires_approval and role is Role.EDITOR)
 
 
 def submit_for_approval(

@@ -26,7 +26,7 @@ from bot.formatting import channel_label, local_time, preview_lines, quoted
 from bot.keyboards import chosen_time, pick_prompt, time_keyboard, time_prompt, typed_time
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
-from content.drafts import submit_for_approval
+from content.drafts import needs_approval, submit_for_approval
 from content.errors import InvalidInput
 from content.i18n import N_, explain
 from content.languages import LANGUAGES
@@ -35,7 +35,7 @@ from content.models import Channel, Post
 from content.preview import compose_text
 from content.rules import ALBUM_MAX, fit_problems
 from content.scheduling import queue_post
-from content.states import PostStatus, Role
+from content.states import PostStatus
 from content.store import list_channels
 
 BUTTONS = "np"  # the flow's buttons
@@ -437,11 +437,7 @@ def _back(turn: Turn, _args: list[str]) -> None:
 
 
 def _needs_approval(turn: Turn) -> bool:
-    return bool(
-        turn.organization.requires_approval
-        and turn.staff is not None
-        and turn.staff.role is Role.EDITOR
-    )
+    return needs_approval(turn.organization, turn.staff.role if turn.staff else None)
 
 
 def _show_preview(turn: Turn) -> None:

@@ -8,9 +8,17 @@ from sqlalchemy import func, select
 
 from content.models import Event, Post
 from content.plans.template import write_template
-from tests.bot.conftest import EDITOR, STRANGER, Library
+from content.states import PostStatus
+from tests.bot.conftest import ADMIN, EDITOR, MANAGER, STRANGER, Library
 from tests.bot.harness import BotHarness
-from tests.bot.posting import send_document
+from tests.bot.posting import (
+    message_with,
+    posts,
+    publications,
+    require_approval,
+    send_document,
+    set_language,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -84,3 +92,44 @@ async def test_a_malformed_calendar_sent_to_the_bot_imports_nothing(
     (cut,) = (await send_document(bot, EDITOR, calendar[:40], "cut.ics", "text/calendar"))[-1:]
     assert "BEGIN:VCALENDAR" in cut["text"]
     assert counts(library) == (0, 0)
+
+
+async def test_an_editors_plan_waits_for_a_manager_when_approval_is_required(
+    bot: BotHarness, library: Library
+) -> None:
+    require_approval(library)
+    for user in (EDITOR, MANAGER, ADMIN):
+        await bot.send(user, "/start")
+    set_language(library, MANAGER, "en")
+    plan = (
+        b"date,time,channels,text,kind\n"
+        b"2030-01-10,10:00,news,Reading club,post\n"
+        b"2030-01-11,10:00,news,Poetry evening,post\n"
+    )
+    replies = await send_document(bot, EDITOR, plan, "plan.csv", "text/csv")
+    assert counts(library) == (2, 0)
+    assert [p.status for p in posts(library)] == [PostStatus.PENDING_APPROVAL] * 2
+    assert publications(library) == []  # nothing an editor imported can go out by itself
+    assert "vadovo patvirtinimo laukia įrašų: 2" in replies[-1]["text"]  # Lithuanian, hers
+
+    first, second = (p.id for p in posts(library))
+    asked = message_with(bot, MANAGER, f"ap:show:{first}")
+    assert "Egle imported a plan: 2 post(s) wait for your approval" in asked["text"]
+    assert BotHarness.buttons(asked) == [f"ap:show:{first}", f"ap:show:{second}"]
+    assert message_with(bot, ADMIN, f"ap:show:{second}")  # every approver is asked
+
+    (request,) = await bot.press(MANAGER, f"ap:show:{first}")
+    assert "Reading club" in request["text"]
+    assert "from Egle" in request["text"]
+    await bot.press(MANAGER, f"ap:ok:{first}")
+    assert [p.status for p in posts(library)] == [PostStatus.QUEUED, PostStatus.PENDING_APPROVAL]
+    assert len(publications(library)) == 1
+
+
+async def test_a_managers_plan_is_queued_at_once(bot: BotHarness, library: Library) -> None:
+    require_approval(library)
+    await bot.send(MANAGER, "/start")
+    plan = b"date,time,channels,text,kind\n2030-01-10,10:00,news,Reading club,post\n"
+    await send_document(bot, MANAGER, plan, "plan.csv", "text/csv")
+    assert [p.status for p in posts(library)] == [PostStatus.QUEUED]
+    assert len(publications(library)) == 1

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import select
 
 from content.errors import InvalidInput
 from content.models import Event, ImportRow, Post, Publication
-from content.plans.importing import ImportReport, import_plan
+from content.plans.importing import Author, ImportReport, import_plan
 from content.plans.template import HEADERS, template_rows, write_template
+from content.registry import add_staff
 from content.states import PostStatus, PublicationKind
 from tests.support.dbdump import dump
 from tests.support.images import make_image
@@ -273,3 +275,26 @@ def test_reminders_beyond_a_year_refuse_their_row(lib: Library, database_url: st
     assert [(e.row, e.column) for e in report.errors] == [(2, "reminders")]
     assert "at most 365 days (365d)" in str(report.errors[0])
     assert dump(database_url) == before
+
+
+def test_posts_imported_for_approval_wait_with_their_plan(lib: Library, database_url: str) -> None:
+    with lib.transaction() as (session, org):
+        editor = add_staff(session, org, 7001, "Egle", "editor", "lt", "test").id
+    rows = template_with({})
+    rows = [*rows[:2], next(r for r in rows if r["kind"] == "event")]
+    report = run(lib, csv_of(rows), author=Author(editor, needs_approval=True))
+    assert report.committed
+    assert len(report.posts) == len(report.waiting) == 2
+    assert len(report.events) == 1  # events go as they would from /event
+    message, params = report.summary()
+    assert "2 post(s) wait for a manager's approval" in message.format(**params)
+    with lib.sessions() as session:
+        posts = list(session.scalars(select(Post).where(Post.id.in_(report.waiting))))
+        assert {p.status for p in posts} == {PostStatus.PENDING_APPROVAL}
+        assert all(p.author_id == editor and p.planned_at and p.planned_channels for p in posts)
+        waiting = session.scalars(
+            select(Publication).where(Publication.post_id.in_(report.waiting))
+        )
+        assert list(waiting) == []
+    again = run(lib, csv_of(rows), author=Author(editor, needs_approval=True))  # no copies
+    assert (again.posts, again.waiting, again.unchanged) == ([], [], 3)
