@@ -412,3 +412,15 @@ def test_channel_ids_are_refused_with_the_rule_they_break(
     assert result.exit_code == 2, result.output
     assert reason in result.output
     assert dump(database_url) == before
+
+
+def test_a_text_over_one_telegram_message_is_queued_as_one_publication(
+    afisha: Afisha, tmp_path: Path
+) -> None:
+    story = tmp_path / "story.txt"
+    story.write_text("\n\n".join(["The library turns fifty. " * 80] * 3))  # 6000 characters
+    post_id = afisha.ok(
+        "post", "add", "--text-file", str(story), "--channels", "news", "--at", "now"
+    ).output.strip()
+    shown = json.loads(afisha.ok("post", "show", post_id, "--json").output)
+    assert [p["channel"] for p in shown["publications"]] == ["news"]  # one publication
