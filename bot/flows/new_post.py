@@ -29,11 +29,11 @@ from bot.turn import Button, Keyboard, Turn
 from content.domain.languages import LANGUAGES
 from content.domain.preview import compose_text
 from content.domain.rules import ALBUM_MAX, fit_problems
-from content.domain.states import PostStatus, Role
+from content.domain.states import PostStatus
 from content.domain.templates import local_time
 from content.errors import InvalidInput
 from content.i18n import N_, explain
-from content.queueing.drafts import submit_for_approval
+from content.queueing.drafts import needs_approval, submit_for_approval
 from content.queueing.scheduling import queue_post
 from content.storage.media import inspect_image, store_image
 from content.storage.models import Channel, Post
@@ -438,11 +438,7 @@ def _back(turn: Turn, _args: list[str]) -> None:
 
 
 def _needs_approval(turn: Turn) -> bool:
-    return bool(
-        turn.organization.requires_approval
-        and turn.staff is not None
-        and turn.staff.role is Role.EDITOR
-    )
+    return needs_approval(turn.organization, turn.staff.role if turn.staff else None)
 
 
 def _show_preview(turn: Turn) -> None:
