@@ -150,6 +150,10 @@ def make_inputs(directory: Path) -> Path:
         "semicolons.csv": plan("2030-06-04;10:00;news;Fair in Excel's csv;post").replace(
             b",", b";"
         ),
+        "carriage-returns.csv": plan("2030-06-04,10:00,news,Fair from an old Mac,post").replace(
+            b"\n", b"\r"
+        ),
+        "huge-cell.csv": plan(f"2030-06-04,10:00,news,{'a' * 200_000},post"),
         "too-many-rows.csv": plan(*(f"2030-06-04,10:00,news,Row {n},post" for n in range(2001))),
         "formula.csv": plan("2030-06-05,10:00,news,=1+2,post"),
         "formula-dde.csv": plan("2030-06-06,10:00,news,@SUM(1+1)*cmd|' /C calc'!A0,post"),
@@ -450,6 +454,10 @@ CLI_CASES = [
             check=_dry_run_reads(1)),
     CliCase("a csv separated by semicolons is read", ("import", "{in}/semicolons.csv",
             "--dry-run"), check=_dry_run_reads(1)),
+    CliCase("a csv with bare carriage returns is read", ("import", "{in}/carriage-returns.csv",
+            "--dry-run"), check=_dry_run_reads(1)),
+    CliCase("a csv cell of 200,000 characters", ("import", "{in}/huge-cell.csv"),
+            ("cannot be read as a table",)),
     CliCase("a csv of 2001 rows", ("import", "{in}/too-many-rows.csv"), ("at most 2000",)),
     CliCase("a formula in a csv is imported as text", ("import", "{in}/formula.csv"),
             check=_imported_text("=1+2")),
