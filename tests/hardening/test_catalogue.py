@@ -840,6 +840,7 @@ WEB_CASES = [
         "/media/ab/../../secret.txt", "/media/{root}/secret.txt", "/media/%2f{root}%2fsecret.txt",
         "/media//etc/passwd", "/media/%00", "/media/link.txt", "/media/ab",
         "/media/ab/x.jpg%00.png",
+        "/media/" + "a" * 300,  # longer than a file name may be
     )),
     WebCase("a stored media file is served", "GET", "/media/ab/x.jpg", 200, body_has=b"JFIF"),
     *(WebCase(f"events path {path}", "GET", path, 404) for path in (
