@@ -651,6 +651,8 @@ BOT_CASES = [
             ((STALE, {}),), absent=((OPEN_AGAIN, {"id": 1}),),
             setup=(("send", ADMIN, "/new Черновик Айгерим"), ("send", ADMIN, "/drafts")),
             marks=(defect(10),)),
+    BotCase("an approval button with a superscript digit", "kk", ("forge", MANAGER, "ap:ok:¹"),
+            ((STALE, {}),), setup=(("send", MANAGER, "/start"),), marks=(defect(10),)),
     BotCase("an editor opens another person's draft by forged data", "lt",
             ("forge", EDITOR, "np:open:1"), absent=((OPEN_AGAIN, {"id": 1}),),
             setup=(("send", ADMIN, "/new Черновик Айгерим"), ("send", ADMIN, "/drafts"),
