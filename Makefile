@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint pytest bench chaos clean catalogs
+.PHONY: demo test lint pytest bench chaos fuzz clean catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ bench: $(BENCH_STAMP) $(RUN_STAMP)
 
 chaos: $(BENCH_STAMP)
 	$(BIN)/python -m bench.chaos --readme
+
+# Every fuzz target with its full budget (over a million generated inputs, two sessions side by
+# side), printing the count; `make test` runs a small slice of the same targets.
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.run
 
 clean:
 	rm -rf $(VENV) $(RUN_VENV) .pytest_cache .mypy_cache .ruff_cache

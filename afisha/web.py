@@ -35,9 +35,10 @@ def media_file(root: Path, relative: str) -> Path | None:
     base = root.resolve()
     try:
         target = (base / relative).resolve()
+        # is_file too may raise: a name longer than the file system allows (ENAMETOOLONG).
+        if not target.is_relative_to(base) or not target.is_file():
+            return None
     except (OSError, ValueError):
-        return None
-    if not target.is_relative_to(base) or not target.is_file():
         return None
     return target
 

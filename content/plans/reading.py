@@ -88,9 +88,16 @@ def read_csv(data: bytes) -> Sheet:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput('the csv file is not UTF-8 text: save it as "CSV UTF-8"') from None
-    first_line = text.split("\n", 1)[0]
+    first_line = text.splitlines()[0] if text else ""
     delimiter = max(",;\t", key=first_line.count)
-    table = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        # newline="" as the csv module wants: a line may end in \r\n, \n or a bare \r.
+        table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error:  # a cell over the csv module's field limit, and the like
+        raise InvalidInput(
+            "the csv file cannot be read as a table: save it again from the spreadsheet as "
+            '"CSV UTF-8"'
+        ) from None
     return _sheet(table)
 
 

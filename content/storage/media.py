@@ -55,6 +55,13 @@ def inspect_image(path: Path) -> ImageFacts:
         with Image.open(path) as image:
             image.verify()
             image_format, (width, height) = image.format, image.size
+    except Image.DecompressionBombError:
+        # A small file that would unpack to gigabytes: refused before anything is decoded.
+        raise InvalidInput(
+            "{path} has too many pixels to read safely: use an image of at most {limit} megapixels",
+            path=str(path),
+            limit=2 * (Image.MAX_IMAGE_PIXELS or 0) // 1_000_000,
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError):
         raise InvalidInput(
             "{path} is not an image Afisha can read: use JPEG, PNG, WebP or GIF", path=str(path)
