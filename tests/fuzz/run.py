@@ -30,9 +30,15 @@ def main() -> int:
             report = Path(scratch, f"counts-{number}.json")
             env = {**os.environ, "AFISHA_FUZZ": "1", "AFISHA_FUZZ_REPORT": str(report)}
             command = [
-                sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "--timeout=1800",
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:randomly",
+                "--timeout=1800",
                 *(str(HERE / name) for name in files),
-            ]  # fmt: skip
+            ]
             sessions.append((subprocess.Popen(command, env=env), report))  # noqa: S603
         failed, cpu = [], []
         for process, _ in sessions:

@@ -28,6 +28,7 @@ from bot.access import GRANTS, Permission, allowed
 from bot.dispatch import SOMETHING_WRONG, Dispatcher, read_incoming
 from bot.flows import build_router
 from bot.services import BotServices
+from channels.download import download_image
 from content.domain.languages import LANGUAGES
 from content.domain.states import Platform, Role
 from content.i18n import translate
@@ -43,11 +44,46 @@ ROUTER = build_router()
 PREFIXES = sorted(ROUTER.callbacks)
 PUBLIC = {p for p, (_, permission) in ROUTER.callbacks.items() if permission is Permission.PUBLIC}
 ACTIONS = [
-    "alt", "altall", "back", "ch", "chan", "chok", "edit", "lang", "langs", "next", "no",
-    "nophotos", "novar", "ok", "quit", "save", "time", "resume", "del", "delok", "page", "cancel",
-    "cx", "keep", "move", "now", "view", "open", "retry", "yes", "today", "tomorrow", "pick",
-    "slot", "en", "ru", "kk", "lt", "de",
-]  # fmt: skip
+    "alt",
+    "altall",
+    "back",
+    "ch",
+    "chan",
+    "chok",
+    "edit",
+    "lang",
+    "langs",
+    "next",
+    "no",
+    "nophotos",
+    "novar",
+    "ok",
+    "quit",
+    "save",
+    "time",
+    "resume",
+    "del",
+    "delok",
+    "page",
+    "cancel",
+    "cx",
+    "keep",
+    "move",
+    "now",
+    "view",
+    "open",
+    "retry",
+    "yes",
+    "today",
+    "tomorrow",
+    "pick",
+    "slot",
+    "en",
+    "ru",
+    "kk",
+    "lt",
+    "de",
+]
 SMALL_IDS = st.integers(0, 40).map(str)
 SOMETHING_WRONG_ANYWHERE = {translate(language, SOMETHING_WRONG) for language in LANGUAGES}
 _LONG_NUMBER = re.compile(r"\d{19,}")
@@ -105,12 +141,20 @@ class BotUnderTest:
             add_staff(session, org, ADMIN, "Aigerim", "admin", "ru", "test")
             add_staff(session, org, EDITOR, "Egle", "editor", "lt", "test")
             add_channel(
-                session, org, CredentialCipher(generate_key()), name="news",
-                platform=Platform.TELEGRAM, external_id="@library_news", token=None,
-                language=None, actor="test",
-            )  # fmt: skip
+                session,
+                org,
+                CredentialCipher(generate_key()),
+                name="news",
+                platform=Platform.TELEGRAM,
+                external_id="@library_news",
+                token=None,
+                language=None,
+                actor="test",
+            )
         clock = ManualClock(datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
-        self.dispatcher = Dispatcher(BotServices(self.sessions, clock, folder / "media"), ROUTER)
+        self.dispatcher = Dispatcher(
+            BotServices(self.sessions, clock, folder / "media", fetch_image=download_image), ROUTER
+        )
         self.loop = asyncio.new_event_loop()
         self.update_ids = count(1)
         self.crashes = _Crashes()
@@ -170,11 +214,14 @@ def _press(bot: BotUnderTest, user: int, language: str | None, data: str) -> Non
     bot.handle(
         {
             "callback_query": {
-                "id": "1", "from": _person(user, language), "chat_instance": "1", "data": data,
+                "id": "1",
+                "from": _person(user, language),
+                "chat_instance": "1",
+                "data": data,
                 "message": {**_message(user, language, "…"), "from": _person(1, None)},
             }
         }
-    )  # fmt: skip
+    )
     if before is not None and data.split(":")[0] not in PUBLIC:
         assert bot.rows() == before, data
 

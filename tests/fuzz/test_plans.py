@@ -17,6 +17,7 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels.download import download_image
 from content.domain.states import Platform
 from content.errors import InvalidInput
 from content.plans.ical import read_calendar
@@ -42,11 +43,33 @@ CONTEXT = Context(TZ, NOW, {"news", "kz"}, "lt", _no_images)
 CELLS = st.one_of(
     st.text(max_size=30),
     st.sampled_from(
-        ["post", "event", "2030-06-04", "2027-03-28", "31.12.2030", "10:00", "03:30", "25:61",
-         "news", "news,kz", "nowhere", "=1+2", "@SUM(1)", "+cmd|' /C calc'!A0", "-1", "7d,1d",
-         "99999w", "https://library.example/e", "javascript:alert(1)", "ru", "xx", "\ufeff", ""]
+        [
+            "post",
+            "event",
+            "2030-06-04",
+            "2027-03-28",
+            "31.12.2030",
+            "10:00",
+            "03:30",
+            "25:61",
+            "news",
+            "news,kz",
+            "nowhere",
+            "=1+2",
+            "@SUM(1)",
+            "+cmd|' /C calc'!A0",
+            "-1",
+            "7d,1d",
+            "99999w",
+            "https://library.example/e",
+            "javascript:alert(1)",
+            "ru",
+            "xx",
+            "\ufeff",
+            "",
+        ]
     ),
-)  # fmt: skip
+)
 HEADERS = st.lists(st.one_of(st.sampled_from(COLUMNS), st.text(max_size=8)), min_size=1, max_size=8)
 
 
@@ -153,11 +176,16 @@ def calendars(draw: st.DrawFn, dates: st.SearchStrategy[str]) -> bytes:
     for _ in range(draw(st.integers(0, 3))):
         lines.append("BEGIN:VEVENT")
         for name, values in (
-            ("UID", PROPERTY_TEXT), ("SUMMARY", PROPERTY_TEXT), ("DTSTART", dates),
-            ("DTEND", dates), ("DURATION", st.sampled_from(["PT1H", "P1D", "-PT1H", "PT0S"])),
-            ("LOCATION", PROPERTY_TEXT), ("STATUS", st.sampled_from(["CANCELLED", "CONFIRMED"])),
-            ("RRULE", st.just("FREQ=WEEKLY")), ("URL", PROPERTY_TEXT),
-        ):  # fmt: skip
+            ("UID", PROPERTY_TEXT),
+            ("SUMMARY", PROPERTY_TEXT),
+            ("DTSTART", dates),
+            ("DTEND", dates),
+            ("DURATION", st.sampled_from(["PT1H", "P1D", "-PT1H", "PT0S"])),
+            ("LOCATION", PROPERTY_TEXT),
+            ("STATUS", st.sampled_from(["CANCELLED", "CONFIRMED"])),
+            ("RRULE", st.just("FREQ=WEEKLY")),
+            ("URL", PROPERTY_TEXT),
+        ):
             if draw(st.booleans()):
                 lines.append(_property(name, draw(values)))
         lines.append("END:VEVENT")
@@ -184,7 +212,6 @@ def test_a_calendar_with_valid_dates_is_read(files: list[bytes]) -> None:
         _read_calendar(data)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 20 defect 1: fixed on another branch")
 @budget(20_000, 30)
 @given(data=st.one_of(st.binary(max_size=200), calendars(st.one_of(DATES, PROPERTY_TEXT))))
 @example(
@@ -209,10 +236,16 @@ def plan_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionm
         org = ensure_organization(session, "Fuzzed Library", "Europe/Vilnius", "lt")
         for name in ("news", "kz"):
             add_channel(
-                session, org, CredentialCipher(generate_key()), name=name,
-                platform=Platform.TELEGRAM, external_id=f"@library_{name}", token=None,
-                language=None, actor="test",
-            )  # fmt: skip
+                session,
+                org,
+                CredentialCipher(generate_key()),
+                name=name,
+                platform=Platform.TELEGRAM,
+                external_id=f"@library_{name}",
+                token=None,
+                language=None,
+                actor="test",
+            )
     yield sessions
     engine.dispose()
 
@@ -242,10 +275,17 @@ def test_importing_writes_nothing_when_refused(
     before = _counts(plan_database)
     try:
         report = import_plan(
-            plan_database, 1, data, name,
-            media_dir=Path("/nonexistent/media"), now=NOW, actor="fuzz", partial=partial,
+            plan_database,
+            1,
+            data,
+            name,
+            media_dir=Path("/nonexistent/media"),
+            now=NOW,
+            actor="fuzz",
+            partial=partial,
             channels=["news"],
-        )  # fmt: skip
+            fetch=download_image,
+        )
     except InvalidInput:
         assert _counts(plan_database) == before
         return

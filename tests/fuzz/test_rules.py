@@ -21,9 +21,28 @@ from tests.fuzz import batch, budget, ran
 # Texts near each limit, made of what trips counting: astral emoji (2 UTF-16 units), combining
 # marks, joiners, direction marks, hashtags, mentions, HTML and entity look-alikes.
 PIECES = st.sampled_from(
-    ["a", " ", "\n", "\n\n", "📚", "e\u0301", "\u200d", "\u200f", "\u202e", "#tag", "@user",
-     "<b>", "&amp;", "*", "_", "`", "||", ".", "https://library.example/e/1"]
-)  # fmt: skip
+    [
+        "a",
+        " ",
+        "\n",
+        "\n\n",
+        "📚",
+        "e\u0301",
+        "\u200d",
+        "\u200f",
+        "\u202e",
+        "#tag",
+        "@user",
+        "<b>",
+        "&amp;",
+        "*",
+        "_",
+        "`",
+        "||",
+        ".",
+        "https://library.example/e/1",
+    ]
+)
 
 
 def _near(limit: int) -> st.SearchStrategy[str]:

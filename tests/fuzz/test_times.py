@@ -5,12 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from content.domain.languages import LANGUAGES
 from content.domain.naturaltime import _WORDS, normalise, parse_natural_time
-from content.domain.timeparse import format_offset, local_to_utc, parse_offsets, parse_when
+from content.domain.timeparse import (
+    MAX_OFFSET_MINUTES,
+    format_offset,
+    local_to_utc,
+    parse_offsets,
+    parse_when,
+)
 from content.errors import InvalidInput
 from content.i18n import explain
 from tests.fuzz import batch, budget, ran
@@ -18,21 +25,85 @@ from tests.fuzz import batch, budget, ran
 NOW = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
 # Zones with and without daylight saving, one with a 30-minute change, one far east.
 ZONES = st.sampled_from(
-    [ZoneInfo(z) for z in ("UTC", "Asia/Almaty", "Europe/Vilnius", "America/New_York",
-                           "Australia/Lord_Howe", "Pacific/Kiritimati")]
-)  # fmt: skip
+    [
+        ZoneInfo(z)
+        for z in (
+            "UTC",
+            "Asia/Almaty",
+            "Europe/Vilnius",
+            "America/New_York",
+            "Australia/Lord_Howe",
+            "Pacific/Kiritimati",
+        )
+    ]
+)
 WORDS = [
-    *_WORDS, "завтра", "послезавтра", "сегодня", "вчера", "в", "утра", "вечера", "пятницу",
-    "следующий", "ертең", "бүгін", "кеше", "сағат", "rytoj", "šiandien", "vakar", "val.",
-    "penktadienį", "kitą", "tomorrow", "today", "yesterday", "next", "friday", "at", "pm", "am",
-    "noon", "midnight", "in", "hours", "minutes", "days", "weeks", "ago", "2026-12-01", "31.12",
-]  # fmt: skip
+    *_WORDS,
+    "завтра",
+    "послезавтра",
+    "сегодня",
+    "вчера",
+    "в",
+    "утра",
+    "вечера",
+    "пятницу",
+    "следующий",
+    "ертең",
+    "бүгін",
+    "кеше",
+    "сағат",
+    "rytoj",
+    "šiandien",
+    "vakar",
+    "val.",
+    "penktadienį",
+    "kitą",
+    "tomorrow",
+    "today",
+    "yesterday",
+    "next",
+    "friday",
+    "at",
+    "pm",
+    "am",
+    "noon",
+    "midnight",
+    "in",
+    "hours",
+    "minutes",
+    "days",
+    "weeks",
+    "ago",
+    "2026-12-01",
+    "31.12",
+]
 # Cheap strategies on purpose (sampled tokens, small integers): regular expressions and aware
 # datetimes cost Hypothesis ten times more to draw, and the budget is a million inputs.
 TOKENS = [
-    *WORDS, "0", "6", "10", "18", "23", "24", "25", "99", "99999", "10:00", "18:30", "24:00",
-    "25:61", "9:5", "10.30", "-1", "+05:00", "Z", "T", ",", ":", "",
-]  # fmt: skip
+    *WORDS,
+    "0",
+    "6",
+    "10",
+    "18",
+    "23",
+    "24",
+    "25",
+    "99",
+    "99999",
+    "10:00",
+    "18:30",
+    "24:00",
+    "25:61",
+    "9:5",
+    "10.30",
+    "-1",
+    "+05:00",
+    "Z",
+    "T",
+    ",",
+    ":",
+    "",
+]
 PHRASES = st.lists(st.sampled_from(TOKENS), min_size=1, max_size=5).map(" ".join)
 SEPARATORS = st.sampled_from([" ", "T", "  ", "t", "_"])
 OFFSETS = st.sampled_from(["", "", "Z", "+05:00", "-03:30", "+0200", "+14:00", "+24:00", "-00:00"])
@@ -44,9 +115,16 @@ def _iso(y: int, mo: int, d: int, sep: str, h: int, mi: int, sec: int, off: str)
 
 
 ISO_LIKE = st.builds(
-    _iso, st.integers(0, 10000), st.integers(0, 13), st.integers(0, 32), SEPARATORS,
-    st.integers(0, 25), st.integers(0, 61), st.integers(-1, 60), OFFSETS,
-)  # fmt: skip
+    _iso,
+    st.integers(0, 10000),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    SEPARATORS,
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.integers(-1, 60),
+    OFFSETS,
+)
 
 
 def _explained(refusal: InvalidInput) -> None:
@@ -121,11 +199,20 @@ def _parse_offsets(text: str) -> None:
 
 
 @budget(1_000, 10)
-@given(offsets=batch(st.integers(1, 10**9)))
+@given(offsets=batch(st.integers(1, MAX_OFFSET_MINUTES)))
 def test_format_offset_reads_back(offsets: list[int]) -> None:
     for minutes in offsets:
         ran("timeparse.format_offset")
         assert parse_offsets(format_offset(minutes)) == [minutes]
+
+
+@budget(1_000, 10)
+@given(offsets=batch(st.integers(MAX_OFFSET_MINUTES + 1, 10**9)))
+def test_an_offset_past_a_year_is_refused(offsets: list[int]) -> None:
+    for minutes in offsets:
+        ran("timeparse.format_offset(past a year)")
+        with pytest.raises(InvalidInput):
+            parse_offsets(format_offset(minutes))
 
 
 @budget(2_000, 20)

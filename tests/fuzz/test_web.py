@@ -26,16 +26,43 @@ from afisha.webhook import SECRET_HEADER, WEBHOOK_PATH, WebhookSink
 from afisha.wiring import open_afisha
 from bot.app import build_application
 from bot.services import BotServices
+from channels.download import download_image
 from content.storage.models import Base
 from scheduler.clock import SystemClock
 from tests.fuzz import batch, budget, ran
 
 SECRET = "s3cret_for-the-webhook"
 SEGMENTS = [
-    "media", "events.ics", "healthz", "telegram", "webhook", "..", ".", "%2e%2e", "%2E%2e", "%2f",
-    "%5c", "\\", "%00", "ab", "x.jpg", "secret.txt", "link.txt", "etc", "passwd", "", "%252e",
-    "..%2f", "%c0%ae%c0%ae", "~", "*", "?", "#", "%", "%zz",
-]  # fmt: skip
+    "media",
+    "events.ics",
+    "healthz",
+    "telegram",
+    "webhook",
+    "..",
+    ".",
+    "%2e%2e",
+    "%2E%2e",
+    "%2f",
+    "%5c",
+    "\\",
+    "%00",
+    "ab",
+    "x.jpg",
+    "secret.txt",
+    "link.txt",
+    "etc",
+    "passwd",
+    "",
+    "%252e",
+    "..%2f",
+    "%c0%ae%c0%ae",
+    "~",
+    "*",
+    "?",
+    "#",
+    "%",
+    "%zz",
+]
 URL_SAFE = st.characters(min_codepoint=0x21, max_codepoint=0x7E, blacklist_characters="#?")
 PATHS = st.one_of(
     st.lists(st.one_of(st.sampled_from(SEGMENTS), st.text(URL_SAFE, max_size=6)), max_size=6).map(
@@ -55,14 +82,17 @@ class WebUnderTest:
         (folder / "secret.txt").write_text("not public")
         (self.root / "link.txt").symlink_to(folder / "secret.txt")
         settings = Settings(
-            database_url=f"sqlite:///{folder}/afisha.db", timezone="Europe/Vilnius",
+            database_url=f"sqlite:///{folder}/afisha.db",
+            timezone="Europe/Vilnius",
             media_dir=str(self.root),
-        )  # fmt: skip
+        )
         self.core = open_afisha(settings, migrate=True)
         with self.core.transaction():
             pass  # the organisation exists before any request, as after `afisha init`
         sink = WebhookSink(SECRET)
-        services = BotServices(self.core.sessions, SystemClock(), self.root, "en")
+        services = BotServices(
+            self.core.sessions, SystemClock(), self.root, "en", fetch_image=download_image
+        )
         sink.application = build_application(services, "123456:ABCdef", "http://127.0.0.1:9")
         self.queue = sink.application.update_queue
         self.loop = asyncio.new_event_loop()
@@ -137,9 +167,21 @@ JSON_VALUES = st.recursive(
 )
 UPDATE_FIELDS = set(Update.__slots__) | {"from"}
 UPDATE_KEYS = st.sampled_from(
-    ["update_id", "message", "callback_query", "edited_message", "message_reaction_count",
-     "from", "chat", "text", "data", "id", "date", "message_id"]
-)  # fmt: skip
+    [
+        "update_id",
+        "message",
+        "callback_query",
+        "edited_message",
+        "message_reaction_count",
+        "from",
+        "chat",
+        "text",
+        "data",
+        "id",
+        "date",
+        "message_id",
+    ]
+)
 UPDATE_LIKE = st.recursive(
     st.one_of(st.integers(), st.text(max_size=10), st.none()),
     lambda inner: st.dictionaries(st.one_of(UPDATE_KEYS, st.text(max_size=6)), inner, max_size=5),
@@ -159,12 +201,17 @@ def _not_json(body: bytes) -> bool:
 # taken (200), never a crash. Any JSON at all, update-like or not, is the next target's.
 PLAIN_BODIES = st.one_of(
     st.binary(max_size=100).filter(_not_json),
-    st.dictionaries(st.text(max_size=8).filter(lambda k: k not in UPDATE_FIELDS), JSON_VALUES,
-                    max_size=5).map(lambda d: json.dumps(d).encode()),
-    st.builds(lambda n, d: json.dumps({"update_id": n, **d}).encode(), st.integers(),
-              st.dictionaries(st.text(max_size=8).filter(lambda k: k not in UPDATE_FIELDS),
-                              JSON_VALUES, max_size=3)),
-)  # fmt: skip
+    st.dictionaries(
+        st.text(max_size=8).filter(lambda k: k not in UPDATE_FIELDS), JSON_VALUES, max_size=5
+    ).map(lambda d: json.dumps(d).encode()),
+    st.builds(
+        lambda n, d: json.dumps({"update_id": n, **d}).encode(),
+        st.integers(),
+        st.dictionaries(
+            st.text(max_size=8).filter(lambda k: k not in UPDATE_FIELDS), JSON_VALUES, max_size=3
+        ),
+    ),
+)
 ANY_BODIES = st.one_of(
     JSON_VALUES.map(lambda v: json.dumps(v).encode()),
     st.dictionaries(UPDATE_KEYS, UPDATE_LIKE, min_size=1, max_size=4).map(

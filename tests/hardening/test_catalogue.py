@@ -21,8 +21,10 @@ import zipfile
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -38,8 +40,10 @@ from afisha.wiring import Afisha, open_afisha
 from bot.app import build_application
 from bot.services import BotServices
 from channels.base import Outgoing
+from channels.download import download_image
 from channels.telegram import TelegramChannel
 from content.domain.states import Platform
+from content.domain.templates import local_time
 from content.i18n import translate
 from content.queueing.scheduling import NewEvent, add_event
 from content.storage.registry import add_channel
@@ -48,7 +52,7 @@ from sandbox.runner import SandboxThread
 from scheduler.clock import SystemClock
 from tests.bot.conftest import ADMIN, EDITOR, MANAGER, STRANGER, Library
 from tests.bot.harness import BotHarness
-from tests.bot.posting import channel_id, jpeg, manual_clock, send_document, set_language
+from tests.bot.posting import START, channel_id, jpeg, manual_clock, send_document, set_language
 from tests.bot.world import set_user_language
 from tests.hardening.conftest import scratch_database
 from tests.support.dbdump import dump
@@ -187,14 +191,14 @@ def make_inputs(directory: Path) -> Path:
             "DTSTART:notadate",
             "SUMMARY:x",
             "END:VEVENT",
-        ),  # fmt: skip
+        ),
         "no-title.ics": calendar(
             "VERSION:2.0",
             "BEGIN:VEVENT",
             "UID:c@library",
             "DTSTART:20300604T100000Z",
             "END:VEVENT",
-        ),  # fmt: skip
+        ),
         "no-start.ics": calendar(
             "VERSION:2.0", "BEGIN:VEVENT", "UID:d@library", "SUMMARY:x", "END:VEVENT"
         ),
@@ -205,7 +209,7 @@ def make_inputs(directory: Path) -> Path:
             "DTSTART:20200604T100000Z",
             "SUMMARY:Long ago",
             "END:VEVENT",
-        ),  # fmt: skip
+        ),
         "not-a-feed.xml": b"hello, not a feed",
     }
     for name, data in files.items():
@@ -257,13 +261,27 @@ def afisha_cli(
         run.ok("db", "upgrade")
         run.ok("channel", "add", "news", "--platform", "telegram", "--chat-id", "@library_news")
         run.ok(
-            "channel", "add", "fb", "--platform", "facebook", "--page-id", "100200300400500",
-            "--token", TOKEN,
-        )  # fmt: skip
+            "channel",
+            "add",
+            "fb",
+            "--platform",
+            "facebook",
+            "--page-id",
+            "100200300400500",
+            "--token",
+            TOKEN,
+        )
         run.ok(
-            "channel", "add", "ig", "--platform", "instagram", "--ig-user-id",
-            "17841400000000001", "--token", TOKEN,
-        )  # fmt: skip
+            "channel",
+            "add",
+            "ig",
+            "--platform",
+            "instagram",
+            "--ig-user-id",
+            "17841400000000001",
+            "--token",
+            TOKEN,
+        )
         yield run
 
 
@@ -344,15 +362,26 @@ ELEVEN = tuple(arg for n in range(11) for arg in ("--image", f"{{in}}/photo{n}.j
 
 CLI_CASES = [
     # over-long texts and captions, per platform
-    CliCase("telegram text of 4097 is split, not refused", _text("a" * 4097),
-            check=lambda run, result: None, marks=(defect(7),)),
-    CliCase("telegram text of 2049 emoji (4098 UTF-16 units) is split", _text("📚" * 2049),
-            check=lambda run, result: None, marks=(defect(7),)),
-    CliCase("telegram text of 4096 '<' fits: counted before escaping", _text("<" * 4096),
-            check=_post_text_is("<" * 4096)),
-    CliCase("telegram caption of 1025 goes as photo and message",
-            _text("c" * 1025, "news", *ONE_IMAGE),
-            check=_post_text_is("c" * 1025)),
+    CliCase(
+        "telegram text of 4097 is split, not refused",
+        _text("a" * 4097),
+        check=lambda run, result: None,
+    ),
+    CliCase(
+        "telegram text of 2049 emoji (4098 UTF-16 units) is split",
+        _text("📚" * 2049),
+        check=lambda run, result: None,
+    ),
+    CliCase(
+        "telegram text of 4096 '<' fits: counted before escaping",
+        _text("<" * 4096),
+        check=_post_text_is("<" * 4096),
+    ),
+    CliCase(
+        "telegram caption of 1025 goes as photo and message",
+        _text("c" * 1025, "news", *ONE_IMAGE),
+        check=_post_text_is("c" * 1025),
+    ),
     CliCase("facebook text of 63207", _text("f" * 63207, "fb"), ("63206",)),
     CliCase("instagram caption of 2201", _text("i" * 2201, "ig", *ONE_IMAGE), ("caption", "2200")),
     CliCase("instagram 31 hashtags", _text(HASHTAGS, "ig", *ONE_IMAGE), ("hashtags", "30")),
@@ -360,150 +389,297 @@ CLI_CASES = [
     CliCase("instagram without an image", _text("x", "ig"), ("needs at least one image",)),
     CliCase("empty text", _text(""), ("no text",)),
     CliCase("text of whitespace only", _text(" \n\t "), ("no text",)),
-    CliCase("text of zero-width characters only", _text("\u200b\u200d\u2060"), ("no text",),
-            marks=(found("invisible-only text is queued as a post"),)),
-    CliCase("neither --text nor --text-file", ("post", "add", "--channels", "news", "--at", FUTURE),
-            ("exactly one of --text or --text-file",)),
+    CliCase(
+        "text of zero-width characters only",
+        _text("\u200b\u200d\u2060"),
+        ("no text",),
+        marks=(found("invisible-only text is queued as a post"),),
+    ),
+    CliCase(
+        "neither --text nor --text-file",
+        ("post", "add", "--channels", "news", "--at", FUTURE),
+        ("exactly one of --text or --text-file",),
+    ),
     # images
     CliCase("eleven images in an album", _at(*ELEVEN), ("number of images", "10")),
     CliCase("a file that is not an image", _image("not-an-image.jpg"), ("is not an image",)),
     CliCase("a corrupt jpeg", _image("corrupt.jpg"), ("is not an image",)),
     CliCase("an enormous file (21 MB)", _image("enormous.jpg"), ("21.0 MB", "20 MB")),
-    CliCase("a decompression bomb (400 megapixels)", _image("bomb.png"),
-            ("bomb.png", "megapixels")),
+    CliCase(
+        "a decompression bomb (400 megapixels)", _image("bomb.png"), ("bomb.png", "megapixels")
+    ),
     CliCase("a TIFF image", _image("poster.tiff"), ("TIFF",)),
     CliCase("a missing image", _image("missing.jpg"), ("does not exist",)),
     CliCase("a folder as the image", _at("--image", "{in}"), ("{in}",)),
     # times
     CliCase("a time in the past", _at()[:-1] + ("2020-01-01 10:00",), ("in the past",)),
-    CliCase("a time skipped by daylight saving", _at()[:-1] + ("2027-03-28 03:30",),
-            ("does not exist in Europe/Vilnius",), env=(("AFISHA_TIMEZONE", "Europe/Vilnius"),)),
+    CliCase(
+        "a time skipped by daylight saving",
+        _at()[:-1] + ("2027-03-28 03:30",),
+        ("does not exist in Europe/Vilnius",),
+        env=(("AFISHA_TIMEZONE", "Europe/Vilnius"),),
+    ),
     CliCase("an unreadable time", _at()[:-1] + ("next tuesday-ish",), ("cannot read the time",)),
     CliCase("the 30th of February", _at()[:-1] + ("2030-02-30 10:00",), ("cannot read the time",)),
     CliCase("a time without a date", _at()[:-1] + ("10:00",), ("cannot read the time",)),
-    CliCase("an event that ends before it starts", _event("--ends", "2030-06-04 09:00"),
-            ("must end after it starts",)),
-    CliCase("an event without a title", ("event", "add", "--title", "", "--starts", FUTURE,
-            "--channels", "news"), ("needs a title",)),
-    CliCase("an unreadable reminder offset", _event("--reminders", "3x"),
-            ("reminder offset '3x'",)),
+    CliCase(
+        "an event that ends before it starts",
+        _event("--ends", "2030-06-04 09:00"),
+        ("must end after it starts",),
+    ),
+    CliCase(
+        "an event without a title",
+        ("event", "add", "--title", "", "--starts", FUTURE, "--channels", "news"),
+        ("needs a title",),
+    ),
+    CliCase(
+        "an unreadable reminder offset", _event("--reminders", "3x"), ("reminder offset '3x'",)
+    ),
     CliCase("a zero reminder offset", _event("--reminders", "0h"), ("reminder offset '0h'",)),
-    CliCase("a reminder 99999 weeks ahead", _event("--reminders", "99999w"), ("reminder",),
-            marks=(defect(2),)),
-    CliCase("an unknown time zone", _at(), ("unknown time zone 'Mars/Olympus'",),
-            env=(("AFISHA_TIMEZONE", "Mars/Olympus"),)),
+    CliCase("a reminder 99999 weeks ahead", _event("--reminders", "99999w"), ("reminder",)),
+    CliCase(
+        "an unknown time zone",
+        _at(),
+        ("unknown time zone 'Mars/Olympus'",),
+        env=(("AFISHA_TIMEZONE", "Mars/Olympus"),),
+    ),
     # channels
     CliCase("an unknown channel", _text("x", "nope"), ("unknown channel 'nope'",)),
     CliCase("no channel", _text("x", ""), ("at least one channel",)),
-    CliCase("a facebook page id of 3 digits", ("channel", "add", "fb2", "--platform", "facebook",
-            "--page-id", "123", "--token", TOKEN), ("digits",), marks=(defect(3),)),
-    CliCase("an unknown platform", ("channel", "add", "x", "--platform", "myspace", "--chat-id",
-            "@library_x"), ("'myspace' is not one of",)),
-    CliCase("a channel name with a path in it", ("channel", "add", "../etc", "--platform",
-            "telegram", "--chat-id", "@library_x"), ("channel name '../etc'",)),
-    CliCase("a telegram chat id with a space", ("channel", "add", "tg2", "--platform", "telegram",
-            "--chat-id", "news channel"), ("neither a number",)),
-    CliCase("removing an unknown channel", ("channel", "remove", "nope"),
-            ("unknown channel 'nope'",)),
-    CliCase("a channel name that exists", ("channel", "add", "news", "--platform", "telegram",
-            "--chat-id", "@library_other"), ("'news' already exists",)),
+    CliCase(
+        "a facebook page id of 3 digits",
+        ("channel", "add", "fb2", "--platform", "facebook", "--page-id", "123", "--token", TOKEN),
+        ("digits",),
+    ),
+    CliCase(
+        "an unknown platform",
+        ("channel", "add", "x", "--platform", "myspace", "--chat-id", "@library_x"),
+        ("'myspace' is not one of",),
+    ),
+    CliCase(
+        "a channel name with a path in it",
+        ("channel", "add", "../etc", "--platform", "telegram", "--chat-id", "@library_x"),
+        ("channel name '../etc'",),
+    ),
+    CliCase(
+        "a telegram chat id with a space",
+        ("channel", "add", "tg2", "--platform", "telegram", "--chat-id", "news channel"),
+        ("neither a number",),
+    ),
+    CliCase(
+        "removing an unknown channel", ("channel", "remove", "nope"), ("unknown channel 'nope'",)
+    ),
+    CliCase(
+        "a channel name that exists",
+        ("channel", "add", "news", "--platform", "telegram", "--chat-id", "@library_other"),
+        ("'news' already exists",),
+    ),
     # ids and records
     CliCase("a post id that does not exist", ("post", "cancel", "999"), ("no post has id 999",)),
     CliCase("a post id that is not a number", ("post", "show", "abc"), ("'abc' is not a valid",)),
-    CliCase("a post id past 64 bits", ("post", "show", BEYOND_64_BITS), ("no post",),
-            marks=(found("ids past 64 bits are an internal error in the CLI"),)),
-    CliCase("cancelling a post id past 64 bits", ("post", "cancel", BEYOND_64_BITS), ("no post",),
-            marks=(found("ids past 64 bits are an internal error in the CLI"),)),
-    CliCase("a staff id past 64 bits", ("staff", "add", BEYOND_64_BITS, "--name", "A", "--role",
-            "editor"), ("id",),
-            marks=(found("ids past 64 bits are an internal error in the CLI"),)),
-    CliCase("an unknown role", ("staff", "add", "5", "--name", "A", "--role", "boss"),
-            ("unknown role 'boss'",)),
-    CliCase("an unsupported language", ("staff", "add", "5", "--name", "A", "--role", "editor",
-            "--lang", "de"), ("unsupported language 'de'",)),
+    CliCase(
+        "a post id past 64 bits",
+        ("post", "show", BEYOND_64_BITS),
+        ("no post",),
+        marks=(found("ids past 64 bits are an internal error in the CLI"),),
+    ),
+    CliCase(
+        "cancelling a post id past 64 bits",
+        ("post", "cancel", BEYOND_64_BITS),
+        ("no post",),
+        marks=(found("ids past 64 bits are an internal error in the CLI"),),
+    ),
+    CliCase(
+        "a staff id past 64 bits",
+        ("staff", "add", BEYOND_64_BITS, "--name", "A", "--role", "editor"),
+        ("id",),
+        marks=(found("ids past 64 bits are an internal error in the CLI"),),
+    ),
+    CliCase(
+        "an unknown role",
+        ("staff", "add", "5", "--name", "A", "--role", "boss"),
+        ("unknown role 'boss'",),
+    ),
+    CliCase(
+        "an unsupported language",
+        ("staff", "add", "5", "--name", "A", "--role", "editor", "--lang", "de"),
+        ("unsupported language 'de'",),
+    ),
     # links, HTML and entities in the text
-    CliCase("a javascript: link", _at("--link", "javascript:alert(1)"), ("https://",),
-            marks=(found("post add takes any --link; a plan refuses all but http(s)"),)),
+    CliCase(
+        "a javascript: link",
+        _at("--link", "javascript:alert(1)"),
+        ("https://",),
+        marks=(found("post add takes any --link; a plan refuses all but http(s)"),),
+    ),
     CliCase("HTML in the text is kept as text", _text(HTML), check=_post_text_is(HTML)),
-    CliCase("Telegram markup in the text is kept as text", _text(ENTITIES),
-            check=_post_text_is(ENTITIES)),
-    CliCase("a NUL character in the text", _text("Book\x00fair"), (),
-            marks=(found("a NUL character is an internal error on PostgreSQL (DataError)"),)),
+    CliCase(
+        "Telegram markup in the text is kept as text",
+        _text(ENTITIES),
+        check=_post_text_is(ENTITIES),
+    ),
+    CliCase(
+        "a NUL character in the text",
+        _text("Book\x00fair"),
+        (),
+        marks=(found("a NUL character is an internal error on PostgreSQL (DataError)"),),
+    ),
     # unicode edge cases: kept exactly
     CliCase("right-to-left marks and overrides are kept", _text(RTL), check=_post_text_is(RTL)),
     CliCase("zero-width joiners in emoji are kept", _text(ZWJ), check=_post_text_is(ZWJ)),
-    CliCase("combining marks count as Telegram counts them", _text(COMBINING),
-            check=_post_text_is(COMBINING)),
+    CliCase(
+        "combining marks count as Telegram counts them",
+        _text(COMBINING),
+        check=_post_text_is(COMBINING),
+    ),
     # plans: csv
-    CliCase("csv with unknown columns", ("import", "{in}/wrong-columns.csv"),
-            ("unknown column 'foo'",)),
+    CliCase(
+        "csv with unknown columns", ("import", "{in}/wrong-columns.csv"), ("unknown column 'foo'",)
+    ),
     CliCase("an empty csv", ("import", "{in}/empty.csv"), ("no header row",)),
-    CliCase("csv with a bad date", ("import", "{in}/bad-date.csv"),
-            ("row 2, column date", "cannot read the date '2030-13-45'")),
-    CliCase("csv with a bad time of day", ("import", "{in}/bad-time.csv"),
-            ("row 2, column time", "'25:61'")),
+    CliCase(
+        "csv with a bad date",
+        ("import", "{in}/bad-date.csv"),
+        ("row 2, column date", "cannot read the date '2030-13-45'"),
+    ),
+    CliCase(
+        "csv with a bad time of day",
+        ("import", "{in}/bad-time.csv"),
+        ("row 2, column time", "'25:61'"),
+    ),
     CliCase("csv with a row in the past", ("import", "{in}/past.csv"), ("row 2", "in the past")),
-    CliCase("csv naming an unknown channel", ("import", "{in}/unknown-channel.csv"),
-            ("row 2, column channels", "unknown channel 'nowhere'")),
+    CliCase(
+        "csv naming an unknown channel",
+        ("import", "{in}/unknown-channel.csv"),
+        ("row 2, column channels", "unknown channel 'nowhere'"),
+    ),
     CliCase("csv with an unknown kind", ("import", "{in}/unknown-kind.csv"), ("kind 'poem'",)),
-    CliCase("csv with a row without text", ("import", "{in}/no-text.csv"),
-            ("row 2, column text", "no text")),
+    CliCase(
+        "csv with a row without text",
+        ("import", "{in}/no-text.csv"),
+        ("row 2, column text", "no text"),
+    ),
     CliCase("a csv in Windows-1251", ("import", "{in}/cp1251.csv"), ("not UTF-8",)),
     CliCase("a csv in UTF-16", ("import", "{in}/utf16.csv"), ("not UTF-8",)),
-    CliCase("a csv with a byte-order mark is read", ("import", "{in}/bom.csv", "--dry-run"),
-            check=_dry_run_reads(1)),
-    CliCase("a csv separated by semicolons is read", ("import", "{in}/semicolons.csv",
-            "--dry-run"), check=_dry_run_reads(1)),
-    CliCase("a csv with bare carriage returns is read", ("import", "{in}/carriage-returns.csv",
-            "--dry-run"), check=_dry_run_reads(1)),
-    CliCase("a csv cell of 200,000 characters", ("import", "{in}/huge-cell.csv"),
-            ("cannot be read as a table",)),
+    CliCase(
+        "a csv with a byte-order mark is read",
+        ("import", "{in}/bom.csv", "--dry-run"),
+        check=_dry_run_reads(1),
+    ),
+    CliCase(
+        "a csv separated by semicolons is read",
+        ("import", "{in}/semicolons.csv", "--dry-run"),
+        check=_dry_run_reads(1),
+    ),
+    CliCase(
+        "a csv with bare carriage returns is read",
+        ("import", "{in}/carriage-returns.csv", "--dry-run"),
+        check=_dry_run_reads(1),
+    ),
+    CliCase(
+        "a csv cell of 200,000 characters",
+        ("import", "{in}/huge-cell.csv"),
+        ("cannot be read as a table",),
+    ),
     CliCase("a csv of 2001 rows", ("import", "{in}/too-many-rows.csv"), ("at most 2000",)),
-    CliCase("a formula in a csv is imported as text", ("import", "{in}/formula.csv"),
-            check=_imported_text("=1+2")),
-    CliCase("a DDE payload in a csv is imported as text", ("import", "{in}/formula-dde.csv"),
-            check=_imported_text("@SUM(1+1)*cmd|' /C calc'!A0")),
-    CliCase("a NUL character in a csv", ("import", "{in}/nul.csv"), ("row 2",),
-            marks=(found("a NUL character is an internal error on PostgreSQL (DataError)"),)),
-    CliCase("a plan row longer than a Telegram message is split", ("import", "{in}/long.csv"),
-            check=lambda run, result: None, marks=(defect(7),)),
+    CliCase(
+        "a formula in a csv is imported as text",
+        ("import", "{in}/formula.csv"),
+        check=_imported_text("=1+2"),
+    ),
+    CliCase(
+        "a DDE payload in a csv is imported as text",
+        ("import", "{in}/formula-dde.csv"),
+        check=_imported_text("@SUM(1+1)*cmd|' /C calc'!A0"),
+    ),
+    CliCase(
+        "a NUL character in a csv",
+        ("import", "{in}/nul.csv"),
+        ("row 2",),
+        marks=(found("a NUL character is an internal error on PostgreSQL (DataError)"),),
+    ),
+    CliCase(
+        "a plan row longer than a Telegram message is split",
+        ("import", "{in}/long.csv"),
+        check=lambda run, result: None,
+    ),
     # plans: xlsx
-    CliCase("an xlsx that is not a zip", ("import", "{in}/garbage.xlsx"),
-            ("not an Excel workbook",)),
-    CliCase("an xlsx that is a zip without a workbook", ("import", "{in}/zip.xlsx"),
-            ("not an Excel workbook",)),
-    CliCase("xlsx with unknown columns", ("import", "{in}/wrong-columns.xlsx"),
-            ("unknown column 'foo'",)),
-    CliCase("xlsx with a bad date", ("import", "{in}/bad-date.xlsx"),
-            ("row 2, column date", "'2030-13-45'")),
-    CliCase("an xlsx formula is never evaluated", ("import", "{in}/formula.xlsx"),
-            ("row 2, column text",)),
-    CliCase("a file of another kind", ("import", "{in}/plan.pdf"),
-            ("send an .xlsx, .csv or .ics",)),
+    CliCase(
+        "an xlsx that is not a zip", ("import", "{in}/garbage.xlsx"), ("not an Excel workbook",)
+    ),
+    CliCase(
+        "an xlsx that is a zip without a workbook",
+        ("import", "{in}/zip.xlsx"),
+        ("not an Excel workbook",),
+    ),
+    CliCase(
+        "xlsx with unknown columns",
+        ("import", "{in}/wrong-columns.xlsx"),
+        ("unknown column 'foo'",),
+    ),
+    CliCase(
+        "xlsx with a bad date",
+        ("import", "{in}/bad-date.xlsx"),
+        ("row 2, column date", "'2030-13-45'"),
+    ),
+    CliCase(
+        "an xlsx formula is never evaluated",
+        ("import", "{in}/formula.xlsx"),
+        ("row 2, column text",),
+    ),
+    CliCase(
+        "a file of another kind", ("import", "{in}/plan.pdf"), ("send an .xlsx, .csv or .ics",)
+    ),
     CliCase("a missing plan file", ("import", "{in}/nothing.csv"), ("nothing.csv",)),
     # plans: ics
-    CliCase("an ics that is not a calendar", ("import", "{in}/garbage.ics", "--channels", "news"),
-            ("not an iCalendar",)),
-    CliCase("an empty ics", ("import", "{in}/empty.ics", "--channels", "news"), ("iCalendar",),
-            marks=(found("an empty .ics imports 0 and exits 0"),)),
-    CliCase("an ics with DTSTART:notadate", ("import", "{in}/notadate.ics", "--channels", "news"),
-            ("DTSTART",), marks=(defect(1),)),
-    CliCase("an ics with VERSION, UID and DTSTART:notadate",
-            ("import", "{in}/notadate-version.ics", "--channels", "news"), ("DTSTART",),
-            marks=(defect(1),)),
-    CliCase("an ics event without a title", ("import", "{in}/no-title.ics", "--channels", "news"),
-            ("SUMMARY", "needs a title")),
-    CliCase("an ics event without a start", ("import", "{in}/no-start.ics", "--channels", "news"),
-            ("DTSTART", "no start time")),
-    CliCase("an ics event in the past is skipped",
-            ("import", "{in}/past.ics", "--channels", "news"),
-            check=_nothing_imported),
+    CliCase(
+        "an ics that is not a calendar",
+        ("import", "{in}/garbage.ics", "--channels", "news"),
+        ("not an iCalendar",),
+    ),
+    CliCase(
+        "an empty ics",
+        ("import", "{in}/empty.ics", "--channels", "news"),
+        ("iCalendar",),
+        marks=(found("an empty .ics imports 0 and exits 0"),),
+    ),
+    CliCase(
+        "an ics with DTSTART:notadate",
+        ("import", "{in}/notadate.ics", "--channels", "news"),
+        ("DTSTART",),
+    ),
+    CliCase(
+        "an ics with VERSION, UID and DTSTART:notadate",
+        ("import", "{in}/notadate-version.ics", "--channels", "news"),
+        ("DTSTART",),
+    ),
+    CliCase(
+        "an ics event without a title",
+        ("import", "{in}/no-title.ics", "--channels", "news"),
+        ("SUMMARY", "needs a title"),
+    ),
+    CliCase(
+        "an ics event without a start",
+        ("import", "{in}/no-start.ics", "--channels", "news"),
+        ("DTSTART", "no start time"),
+    ),
+    CliCase(
+        "an ics event in the past is skipped",
+        ("import", "{in}/past.ics", "--channels", "news"),
+        check=_nothing_imported,
+    ),
     # feeds
-    CliCase("a feed address that is not a link", ("feed", "add", "javascript:alert(1)",
-            "--channels", "news"), ("not a feed address",)),
-    CliCase("a feed for an unknown channel", ("feed", "add", "https://library.example/rss",
-            "--channels", "nope"), ("unknown channel 'nope'",)),
-]  # fmt: skip
+    CliCase(
+        "a feed address that is not a link",
+        ("feed", "add", "javascript:alert(1)", "--channels", "news"),
+        ("not a feed address",),
+    ),
+    CliCase(
+        "a feed for an unknown channel",
+        ("feed", "add", "https://library.example/rss", "--channels", "nope"),
+        ("unknown channel 'nope'",),
+    ),
+]
 
 
 def _fill(args: tuple[str, ...], inputs: Path) -> list[str]:
@@ -597,15 +773,29 @@ class BotCase:
 
 def _stranger(language: str, act: Step, name: str) -> BotCase:
     return BotCase(
-        name, language, act, ((STRANGER_REFUSAL, {"id": STRANGER}),),
+        name,
+        language,
+        act,
+        ((STRANGER_REFUSAL, {"id": STRANGER}),),
         setup=(("client", STRANGER, language), ("send", STRANGER, "/start")),
-    )  # fmt: skip
+    )
 
 
 USERS = {"ru": ADMIN, "kk": MANAGER, "lt": EDITOR, "en": ADMIN}
 UNREADABLE_TIMES = {
-    "ru": "когда-нибудь в 10", "kk": "бір күні 10:00", "lt": "kažkada 10:00", "en": "someday at 10",
-}  # fmt: skip
+    "ru": "когда-нибудь в 10",
+    "kk": "бір күні 10:00",
+    "lt": "kažkada 10:00",
+    "en": "someday at 10",
+}
+
+
+# The moment the past times above name, as staff read it (content.domain.templates.local_time).
+def yesterday_at_10(language: str) -> str:
+    zone = ZoneInfo("Asia/Almaty")
+    return local_time(datetime(2026, 11, 30, 10, 0, tzinfo=zone), zone, language, START)
+
+
 PAST_TIMES = {"ru": "вчера в 10", "kk": "кеше 10:00", "lt": "vakar 10:00", "en": "yesterday 10:00"}
 
 
@@ -617,80 +807,219 @@ def _timed(language: str) -> tuple[Step, ...]:
 CSV = "text/csv"
 BAD_PLAN = plan("2030-06-04,25:00,news,Bad time,post")
 BOT_CASES = [
-    *(_stranger(lang, ("send", STRANGER, "/queue"), f"a stranger's /queue ({lang})")
-      for lang in ("en", "ru", "kk", "lt")),
+    *(
+        _stranger(lang, ("send", STRANGER, "/queue"), f"a stranger's /queue ({lang})")
+        for lang in ("en", "ru", "kk", "lt")
+    ),
     _stranger("lt", ("forge", STRANGER, "np:ok"), "a stranger presses a forged confirm button"),
     _stranger("ru", ("forge", STRANGER, "ap:ok:1"), "a stranger forges an approval"),
-    _stranger("kk", ("file", STRANGER, "plan.csv", plan("2030-06-04,10:00,news,x,post")),
-              "a stranger sends a plan"),
+    _stranger(
+        "kk",
+        ("file", STRANGER, "plan.csv", plan("2030-06-04,10:00,news,x,post")),
+        "a stranger sends a plan",
+    ),
     _stranger("en", ("send", STRANGER, "tomorrow 10:00"), "a stranger types a time"),
-    BotCase("an editor forges an approval", "lt", ("forge", EDITOR, "ap:ok:1"),
-            ((ROLE_REFUSAL, {}),), setup=(("send", EDITOR, "/start"),)),
-    BotCase("an editor forges an admin's resume button", "lt", ("forge", EDITOR, "chan:resume:1"),
-            ((ROLE_REFUSAL, {}),), setup=(("send", EDITOR, "/start"),)),
-    BotCase("callback data with an unknown prefix", "ru", ("forge", ADMIN, "zz:1"),
-            ((STALE, {}),), setup=(("send", ADMIN, "/start"),)),
-    BotCase("callback data of 300 bytes", "ru", ("forge", ADMIN, "xx" * 150),
-            ((STALE, {}),), setup=(("send", ADMIN, "/start"),)),
-    BotCase("callback data that is empty", "kk", ("forge", MANAGER, ""),
-            ((STALE, {}),), setup=(("send", MANAGER, "/start"),)),
-    BotCase("an approval button without its post", "kk", ("forge", MANAGER, "ap:ok"),
-            ((STALE, {}),), setup=(("send", MANAGER, "/start"),)),
-    BotCase("a draft id that does not exist", "kk", ("forge", MANAGER, "np:open:99999"),
-            (("That draft no longer exists.", {}),), setup=(("send", MANAGER, "/start"),)),
-    BotCase("a draft id past 64 bits", "ru", ("forge", ADMIN, f"np:open:{BEYOND_64_BITS}"),
-            ((STALE, {}),), setup=(("send", ADMIN, "/start"),), marks=(defect(10),)),
-    BotCase("a queue button with an id past 64 bits", "ru",
-            ("forge", ADMIN, f"q:now:{BEYOND_64_BITS}"), ((STALE, {}),),
-            setup=(("send", ADMIN, "/start"),), marks=(defect(10),)),
-    BotCase("a draft id in Arabic-Indic digits", "ru", ("forge", ADMIN, "np:open:١"),
-            ((STALE, {}),), absent=((OPEN_AGAIN, {"id": 1}),),
-            setup=(("send", ADMIN, "/new Черновик Айгерим"), ("send", ADMIN, "/drafts")),
-            marks=(defect(10),)),
-    BotCase("a draft id in full-width digits", "ru", ("forge", ADMIN, "np:open:１"),
-            ((STALE, {}),), absent=((OPEN_AGAIN, {"id": 1}),),
-            setup=(("send", ADMIN, "/new Черновик Айгерим"), ("send", ADMIN, "/drafts")),
-            marks=(defect(10),)),
-    BotCase("an approval button with a superscript digit", "kk", ("forge", MANAGER, "ap:ok:¹"),
-            ((STALE, {}),), setup=(("send", MANAGER, "/start"),), marks=(defect(10),)),
-    BotCase("an editor opens another person's draft by forged data", "lt",
-            ("forge", EDITOR, "np:open:1"), absent=((OPEN_AGAIN, {"id": 1}),),
-            setup=(("send", ADMIN, "/new Черновик Айгерим"), ("send", ADMIN, "/drafts"),
-                   ("send", EDITOR, "/start")),
-            marks=(defect(4),)),
-    *(BotCase(f"an unreadable time ({lang})", lang, ("send", USERS[lang], UNREADABLE_TIMES[lang]),
-              ((UNREADABLE, {"text": UNREADABLE_TIMES[lang]}),), setup=_timed(lang))
-      for lang in ("ru", "kk", "lt", "en")),
-    *(BotCase(f"a time in the past ({lang})", lang, ("send", USERS[lang], PAST_TIMES[lang]),
-              ((PAST, {"time": "2026-11-30 10:00"}),), setup=_timed(lang))
-      for lang in ("ru", "kk", "lt", "en")),
-    BotCase("a typed time skipped by daylight saving", "lt", ("send", EDITOR, "2027-03-28 03:30"),
-            ((SKIPPED, {"time": "2027-03-28 03:30", "zone": "Europe/Vilnius"}),),
-            setup=(("zone", "Europe/Vilnius"), ("time", EDITOR))),
-    BotCase("an hour that does not exist", "ru", ("send", ADMIN, "завтра в 25:00"),
-            ((UNREADABLE, {"text": "завтра в 25:00"}),), setup=(("time", ADMIN),),
-            marks=(found("«завтра в 25:00» is read as tomorrow at the current time of day"),)),
-    BotCase("a post without text", "lt", ("press", EDITOR, "np:next"), ((NO_TEXT, {}),),
-            setup=(("send", EDITOR, "/new"), ("photo", EDITOR, 0))),
-    BotCase("an eleventh photo", "kk", ("photo", MANAGER, 10), ((ALBUM_FULL, {"limit": 10}),),
-            setup=(("send", MANAGER, "/new Он бір сурет"),
-                   *(("photo", MANAGER, n) for n in range(10)))),
-    BotCase("a file that is not an image in /new", "lt",
-            ("file", EDITOR, "plan.pdf", b"%PDF-1.4 not a picture"),
-            ((NOT_AN_IMAGE, {"name": "plan.pdf"}),), setup=(("send", EDITOR, "/new Renginys"),)),
-    BotCase("a decompression bomb in /new", "ru", ("file", ADMIN, "bomb.png", b"bomb"),
-            ((NOT_AN_IMAGE, {"name": "bomb.png"}),), setup=(("send", ADMIN, "/new Бомба"),)),
-    BotCase("a file of another kind as a plan", "lt", ("file", EDITOR, "report.pdf", b"%PDF-1.4"),
-            ((NOT_A_PLAN, {"name": "report.pdf"}),), setup=(("send", EDITOR, "/start"),)),
-    BotCase("a plan with an impossible hour", "lt", ("file", EDITOR, "plan.csv", BAD_PLAN),
-            (("row {row}, column {column}: {reason}", {"row": 2, "column": "time", "reason": (
-                "cannot read the time of day {text!r}: write HH:MM, e.g. 10:00", {"text": "25:00"}
-            )}),),
-            setup=(("send", EDITOR, "/start"),)),
-    BotCase("HTML in a new post is previewed as text", "ru", ("send", ADMIN, "2030-06-04 10:00"),
-            literal=("<b>not bold</b>", "<tg-spoiler>"), setup=(("time", ADMIN, HTML),),
-            writes=True),
-]  # fmt: skip
+    BotCase(
+        "an editor forges an approval",
+        "lt",
+        ("forge", EDITOR, "ap:ok:1"),
+        ((ROLE_REFUSAL, {}),),
+        setup=(("send", EDITOR, "/start"),),
+    ),
+    BotCase(
+        "an editor forges an admin's resume button",
+        "lt",
+        ("forge", EDITOR, "chan:resume:1"),
+        ((ROLE_REFUSAL, {}),),
+        setup=(("send", EDITOR, "/start"),),
+    ),
+    BotCase(
+        "callback data with an unknown prefix",
+        "ru",
+        ("forge", ADMIN, "zz:1"),
+        ((STALE, {}),),
+        setup=(("send", ADMIN, "/start"),),
+    ),
+    BotCase(
+        "callback data of 300 bytes",
+        "ru",
+        ("forge", ADMIN, "xx" * 150),
+        ((STALE, {}),),
+        setup=(("send", ADMIN, "/start"),),
+    ),
+    BotCase(
+        "callback data that is empty",
+        "kk",
+        ("forge", MANAGER, ""),
+        ((STALE, {}),),
+        setup=(("send", MANAGER, "/start"),),
+    ),
+    BotCase(
+        "an approval button without its post",
+        "kk",
+        ("forge", MANAGER, "ap:ok"),
+        ((STALE, {}),),
+        setup=(("send", MANAGER, "/start"),),
+    ),
+    BotCase(
+        "a draft id that does not exist",
+        "kk",
+        ("forge", MANAGER, "np:open:99999"),
+        (("That draft no longer exists.", {}),),
+        setup=(("send", MANAGER, "/start"),),
+    ),
+    BotCase(
+        "a draft id past 64 bits",
+        "ru",
+        ("forge", ADMIN, f"np:open:{BEYOND_64_BITS}"),
+        ((STALE, {}),),
+        setup=(("send", ADMIN, "/start"),),
+        marks=(defect(10),),
+    ),
+    BotCase(
+        "a queue button with an id past 64 bits",
+        "ru",
+        ("forge", ADMIN, f"q:now:{BEYOND_64_BITS}"),
+        ((STALE, {}),),
+        setup=(("send", ADMIN, "/start"),),
+        marks=(defect(10),),
+    ),
+    BotCase(
+        "a draft id in Arabic-Indic digits",
+        "ru",
+        ("forge", ADMIN, "np:open:١"),
+        ((STALE, {}),),
+        absent=((OPEN_AGAIN, {"id": 1}),),
+        setup=(("send", ADMIN, "/new Черновик Айгерим"), ("send", ADMIN, "/drafts")),
+        marks=(defect(10),),
+    ),
+    BotCase(
+        "a draft id in full-width digits",
+        "ru",
+        ("forge", ADMIN, "np:open:１"),
+        ((STALE, {}),),
+        absent=((OPEN_AGAIN, {"id": 1}),),
+        setup=(("send", ADMIN, "/new Черновик Айгерим"), ("send", ADMIN, "/drafts")),
+        marks=(defect(10),),
+    ),
+    BotCase(
+        "an approval button with a superscript digit",
+        "kk",
+        ("forge", MANAGER, "ap:ok:¹"),
+        ((STALE, {}),),
+        setup=(("send", MANAGER, "/start"),),
+        marks=(defect(10),),
+    ),
+    BotCase(
+        "an editor opens another person's draft by forged data",
+        "lt",
+        ("forge", EDITOR, "np:open:1"),
+        absent=((OPEN_AGAIN, {"id": 1}),),
+        setup=(
+            ("send", ADMIN, "/new Черновик Айгерим"),
+            ("send", ADMIN, "/drafts"),
+            ("send", EDITOR, "/start"),
+        ),
+        marks=(defect(4),),
+    ),
+    *(
+        BotCase(
+            f"an unreadable time ({lang})",
+            lang,
+            ("send", USERS[lang], UNREADABLE_TIMES[lang]),
+            ((UNREADABLE, {"text": UNREADABLE_TIMES[lang]}),),
+            setup=_timed(lang),
+        )
+        for lang in ("ru", "kk", "lt", "en")
+    ),
+    *(
+        BotCase(
+            f"a time in the past ({lang})",
+            lang,
+            ("send", USERS[lang], PAST_TIMES[lang]),
+            ((PAST, {"time": yesterday_at_10}),),
+            setup=_timed(lang),
+        )
+        for lang in ("ru", "kk", "lt", "en")
+    ),
+    BotCase(
+        "a typed time skipped by daylight saving",
+        "lt",
+        ("send", EDITOR, "2027-03-28 03:30"),
+        ((SKIPPED, {"time": "2027-03-28 03:30", "zone": "Europe/Vilnius"}),),
+        setup=(("zone", "Europe/Vilnius"), ("time", EDITOR)),
+    ),
+    BotCase(
+        "an hour that does not exist",
+        "ru",
+        ("send", ADMIN, "завтра в 25:00"),
+        ((UNREADABLE, {"text": "завтра в 25:00"}),),
+        setup=(("time", ADMIN),),
+        marks=(found("«завтра в 25:00» is read as tomorrow at the current time of day"),),
+    ),
+    BotCase(
+        "a post without text",
+        "lt",
+        ("press", EDITOR, "np:next"),
+        ((NO_TEXT, {}),),
+        setup=(("send", EDITOR, "/new"), ("photo", EDITOR, 0)),
+    ),
+    BotCase(
+        "an eleventh photo",
+        "kk",
+        ("photo", MANAGER, 10),
+        ((ALBUM_FULL, {"limit": 10}),),
+        setup=(("send", MANAGER, "/new Он бір сурет"), *(("photo", MANAGER, n) for n in range(10))),
+    ),
+    BotCase(
+        "a file that is not an image in /new",
+        "lt",
+        ("file", EDITOR, "plan.pdf", b"%PDF-1.4 not a picture"),
+        ((NOT_AN_IMAGE, {"name": "plan.pdf"}),),
+        setup=(("send", EDITOR, "/new Renginys"),),
+    ),
+    BotCase(
+        "a decompression bomb in /new",
+        "ru",
+        ("file", ADMIN, "bomb.png", b"bomb"),
+        ((NOT_AN_IMAGE, {"name": "bomb.png"}),),
+        setup=(("send", ADMIN, "/new Бомба"),),
+    ),
+    BotCase(
+        "a file of another kind as a plan",
+        "lt",
+        ("file", EDITOR, "report.pdf", b"%PDF-1.4"),
+        ((NOT_A_PLAN, {"name": "report.pdf"}),),
+        setup=(("send", EDITOR, "/start"),),
+    ),
+    BotCase(
+        "a plan with an impossible hour",
+        "lt",
+        ("file", EDITOR, "plan.csv", BAD_PLAN),
+        (
+            (
+                "row {row}, column {column}: {reason}",
+                {
+                    "row": 2,
+                    "column": "time",
+                    "reason": (
+                        "cannot read the time of day {text!r}: write HH:MM, e.g. 10:00",
+                        {"text": "25:00"},
+                    ),
+                },
+            ),
+        ),
+        setup=(("send", EDITOR, "/start"),),
+    ),
+    BotCase(
+        "HTML in a new post is previewed as text",
+        "ru",
+        ("send", ADMIN, "2030-06-04 10:00"),
+        literal=("<b>not bold</b>", "<tg-spoiler>"),
+        setup=(("time", ADMIN, HTML),),
+        writes=True,
+    ),
+]
 
 
 def _forge(bot: BotHarness, user: int, data: str) -> None:
@@ -708,9 +1037,14 @@ def _forge(bot: BotHarness, user: int, data: str) -> None:
         )
         state.enqueue(
             "callback_query",
-            {"id": query_id, "from": state.user(user).to_api(), "message": message.to_api(),
-             "chat_instance": "1", "data": data},
-        )  # fmt: skip
+            {
+                "id": query_id,
+                "from": state.user(user).to_api(),
+                "message": message.to_api(),
+                "chat_instance": "1",
+                "data": data,
+            },
+        )
 
     bot.server.call(inject)
 
@@ -771,8 +1105,12 @@ async def _step(bot: BotHarness, library: Library, step: Step, files: Path) -> s
 
 
 def _render(language: str, message: str, params: dict[str, Any]) -> str:
-    """`message` in `language`; a parameter that is itself (message, params) is rendered first."""
-    filled = {k: _render(language, *v) if isinstance(v, tuple) else v for k, v in params.items()}
+    """`message` in `language`; a parameter that is itself (message, params) is rendered first,
+    and one that is a function of the language is called with it."""
+    filled = {
+        k: _render(language, *v) if isinstance(v, tuple) else v(language) if callable(v) else v
+        for k, v in params.items()
+    }
     return translate(language, message, **filled)
 
 
@@ -832,50 +1170,137 @@ class WebCase:
 
 WITH_SECRET = ((SECRET_HEADER, SECRET), ("Content-Type", "application/json"))
 UPDATE = json.dumps(
-    {"update_id": 7, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"},
-                                 "text": "hi"}}
-).encode()  # fmt: skip
+    {
+        "update_id": 7,
+        "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}, "text": "hi"},
+    }
+).encode()
 WEB_CASES = [
-    *(WebCase(f"media path {path}", "GET", path, 404) for path in (
-        "/media/../secret.txt", "/media/%2e%2e/secret.txt", "/media/..%2fsecret.txt",
-        "/media/%2e%2e%2fsecret.txt", "/media/..%5csecret.txt", "/media/..\\secret.txt",
-        "/media/ab/../../secret.txt", "/media/{root}/secret.txt", "/media/%2f{root}%2fsecret.txt",
-        "/media//etc/passwd", "/media/%00", "/media/link.txt", "/media/ab",
-        "/media/ab/x.jpg%00.png",
-        "/media/" + "a" * 300,  # longer than a file name may be
-    )),
+    *(
+        WebCase(f"media path {path}", "GET", path, 404)
+        for path in (
+            "/media/../secret.txt",
+            "/media/%2e%2e/secret.txt",
+            "/media/..%2fsecret.txt",
+            "/media/%2e%2e%2fsecret.txt",
+            "/media/..%5csecret.txt",
+            "/media/..\\secret.txt",
+            "/media/ab/../../secret.txt",
+            "/media/{root}/secret.txt",
+            "/media/%2f{root}%2fsecret.txt",
+            "/media//etc/passwd",
+            "/media/%00",
+            "/media/link.txt",
+            "/media/ab",
+            "/media/ab/x.jpg%00.png",
+            "/media/" + "a" * 300,  # longer than a file name may be
+        )
+    ),
     WebCase("a stored media file is served", "GET", "/media/ab/x.jpg", 200, body_has=b"JFIF"),
-    *(WebCase(f"events path {path}", "GET", path, 404) for path in (
-        "/events.ics/../secret.txt", "/events.ics/..%2f..%2fsecret.txt",
-        "/events.ics%2f..%2f..%2fsecret.txt", "/%2e%2e/events.ics/..",
-        "/events.ics/{root}/secret.txt",
-    )),
-    WebCase("events with a traversal in the query are the feed", "GET",
-            "/events.ics?file=../../secret.txt", 200, body_has=b"BEGIN:VCALENDAR"),
+    *(
+        WebCase(f"events path {path}", "GET", path, 404)
+        for path in (
+            "/events.ics/../secret.txt",
+            "/events.ics/..%2f..%2fsecret.txt",
+            "/events.ics%2f..%2f..%2fsecret.txt",
+            "/%2e%2e/events.ics/..",
+            "/events.ics/{root}/secret.txt",
+        )
+    ),
+    WebCase(
+        "events with a traversal in the query are the feed",
+        "GET",
+        "/events.ics?file=../../secret.txt",
+        200,
+        body_has=b"BEGIN:VCALENDAR",
+    ),
     WebCase("events by POST", "POST", "/events.ics", 405),
     WebCase("a webhook call without the secret", "POST", WEBHOOK_PATH, 403, body=UPDATE),
-    WebCase("a webhook call with a wrong secret", "POST", WEBHOOK_PATH, 403,
-            headers=((SECRET_HEADER, "guess"),), body=UPDATE),
-    WebCase("a webhook call with the secret's prefix", "POST", WEBHOOK_PATH, 403,
-            headers=((SECRET_HEADER, SECRET[:-1]),), body=UPDATE),
-    WebCase("a webhook call with an empty secret", "POST", WEBHOOK_PATH, 403,
-            headers=((SECRET_HEADER, ""),), body=UPDATE),
-    WebCase("a webhook body of 2 MB", "POST", WEBHOOK_PATH, 413, headers=WITH_SECRET,
-            body=b'{"update_id": 1, "x": "' + b"a" * 2_000_000 + b'"}'),
-    WebCase("a webhook body that is not JSON", "POST", WEBHOOK_PATH, 400, headers=WITH_SECRET,
-            body=b"update_id=1"),
-    WebCase("a webhook body that is not UTF-8", "POST", WEBHOOK_PATH, 400, headers=WITH_SECRET,
-            body=b'{"update_id": 1, "x": "\xff"}'),
-    WebCase("a webhook body without an update id", "POST", WEBHOOK_PATH, 400,
-            headers=WITH_SECRET, body=b'{"message": {}}'),
-    WebCase("a webhook body of []", "POST", WEBHOOK_PATH, 400, headers=WITH_SECRET, body=b"[]",
-            marks=(defect(10),)),
-    WebCase("a webhook body of a number", "POST", WEBHOOK_PATH, 400, headers=WITH_SECRET,
-            body=b"1", marks=(defect(10),)),
-    WebCase("a webhook update with the secret is taken", "POST", WEBHOOK_PATH, 200,
-            headers=WITH_SECRET, body=UPDATE, body_has=b"ok"),
+    WebCase(
+        "a webhook call with a wrong secret",
+        "POST",
+        WEBHOOK_PATH,
+        403,
+        headers=((SECRET_HEADER, "guess"),),
+        body=UPDATE,
+    ),
+    WebCase(
+        "a webhook call with the secret's prefix",
+        "POST",
+        WEBHOOK_PATH,
+        403,
+        headers=((SECRET_HEADER, SECRET[:-1]),),
+        body=UPDATE,
+    ),
+    WebCase(
+        "a webhook call with an empty secret",
+        "POST",
+        WEBHOOK_PATH,
+        403,
+        headers=((SECRET_HEADER, ""),),
+        body=UPDATE,
+    ),
+    WebCase(
+        "a webhook body of 2 MB",
+        "POST",
+        WEBHOOK_PATH,
+        413,
+        headers=WITH_SECRET,
+        body=b'{"update_id": 1, "x": "' + b"a" * 2_000_000 + b'"}',
+    ),
+    WebCase(
+        "a webhook body that is not JSON",
+        "POST",
+        WEBHOOK_PATH,
+        400,
+        headers=WITH_SECRET,
+        body=b"update_id=1",
+    ),
+    WebCase(
+        "a webhook body that is not UTF-8",
+        "POST",
+        WEBHOOK_PATH,
+        400,
+        headers=WITH_SECRET,
+        body=b'{"update_id": 1, "x": "\xff"}',
+    ),
+    WebCase(
+        "a webhook body without an update id",
+        "POST",
+        WEBHOOK_PATH,
+        400,
+        headers=WITH_SECRET,
+        body=b'{"message": {}}',
+    ),
+    WebCase(
+        "a webhook body of []",
+        "POST",
+        WEBHOOK_PATH,
+        400,
+        headers=WITH_SECRET,
+        body=b"[]",
+        marks=(defect(10),),
+    ),
+    WebCase(
+        "a webhook body of a number",
+        "POST",
+        WEBHOOK_PATH,
+        400,
+        headers=WITH_SECRET,
+        body=b"1",
+        marks=(defect(10),),
+    ),
+    WebCase(
+        "a webhook update with the secret is taken",
+        "POST",
+        WEBHOOK_PATH,
+        200,
+        headers=WITH_SECRET,
+        body=UPDATE,
+        body_has=b"ok",
+    ),
     WebCase("a webhook by GET", "GET", WEBHOOK_PATH, 405),
-]  # fmt: skip
+]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -893,9 +1318,11 @@ def web_afisha(
         (directory / "secret.txt").write_text("not public")
         (root / "link.txt").symlink_to(directory / "secret.txt")
         settings = Settings(
-            database_url=url, organization="Central Library", timezone="Europe/Vilnius",
+            database_url=url,
+            organization="Central Library",
+            timezone="Europe/Vilnius",
             media_dir=str(root),
-        )  # fmt: skip
+        )
         core = open_afisha(settings, migrate=True)
         try:
             from datetime import UTC, datetime, timedelta
@@ -903,13 +1330,23 @@ def web_afisha(
             now = datetime.now(UTC)
             with core.transaction() as (session, org):
                 add_channel(
-                    session, org, core.cipher, name="news", platform=Platform.TELEGRAM,
-                    external_id="@library_news", token=None, language=None, actor="test",
-                )  # fmt: skip
+                    session,
+                    org,
+                    core.cipher,
+                    name="news",
+                    platform=Platform.TELEGRAM,
+                    external_id="@library_news",
+                    token=None,
+                    language=None,
+                    actor="test",
+                )
                 new = NewEvent(
-                    title="Knygų mainai", starts_at=now + timedelta(days=3), channels=["news"],
-                    announce_at=now + timedelta(days=1), reminder_offsets=[120],
-                )  # fmt: skip
+                    title="Knygų mainai",
+                    starts_at=now + timedelta(days=3),
+                    channels=["news"],
+                    announce_at=now + timedelta(days=1),
+                    reminder_offsets=[120],
+                )
                 add_event(session, org, new, settings.media_path, now, "test")
             yield core, directory
         finally:
@@ -921,7 +1358,9 @@ async def web(
     web_afisha: tuple[Afisha, Path], tmp_path: Path
 ) -> AsyncIterator[TestClient[Any, Any]]:
     core, _ = web_afisha
-    services = BotServices(core.sessions, SystemClock(), tmp_path / "media", "en")
+    services = BotServices(
+        core.sessions, SystemClock(), tmp_path / "media", "en", fetch_image=download_image
+    )
     sink = WebhookSink(SECRET)
     # Never started: the route only hands updates to its queue.
     sink.application = build_application(services, "123456:ABCdef", "http://127.0.0.1:9")
