@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from bot.access import Permission
 from bot.turn import Turn
 
 Handler = Callable[[Turn], Awaitable[None]]
 CallbackHandler = Callable[[Turn, list[str]], Awaitable[None]]
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _merge(mine: dict[K, V], theirs: dict[K, V]) -> None:
+    taken = mine.keys() & theirs.keys()
+    if taken:
+        raise ValueError(f"routes registered twice: {sorted(map(str, taken))}")
+    mine.update(theirs)
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,17 @@ class Router:
             return handler
 
         return register
+
+    def include(self, other: Router) -> None:
+        """Add a flow module's routes; a name registered twice is a mistake, not an override."""
+        _merge(self.commands, other.commands)
+        _merge(self.steps, other.steps)
+        _merge(self.callbacks, other.callbacks)
+        _merge(self.interruptions, other.interruptions)
+        if other.documents is not None:
+            if self.documents is not None:
+                raise ValueError("two flows take documents")
+            self.documents = other.documents
 
     def menu_for(self, turn: Turn) -> list[Command]:
         return [c for c in self.commands.values() if c.menu and turn.may(c.permission)]

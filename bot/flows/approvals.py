@@ -18,6 +18,8 @@ BUTTONS = "ap"
 FLOW = "approval"
 APPROVERS = (Role.MANAGER, Role.ADMIN)
 
+routes = Router()
+
 
 def _author(turn: Turn, post: Post) -> StaffMember | None:
     return turn.session.get(StaffMember, post.author_id) if post.author_id else None
@@ -95,65 +97,65 @@ def _decided(turn: Turn, post: Post) -> bool:
     return True
 
 
-def register(router: Router) -> None:
-    @router.callback(BUTTONS, Permission.APPROVE)
-    async def pressed(turn: Turn, args: list[str]) -> None:
-        if len(args) != 2 or not args[1].isdigit():
-            turn.answer(turn._("This button is no longer in use."))
-            return
-        action, post = args[0], get_post(turn.session, turn.organization, int(args[1]))
-        if _decided(turn, post):
-            return
-        if action == "ok":
-            _approve(turn, post)
-        elif action == "no":
-            park_unfinished(turn)
-            turn.conversation.start(
-                FLOW, "reason", post_id=post.id, message_id=turn.incoming.callback_message_id
+@routes.callback(BUTTONS, Permission.APPROVE)
+async def pressed(turn: Turn, args: list[str]) -> None:
+    if len(args) != 2 or not args[1].isdigit():
+        turn.answer(turn._("This button is no longer in use."))
+        return
+    action, post = args[0], get_post(turn.session, turn.organization, int(args[1]))
+    if _decided(turn, post):
+        return
+    if action == "ok":
+        _approve(turn, post)
+    elif action == "no":
+        park_unfinished(turn)
+        turn.conversation.start(
+            FLOW, "reason", post_id=post.id, message_id=turn.incoming.callback_message_id
+        )
+        turn.say(
+            turn._(
+                "Why is post #{id} returned? Write a few words for its author, or /cancel.",
+                id=post.id,
             )
-            turn.say(
-                turn._(
-                    "Why is post #{id} returned? Write a few words for its author, or /cancel.",
-                    id=post.id,
-                )
-            )
+        )
 
-    @router.step(FLOW, "reason")
-    async def reason(turn: Turn) -> None:
-        text = (turn.incoming.text or "").strip()
-        if not text:
-            turn.say(turn._("Write the reason as a message, or /cancel."))
-            return
-        data = turn.conversation.data
-        post = get_post(turn.session, turn.organization, data["post_id"])
-        message_id = data.get("message_id")
-        turn.conversation.end()
-        if post.status is not PostStatus.PENDING_APPROVAL:
-            turn.say(turn._("Post #{id} was decided meanwhile; nothing changed.", id=post.id))
-            return
-        assert turn.staff is not None  # Permission.EDIT was required for this step
-        reject_post(turn.session, turn.organization, post.id, turn.staff.id, text, actor(turn))
-        done = turn._("↩️ Post #{id} is returned to its author.", id=post.id)
-        if message_id is not None:
-            turn.say(done, edit_message_id=message_id)  # the buttons go with the decision
-        turn.say(done)
-        author = _author(turn, post)
-        open_draft = f"np:open:{post.id}"
-        if author is not None:
-            turn.say(
-                translate(
-                    author.language,
-                    N_(
-                        "↩️ {name} returned your post #{id}: «{reason}». Open it, change it and "
-                        "send it again."
-                    ),
-                    name=turn.staff.name,
-                    id=post.id,
-                    reason=text,
+
+@routes.step(FLOW, "reason")
+async def reason(turn: Turn) -> None:
+    text = (turn.incoming.text or "").strip()
+    if not text:
+        turn.say(turn._("Write the reason as a message, or /cancel."))
+        return
+    data = turn.conversation.data
+    post = get_post(turn.session, turn.organization, data["post_id"])
+    message_id = data.get("message_id")
+    turn.conversation.end()
+    if post.status is not PostStatus.PENDING_APPROVAL:
+        turn.say(turn._("Post #{id} was decided meanwhile; nothing changed.", id=post.id))
+        return
+    assert turn.staff is not None  # Permission.EDIT was required for this step
+    reject_post(turn.session, turn.organization, post.id, turn.staff.id, text, actor(turn))
+    done = turn._("↩️ Post #{id} is returned to its author.", id=post.id)
+    if message_id is not None:
+        turn.say(done, edit_message_id=message_id)  # the buttons go with the decision
+    turn.say(done)
+    author = _author(turn, post)
+    open_draft = f"np:open:{post.id}"
+    if author is not None:
+        turn.say(
+            translate(
+                author.language,
+                N_(
+                    "↩️ {name} returned your post #{id}: «{reason}». Open it, change it and "
+                    "send it again."
                 ),
-                [[Button(translate(author.language, N_("✏️ Open the draft")), data=open_draft)]],
-                chat_id=author.telegram_user_id,
-            )
+                name=turn.staff.name,
+                id=post.id,
+                reason=text,
+            ),
+            [[Button(translate(author.language, N_("✏️ Open the draft")), data=open_draft)]],
+            chat_id=author.telegram_user_id,
+        )
 
 
 def _approve(turn: Turn, post: Post) -> None:

@@ -25,6 +25,8 @@ STATUS = {
 }
 ICON = {ChannelStatus.ACTIVE: "🟢", ChannelStatus.PAUSED: "⏸", ChannelStatus.AUTH_EXPIRED: "🔴"}
 
+routes = Router()
+
 
 def _health(turn: Turn, channel: Channel) -> str:
     """What is known about the channel's token."""
@@ -44,73 +46,71 @@ def _health(turn: Turn, channel: Channel) -> str:
     return checked + ", " + turn._("expires {when}", when=when)
 
 
-def register(router: Router) -> None:
-    @router.command("channels", Permission.ADMIN, N_("Channels and their access"))
-    async def channels(turn: Turn) -> None:
-        rows = list(turn.session.scalars(select(Channel).order_by(Channel.name)))
-        if not rows:
-            turn.say(turn._("No channels yet: add one with `afisha channel add`."))
-            return
-        waiting: dict[int, int] = {
-            channel_id: count
-            for channel_id, count in turn.session.execute(
-                select(Publication.channel_id, func.count())
-                .where(Publication.state == PublicationState.PAUSED)
-                .group_by(Publication.channel_id)
+@routes.command("channels", Permission.ADMIN, N_("Channels and their access"))
+async def channels(turn: Turn) -> None:
+    rows = list(turn.session.scalars(select(Channel).order_by(Channel.name)))
+    if not rows:
+        turn.say(turn._("No channels yet: add one with `afisha channel add`."))
+        return
+    waiting: dict[int, int] = {
+        channel_id: count
+        for channel_id, count in turn.session.execute(
+            select(Publication.channel_id, func.count())
+            .where(Publication.state == PublicationState.PAUSED)
+            .group_by(Publication.channel_id)
+        )
+    }
+    lines = [turn._("Channels:")]
+    keyboard: Keyboard = []
+    for channel in rows:
+        status = turn._(STATUS[channel.status])
+        lines += [
+            "",
+            f"{ICON[channel.status]} {channel.name} ({channel.platform.value}) — {status}",
+        ]
+        if channel.status is not ChannelStatus.ACTIVE and channel.status_reason:
+            lines.append("   " + channel.status_reason)
+        lines.append("   " + _health(turn, channel))
+        if waiting.get(channel.id):
+            lines.append(
+                "   " + turn._("{count} publication(s) waiting", count=waiting[channel.id])
             )
-        }
-        lines = [turn._("Channels:")]
-        keyboard: Keyboard = []
-        for channel in rows:
-            status = turn._(STATUS[channel.status])
-            lines += [
-                "",
-                f"{ICON[channel.status]} {channel.name} ({channel.platform.value}) — {status}",
-            ]
-            if channel.status is not ChannelStatus.ACTIVE and channel.status_reason:
-                lines.append("   " + channel.status_reason)
-            lines.append("   " + _health(turn, channel))
-            if waiting.get(channel.id):
-                lines.append(
-                    "   " + turn._("{count} publication(s) waiting", count=waiting[channel.id])
-                )
-            if channel.status is not ChannelStatus.ACTIVE:
-                keyboard.append(
-                    [Button("▶️ " + turn._("Resume {channel}", channel=channel.name),
-                            data=f"{CHANNEL_PREFIX}:resume:{channel.id}")]
-                )  # fmt: skip
-        turn.say("\n".join(lines), keyboard or None)
+        if channel.status is not ChannelStatus.ACTIVE:
+            keyboard.append(
+                [Button("▶️ " + turn._("Resume {channel}", channel=channel.name),
+                        data=f"{CHANNEL_PREFIX}:resume:{channel.id}")]
+            )  # fmt: skip
+    turn.say("\n".join(lines), keyboard or None)
 
-    @router.callback(CHANNEL_PREFIX, Permission.ADMIN)
-    async def resume(turn: Turn, args: list[str]) -> None:
-        channel = (
-            turn.session.get(Channel, int(args[1]))
-            if len(args) > 1 and args[0] == "resume" and args[1].isdigit()
-            else None
+
+@routes.callback(CHANNEL_PREFIX, Permission.ADMIN)
+async def resume(turn: Turn, args: list[str]) -> None:
+    channel = (
+        turn.session.get(Channel, int(args[1]))
+        if len(args) > 1 and args[0] == "resume" and args[1].isdigit()
+        else None
+    )
+    if channel is None:
+        turn.answer(turn._("This button is no longer in use."))
+        return
+    if channel.status is ChannelStatus.ACTIVE:
+        turn.edit(turn._("{channel} is active already.", channel=channel.name))
+        return
+    paused = turn.session.scalar(
+        select(func.count())
+        .select_from(Publication)
+        .where(Publication.channel_id == channel.id, Publication.state == PublicationState.PAUSED)
+    )
+    set_channel_status(
+        turn.session, turn.organization, channel.name, ChannelStatus.ACTIVE, actor(turn),
+        now=turn.now(),
+    )  # fmt: skip
+    turn.queue_changed = True
+    turn.edit(
+        turn._(
+            "▶️ {channel} is active again; {count} waiting publication(s) go out now. If its "
+            "access still fails, I will tell you.",
+            channel=channel.name,
+            count=paused or 0,
         )
-        if channel is None:
-            turn.answer(turn._("This button is no longer in use."))
-            return
-        if channel.status is ChannelStatus.ACTIVE:
-            turn.edit(turn._("{channel} is active already.", channel=channel.name))
-            return
-        paused = turn.session.scalar(
-            select(func.count())
-            .select_from(Publication)
-            .where(
-                Publication.channel_id == channel.id, Publication.state == PublicationState.PAUSED
-            )
-        )
-        set_channel_status(
-            turn.session, turn.organization, channel.name, ChannelStatus.ACTIVE, actor(turn),
-            now=turn.now(),
-        )  # fmt: skip
-        turn.queue_changed = True
-        turn.edit(
-            turn._(
-                "▶️ {channel} is active again; {count} waiting publication(s) go out now. If its "
-                "access still fails, I will tell you.",
-                channel=channel.name,
-                count=paused or 0,
-            )
-        )
+    )

@@ -45,106 +45,115 @@ NOT_OPEN = N_(
 )
 
 
-def register(router: Router) -> None:
-    router.interruptions[FLOW] = park_unfinished
+routes = Router()
+routes.interruptions[FLOW] = park_unfinished
 
-    @router.command("new", Permission.EDIT, N_("Prepare a post"))
-    async def new(turn: Turn) -> None:
-        turn.conversation.start(FLOW, "content", **fresh())
-        if turn.incoming.args:
-            turn.conversation.data["text"] = turn.incoming.args
-            _show_content(turn)
-            return
-        turn.say(
-            turn._(
-                "Send the text of the post, or forward a message. Add photos: one, or an album "
-                "of up to {limit}. /cancel stops at any step.",
-                limit=ALBUM_MAX,
-            )
+
+@routes.command("new", Permission.EDIT, N_("Prepare a post"))
+async def new(turn: Turn) -> None:
+    turn.conversation.start(FLOW, "content", **fresh())
+    if turn.incoming.args:
+        turn.conversation.data["text"] = turn.incoming.args
+        _show_content(turn)
+        return
+    turn.say(
+        turn._(
+            "Send the text of the post, or forward a message. Add photos: one, or an album "
+            "of up to {limit}. /cancel stops at any step.",
+            limit=ALBUM_MAX,
         )
+    )
 
-    @router.step(FLOW, "content")
-    async def content(turn: Turn) -> None:
-        _take_content(turn)
 
-    @router.step(FLOW, "alt")
-    async def alt(turn: Turn) -> None:
-        text = (turn.incoming.text or "").strip()
-        if not text:
-            turn.say(turn._("Describe the photo in words, or press Skip."), _alt_keyboard(turn))
-            return
-        data = turn.conversation.data
-        data["images"][data["alt_done"]]["alt"] = text[:1000]
-        data["alt_done"] += 1
-        _advance(turn)
+@routes.step(FLOW, "content")
+async def content(turn: Turn) -> None:
+    _take_content(turn)
 
-    @router.step(FLOW, "variant")
-    async def variant(turn: Turn) -> None:
-        text = (turn.incoming.text or "").strip()
-        data = turn.conversation.data
-        if not text:
-            turn.say(turn._("Send the text of this language version as a message."))
-            return
-        data["variants"][data.pop("variant_language")] = text
-        _show_preview(turn)
 
-    @router.step(FLOW, "channels")
-    async def channels_typed(turn: Turn) -> None:
-        turn.say(turn._("Choose the channels with the buttons, then press Next."))
-        _show_channels(turn)
+@routes.step(FLOW, "alt")
+async def alt(turn: Turn) -> None:
+    text = (turn.incoming.text or "").strip()
+    if not text:
+        turn.say(turn._("Describe the photo in words, or press Skip."), _alt_keyboard(turn))
+        return
+    data = turn.conversation.data
+    data["images"][data["alt_done"]]["alt"] = text[:1000]
+    data["alt_done"] += 1
+    _advance(turn)
 
-    @router.step(FLOW, "time")
-    async def time_typed(turn: Turn) -> None:
-        text = (turn.incoming.text or "").strip()
-        if not text:
-            _ask_time(turn)
-            return
-        try:
-            moment = typed_time(turn, text)
-        except InvalidInput as err:
-            turn.say(explain(err, turn.language), _time_keyboard(turn))
-            return
-        turn.conversation.data["when"] = moment.isoformat()
-        _advance(turn)
 
-    @router.step(FLOW, "preview")
-    async def preview_typed(turn: Turn) -> None:
-        turn.say(turn._("The post is ready: press a button under the preview."))
-        _show_preview(turn)
+@routes.step(FLOW, "variant")
+async def variant(turn: Turn) -> None:
+    text = (turn.incoming.text or "").strip()
+    data = turn.conversation.data
+    if not text:
+        turn.say(turn._("Send the text of this language version as a message."))
+        return
+    data["variants"][data.pop("variant_language")] = text
+    _show_preview(turn)
 
-    @router.callback(TIMES, Permission.EDIT)
-    async def time_pressed(turn: Turn, args: list[str]) -> None:
-        if turn.conversation.flow != FLOW:
-            turn.say(turn._(NOT_OPEN))
-            return
-        try:
-            choice = args[0] if args else ""
-            moment = chosen_time(turn, choice, turn.conversation.data.get("channels"))
-        except InvalidInput as err:
-            turn.say(explain(err, turn.language), _time_keyboard(turn))
-            return
-        if moment is None:
-            turn.conversation.goto("time")
-            turn.say(pick_prompt(turn))
-            return
-        data = turn.conversation.data
-        data["when"] = NOW if args[0] == "now" else moment.isoformat()
-        _advance(turn)
 
-    @router.callback(BUTTONS, Permission.EDIT)
-    async def pressed(turn: Turn, args: list[str]) -> None:
-        action = args[0] if args else ""
-        if action == "open" and len(args) == 2 and args[1].isdigit():
-            await _open_draft(turn, int(args[1]))
-            return
-        if turn.conversation.flow != FLOW:
-            turn.say(turn._(NOT_OPEN))
-            return
-        handler = ACTIONS.get(action)
-        if handler is None:
-            turn.answer(turn._("This button is no longer in use."))
-        else:
-            handler(turn, args[1:])
+@routes.step(FLOW, "channels")
+async def channels_typed(turn: Turn) -> None:
+    turn.say(turn._("Choose the channels with the buttons, then press Next."))
+    _show_channels(turn)
+
+
+@routes.step(FLOW, "time")
+async def time_typed(turn: Turn) -> None:
+    text = (turn.incoming.text or "").strip()
+    if not text:
+        _ask_time(turn)
+        return
+    try:
+        moment = typed_time(turn, text)
+    except InvalidInput as err:
+        turn.say(explain(err, turn.language), _time_keyboard(turn))
+        return
+    turn.conversation.data["when"] = moment.isoformat()
+    _advance(turn)
+
+
+@routes.step(FLOW, "preview")
+async def preview_typed(turn: Turn) -> None:
+    turn.say(turn._("The post is ready: press a button under the preview."))
+    _show_preview(turn)
+
+
+@routes.callback(TIMES, Permission.EDIT)
+async def time_pressed(turn: Turn, args: list[str]) -> None:
+    if turn.conversation.flow != FLOW:
+        turn.say(turn._(NOT_OPEN))
+        return
+    try:
+        choice = args[0] if args else ""
+        moment = chosen_time(turn, choice, turn.conversation.data.get("channels"))
+    except InvalidInput as err:
+        turn.say(explain(err, turn.language), _time_keyboard(turn))
+        return
+    if moment is None:
+        turn.conversation.goto("time")
+        turn.say(pick_prompt(turn))
+        return
+    data = turn.conversation.data
+    data["when"] = NOW if args[0] == "now" else moment.isoformat()
+    _advance(turn)
+
+
+@routes.callback(BUTTONS, Permission.EDIT)
+async def pressed(turn: Turn, args: list[str]) -> None:
+    action = args[0] if args else ""
+    if action == "open" and len(args) == 2 and args[1].isdigit():
+        await _open_draft(turn, int(args[1]))
+        return
+    if turn.conversation.flow != FLOW:
+        turn.say(turn._(NOT_OPEN))
+        return
+    handler = ACTIONS.get(action)
+    if handler is None:
+        turn.answer(turn._("This button is no longer in use."))
+    else:
+        handler(turn, args[1:])
 
 
 # --- content -------------------------------------------------------------------------------------

@@ -24,82 +24,88 @@ DRAFTS = "d"
 FLOW = "queue"
 PAGE_SIZE = 5
 
+routes = Router()
 
-def register(router: Router) -> None:
-    @router.command("queue", Permission.EDIT, N_("Posts waiting to go out"))
-    async def queue(turn: Turn) -> None:
-        _show_queue(turn, 0, edit=False)
 
-    @router.command("drafts", Permission.EDIT, N_("Drafts and posts waiting for approval"))
-    async def drafts(turn: Turn) -> None:
-        _show_drafts(turn, 0, edit=False)
+@routes.command("queue", Permission.EDIT, N_("Posts waiting to go out"))
+async def queue(turn: Turn) -> None:
+    _show_queue(turn, 0, edit=False)
 
-    @router.callback(QUEUE, Permission.EDIT)
-    async def queue_pressed(turn: Turn, args: list[str]) -> None:
-        action, numbers = (args[0] if args else ""), [int(a) for a in args[1:] if a.isdigit()]
-        if action == "page" and numbers:
-            _show_queue(turn, numbers[0], edit=True)
-        elif action == "view" and len(numbers) == 2:
-            _show_post(turn, numbers[0], numbers[1])
-        elif action == "now" and numbers:
-            _publish_now(turn, numbers[0])
-        elif action == "move" and numbers:
-            _ask_new_time(turn, numbers[0])
-        elif action == "del" and numbers:
-            _confirm_cancel(turn, numbers[0])
-        elif action == "delok" and numbers:
-            _cancel(turn, numbers[0])
-        else:
-            turn.answer(turn._("This button is no longer in use."))
 
-    @router.callback(MOVE, Permission.EDIT)
-    async def move_pressed(turn: Turn, args: list[str]) -> None:
-        if turn.conversation.flow != FLOW:
-            turn.say(turn._("That change is no longer open: send /queue to start again."))
-            return
-        try:
-            moment = chosen_time(turn, args[0] if args else "")
-        except InvalidInput as err:
-            turn.say(explain(err, turn.language), _move_keyboard(turn))
-            return
-        if moment is None:
-            turn.say(pick_prompt(turn))
-            return
-        _move(turn, moment)
+@routes.command("drafts", Permission.EDIT, N_("Drafts and posts waiting for approval"))
+async def drafts(turn: Turn) -> None:
+    _show_drafts(turn, 0, edit=False)
 
-    @router.step(FLOW, "time")
-    async def move_typed(turn: Turn) -> None:
-        try:
-            moment = typed_time(turn, turn.incoming.text or "")
-        except InvalidInput as err:
-            turn.say(explain(err, turn.language), _move_keyboard(turn))
-            return
-        _move(turn, moment)
 
-    @router.callback(DRAFTS, Permission.EDIT)
-    async def drafts_pressed(turn: Turn, args: list[str]) -> None:
-        action, numbers = (args[0] if args else ""), [int(a) for a in args[1:] if a.isdigit()]
-        if action == "page" and numbers:
-            _show_drafts(turn, numbers[0], edit=True)
-        elif action == "del" and numbers:
-            turn.edit(
-                turn._("Delete draft #{id}? This cannot be undone.", id=numbers[0]),
+@routes.callback(QUEUE, Permission.EDIT)
+async def queue_pressed(turn: Turn, args: list[str]) -> None:
+    action, numbers = (args[0] if args else ""), [int(a) for a in args[1:] if a.isdigit()]
+    if action == "page" and numbers:
+        _show_queue(turn, numbers[0], edit=True)
+    elif action == "view" and len(numbers) == 2:
+        _show_post(turn, numbers[0], numbers[1])
+    elif action == "now" and numbers:
+        _publish_now(turn, numbers[0])
+    elif action == "move" and numbers:
+        _ask_new_time(turn, numbers[0])
+    elif action == "del" and numbers:
+        _confirm_cancel(turn, numbers[0])
+    elif action == "delok" and numbers:
+        _cancel(turn, numbers[0])
+    else:
+        turn.answer(turn._("This button is no longer in use."))
+
+
+@routes.callback(MOVE, Permission.EDIT)
+async def move_pressed(turn: Turn, args: list[str]) -> None:
+    if turn.conversation.flow != FLOW:
+        turn.say(turn._("That change is no longer open: send /queue to start again."))
+        return
+    try:
+        moment = chosen_time(turn, args[0] if args else "")
+    except InvalidInput as err:
+        turn.say(explain(err, turn.language), _move_keyboard(turn))
+        return
+    if moment is None:
+        turn.say(pick_prompt(turn))
+        return
+    _move(turn, moment)
+
+
+@routes.step(FLOW, "time")
+async def move_typed(turn: Turn) -> None:
+    try:
+        moment = typed_time(turn, turn.incoming.text or "")
+    except InvalidInput as err:
+        turn.say(explain(err, turn.language), _move_keyboard(turn))
+        return
+    _move(turn, moment)
+
+
+@routes.callback(DRAFTS, Permission.EDIT)
+async def drafts_pressed(turn: Turn, args: list[str]) -> None:
+    action, numbers = (args[0] if args else ""), [int(a) for a in args[1:] if a.isdigit()]
+    if action == "page" and numbers:
+        _show_drafts(turn, numbers[0], edit=True)
+    elif action == "del" and numbers:
+        turn.edit(
+            turn._("Delete draft #{id}? This cannot be undone.", id=numbers[0]),
+            [
                 [
-                    [
-                        Button(turn._("🗑 Yes, delete it"), data=f"{DRAFTS}:delok:{numbers[0]}"),
-                        Button(turn._("◀ No"), data=f"{DRAFTS}:page:0"),
-                    ]
-                ],
-            )
-        elif action == "delok" and numbers:
-            post = get_post(turn.session, turn.organization, numbers[0])
-            if post.status is not PostStatus.DRAFT:
-                turn.edit(turn._("Post #{id} is no longer a draft.", id=post.id))
-                return
-            discard_draft(turn.session, turn.organization, post.id, actor(turn))
-            turn.edit(turn._("🗑 Draft #{id} is deleted.", id=post.id))
-        else:
-            turn.answer(turn._("This button is no longer in use."))
+                    Button(turn._("🗑 Yes, delete it"), data=f"{DRAFTS}:delok:{numbers[0]}"),
+                    Button(turn._("◀ No"), data=f"{DRAFTS}:page:0"),
+                ]
+            ],
+        )
+    elif action == "delok" and numbers:
+        post = get_post(turn.session, turn.organization, numbers[0])
+        if post.status is not PostStatus.DRAFT:
+            turn.edit(turn._("Post #{id} is no longer a draft.", id=post.id))
+            return
+        discard_draft(turn.session, turn.organization, post.id, actor(turn))
+        turn.edit(turn._("🗑 Draft #{id} is deleted.", id=post.id))
+    else:
+        turn.answer(turn._("This button is no longer in use."))
 
 
 def _show(turn: Turn, text: str, rows: Keyboard, *, edit: bool) -> None:

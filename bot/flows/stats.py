@@ -18,6 +18,8 @@ from content.i18n import N_
 
 MONTH = "month"
 
+routes = Router()
+
 
 def _breakdown_text(turn: Turn, heading: str, found: Breakdown) -> str:
     lang = turn.language
@@ -62,46 +64,46 @@ def _span(turn: Turn, arg: str) -> timedelta:
         ) from None
 
 
-def register(router: Router) -> None:
-    @router.command("stats", Permission.STATS, N_("Engagement: /stats 7d, 30d, month or a post"))
-    async def stats(turn: Turn) -> None:
-        args = turn.incoming.args.lower().split()
-        kind, number = (args[0], args[1]) if len(args) == 2 else ("post", args[0] if args else "")
-        if number.isdigit() and kind in ("post", "event"):
-            found = (
-                post_breakdown(turn.session, int(number))
-                if kind == "post"
-                else event_breakdown(turn.session, int(number))
-            )
-            if found is None:
-                raise NotFound("no {kind} has id {id}", kind=kind, id=int(number))
-            heading = (
-                turn._("Post #{id} “{title}”", id=number, title=found.title)
-                if kind == "post"
-                else turn._("Event #{id} “{title}”", id=number, title=found.title)
-            )
-            turn.say(_breakdown_text(turn, heading, found))
-            return
-        span = _span(turn, " ".join(args))
-        summary = stats_summary(turn.session, turn.now(), turn.tz, span)
-        turn.say(summary_text(summary, turn.language, turn.tz))
-        if summary.totals.publications:
-            for _name, png in stats_charts(turn.session, summary, turn.tz, turn.language):
-                turn.say("", photo=png)
+@routes.command("stats", Permission.STATS, N_("Engagement: /stats 7d, 30d, month or a post"))
+async def stats(turn: Turn) -> None:
+    args = turn.incoming.args.lower().split()
+    kind, number = (args[0], args[1]) if len(args) == 2 else ("post", args[0] if args else "")
+    if number.isdigit() and kind in ("post", "event"):
+        found = (
+            post_breakdown(turn.session, int(number))
+            if kind == "post"
+            else event_breakdown(turn.session, int(number))
+        )
+        if found is None:
+            raise NotFound("no {kind} has id {id}", kind=kind, id=int(number))
+        heading = (
+            turn._("Post #{id} “{title}”", id=number, title=found.title)
+            if kind == "post"
+            else turn._("Event #{id} “{title}”", id=number, title=found.title)
+        )
+        turn.say(_breakdown_text(turn, heading, found))
+        return
+    span = _span(turn, " ".join(args))
+    summary = stats_summary(turn.session, turn.now(), turn.tz, span)
+    turn.say(summary_text(summary, turn.language, turn.tz))
+    if summary.totals.publications:
+        for _name, png in stats_charts(turn.session, summary, turn.tz, turn.language):
+            turn.say("", photo=png)
 
-    @router.command("report", Permission.STATS, N_("Monthly report: /report 2026-11 pdf|xlsx|csv"))
-    async def report(turn: Turn) -> None:
-        month = last_month(turn.now(), turn.tz)
-        fmt = ReportFormat.PDF
-        for arg in turn.incoming.args.lower().split():
-            if arg in {f.value for f in ReportFormat}:
-                fmt = ReportFormat(arg)
-            else:
-                month = parse_month(arg)
-        name, contents = monthly_report_file(
-            turn.session, month, turn.tz, turn.now(), fmt, turn.language
-        )
-        turn.say(
-            turn._("The report for {month}.", month=labels.month_title(month, turn.language)),
-            document=(name, contents),
-        )
+
+@routes.command("report", Permission.STATS, N_("Monthly report: /report 2026-11 pdf|xlsx|csv"))
+async def report(turn: Turn) -> None:
+    month = last_month(turn.now(), turn.tz)
+    fmt = ReportFormat.PDF
+    for arg in turn.incoming.args.lower().split():
+        if arg in {f.value for f in ReportFormat}:
+            fmt = ReportFormat(arg)
+        else:
+            month = parse_month(arg)
+    name, contents = monthly_report_file(
+        turn.session, month, turn.tz, turn.now(), fmt, turn.language
+    )
+    turn.say(
+        turn._("The report for {month}.", month=labels.month_title(month, turn.language)),
+        document=(name, contents),
+    )
