@@ -3,18 +3,27 @@ and the ways it becomes or comes from a stored draft."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.turn import Turn
+from content.callback_data import CallbackData
 from content.drafts import draft_as_new_post, save_draft
 from content.models import Channel, Post
 from content.scheduling import NewPost
 
 FLOW = "new"
 NOW = "now"
+
+
+@dataclass(frozen=True)
+class OpenDraft(CallbackData, prefix="np:open"):
+    """Continue a stored draft in /new (handled there; /drafts and rejections show it)."""
+
+    post_id: int
 
 
 def fresh() -> dict[str, Any]:

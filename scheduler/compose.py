@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from channels.base import Button, Outgoing, OutgoingImage
+from content.callback_data import RemindMe
 from content.models import Event, Media, Publication
 from content.states import Platform, PublicationKind
 from content.templates import (
@@ -17,8 +18,6 @@ from content.templates import (
     reminder_text,
     word,
 )
-
-REMIND_CALLBACK = "remind:{event_id}"
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ def compose(publication: Publication, tz: ZoneInfo, media: MediaLocation) -> Out
         buttons.append(
             Button(
                 text=f"🔔 {word(language, 'remind_me')}",
-                callback_data=REMIND_CALLBACK.format(event_id=event.id),
+                callback_data=RemindMe(event.id).pack(),
             )
         )
         if event.registration_url:

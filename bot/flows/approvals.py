@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from sqlalchemy import select
 
 from bot.access import Permission
@@ -9,16 +12,24 @@ from bot.drafting import actor, park_unfinished
 from bot.formatting import STATUS, local_time, quoted
 from bot.router import Router
 from bot.turn import Button, Turn
+from content.callback_data import CallbackData
 from content.drafts import approve_post, get_post, reject_post
 from content.i18n import N_, translate
 from content.models import Channel, Post, StaffMember
 from content.states import PostStatus, Role
 
-BUTTONS = "ap"
 FLOW = "approval"
 APPROVERS = (Role.MANAGER, Role.ADMIN)
 
 routes = Router()
+
+
+@dataclass(frozen=True)
+class Decision(CallbackData, prefix="ap"):
+    """Approve or Reject under a post sent to the managers."""
+
+    action: Literal["ok", "no"]
+    post_id: int
 
 
 def _author(turn: Turn, post: Post) -> StaffMember | None:
@@ -69,8 +80,12 @@ def ask_managers(turn: Turn, post: Post) -> None:
             "\n".join(lines),
             [
                 [
-                    Button(translate(language, N_("✅ Approve")), data=f"{BUTTONS}:ok:{post.id}"),
-                    Button(translate(language, N_("↩️ Reject")), data=f"{BUTTONS}:no:{post.id}"),
+                    Button(
+                        translate(language, N_("✅ Approve")), data=Decision("ok", post.id).pack()
+                    ),
+                    Button(
+                        translate(language, N_("↩️ Reject")), data=Decision("no", post.id).pack()
+                    ),
                 ]
             ],
             chat_id=chat,
@@ -97,17 +112,14 @@ def _decided(turn: Turn, post: Post) -> bool:
     return True
 
 
-@routes.callback(BUTTONS, Permission.APPROVE)
-async def pressed(turn: Turn, args: list[str]) -> None:
-    if len(args) != 2 or not args[1].isdigit():
-        turn.answer(turn._("This button is no longer in use."))
-        return
-    action, post = args[0], get_post(turn.session, turn.organization, int(args[1]))
+@routes.button(Decision, Permission.APPROVE)
+async def pressed(turn: Turn, decision: Decision) -> None:
+    post = get_post(turn.session, turn.organization, decision.post_id)
     if _decided(turn, post):
         return
-    if action == "ok":
+    if decision.action == "ok":
         _approve(turn, post)
-    elif action == "no":
+    else:
         park_unfinished(turn)
         turn.conversation.start(
             FLOW, "reason", post_id=post.id, message_id=turn.incoming.callback_message_id

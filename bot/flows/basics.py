@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.access import Permission
 from bot.router import Router
 from bot.turn import Button, Turn
+from content.callback_data import CallbackData
 from content.i18n import N_
-from content.languages import LANGUAGES, check_language
+from content.languages import LANGUAGES
 
 routes = Router()
+
+
+@dataclass(frozen=True)
+class ChooseLanguage(CallbackData, prefix="lang"):
+    code: str
+
+    def __post_init__(self) -> None:
+        if self.code not in LANGUAGES:
+            raise ValueError(f"no language {self.code!r}")
 
 
 @routes.command("start", Permission.PUBLIC, N_("Start"), menu=False)
@@ -42,13 +54,13 @@ async def help_(turn: Turn) -> None:
 async def lang(turn: Turn) -> None:
     turn.say(
         turn._("Choose your language:"),
-        [[Button(name, data=f"lang:{code}") for code, name in LANGUAGES.items()]],
+        [[Button(name, data=ChooseLanguage(code).pack()) for code, name in LANGUAGES.items()]],
     )
 
 
-@routes.callback("lang", Permission.PUBLIC)
-async def chosen(turn: Turn, args: list[str]) -> None:
-    code = check_language(args[0] if args else "")
+@routes.button(ChooseLanguage, Permission.PUBLIC)
+async def chosen(turn: Turn, choice: ChooseLanguage) -> None:
+    code = choice.code
     if turn.staff is not None:
         turn.staff.language = code
     turn.language = code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -9,9 +10,9 @@ from sqlalchemy import func, select
 from bot.access import Permission
 from bot.describe import local_time
 from bot.flows.events import actor
-from bot.notify import CHANNEL_PREFIX
-from bot.router import Router
+from bot.router import STALE_BUTTON, Router
 from bot.turn import Button, Keyboard, Turn
+from content.callback_data import CallbackData
 from content.i18n import N_
 from content.models import Channel, Publication
 from content.registry import set_channel_status
@@ -26,6 +27,13 @@ STATUS = {
 ICON = {ChannelStatus.ACTIVE: "🟢", ChannelStatus.PAUSED: "⏸", ChannelStatus.AUTH_EXPIRED: "🔴"}
 
 routes = Router()
+
+
+@dataclass(frozen=True)
+class ResumeChannel(CallbackData, prefix="chan:resume"):
+    """Under /channels and under the notice of a channel's expired access (bot.notify)."""
+
+    channel_id: int
 
 
 def _health(turn: Turn, channel: Channel) -> str:
@@ -78,20 +86,16 @@ async def channels(turn: Turn) -> None:
         if channel.status is not ChannelStatus.ACTIVE:
             keyboard.append(
                 [Button("▶️ " + turn._("Resume {channel}", channel=channel.name),
-                        data=f"{CHANNEL_PREFIX}:resume:{channel.id}")]
+                        data=ResumeChannel(channel.id).pack())]
             )  # fmt: skip
     turn.say("\n".join(lines), keyboard or None)
 
 
-@routes.callback(CHANNEL_PREFIX, Permission.ADMIN)
-async def resume(turn: Turn, args: list[str]) -> None:
-    channel = (
-        turn.session.get(Channel, int(args[1]))
-        if len(args) > 1 and args[0] == "resume" and args[1].isdigit()
-        else None
-    )
+@routes.button(ResumeChannel, Permission.ADMIN)
+async def resume(turn: Turn, pressed: ResumeChannel) -> None:
+    channel = turn.session.get(Channel, pressed.channel_id)
     if channel is None:
-        turn.answer(turn._("This button is no longer in use."))
+        turn.answer(turn._(STALE_BUTTON))
         return
     if channel.status is ChannelStatus.ACTIVE:
         turn.edit(turn._("{channel} is active already.", channel=channel.name))

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 
 from bot.access import Permission
 from bot.describe import SKIP, local_time, short
-from bot.router import Router
+from bot.router import STALE_BUTTON, Router
 from bot.turn import Button, Keyboard, Turn
+from content.callback_data import CallbackData, RemindMe
 from content.errors import InvalidInput
 from content.event_changes import cancel_event_with_notice
 from content.i18n import N_, explain
@@ -28,7 +30,6 @@ from content.templates import EventFacts, announcement_text
 from content.timeparse import format_offset, parse_offsets, parse_when
 
 FLOW, MOVE_FLOW = "event", "event_move"
-PREFIX, REMIND = "evt", "remind"
 LISTED = 10  # events shown by /events
 _URL = re.compile(r"^https?://\S+\.\S+$", re.IGNORECASE)
 TRY_AGAIN = N_("Try again, or send /cancel to stop.")
@@ -36,6 +37,41 @@ TRY_AGAIN = N_("Try again, or send /cancel to stop.")
 Step = Callable[[Turn], Awaitable[None]]
 
 routes = Router()
+
+
+@dataclass(frozen=True)
+class Confirm(CallbackData, prefix="evt"):
+    """Schedule or cancel the event being confirmed."""
+
+    action: Literal["ok", "no"]
+
+
+@dataclass(frozen=True)
+class ToggleChannel(CallbackData, prefix="evt:ch"):
+    channel_id: int
+
+
+@dataclass(frozen=True)
+class MoveEvent(CallbackData, prefix="evt:move"):
+    event_id: int
+
+
+@dataclass(frozen=True)
+class CancelEvent(CallbackData, prefix="evt:cancel"):
+    """Asks first: with a notice where it was announced, without, or not at all."""
+
+    event_id: int
+
+
+@dataclass(frozen=True)
+class CancelConfirmed(CallbackData, prefix="evt:cx"):
+    event_id: int
+    notify: bool
+
+
+@dataclass(frozen=True)
+class KeepEvent(CallbackData, prefix="evt:keep"):
+    pass
 
 
 def actor(turn: Turn) -> str:
@@ -166,14 +202,14 @@ def summary(turn: Turn) -> tuple[str, Keyboard]:
             announcement_text(facts, turn.tz, preview.language),
         ]
     toggles = [
-        Button(("✅ " if c.id in chosen else "▫️ ") + c.name, data=f"{PREFIX}:ch:{c.id}")
+        Button(("✅ " if c.id in chosen else "▫️ ") + c.name, data=ToggleChannel(c.id).pack())
         for c in channels
     ]
     keyboard: Keyboard = [toggles[i : i + 3] for i in range(0, len(toggles), 3)]
     keyboard.append(
         [
-            Button("✔️ " + turn._("Schedule"), data=f"{PREFIX}:ok"),
-            Button("✖️ " + turn._("Cancel"), data=f"{PREFIX}:no"),
+            Button("✔️ " + turn._("Schedule"), data=Confirm("ok").pack()),
+            Button("✖️ " + turn._("Cancel"), data=Confirm("no").pack()),
         ]
     )
     return "\n".join(lines), keyboard
@@ -184,7 +220,7 @@ def _confirming(turn: Turn) -> bool:
     conversation = turn.conversation
     if conversation.flow == FLOW and conversation.step == "confirm":
         return True
-    turn.answer(turn._("This button is no longer in use."))
+    turn.answer(turn._(STALE_BUTTON))
     return False
 
 
@@ -302,30 +338,28 @@ async def confirm(turn: Turn) -> None:
     turn.say(turn._("Press Schedule to create the event, or Cancel."))
 
 
-@routes.callback(PREFIX, Permission.EDIT)
-async def pressed(turn: Turn, args: list[str]) -> None:
-    action = args[0] if args else ""
-    if action in ("move", "cancel", "cx", "keep"):
-        await _manage(turn, action, args[1:])
-    elif _confirming(turn):
-        await _confirm_action(turn, action, args[1:])
-
-
-async def _confirm_action(turn: Turn, action: str, args: list[str]) -> None:
+@routes.button(ToggleChannel, Permission.EDIT)
+async def channel_pressed(turn: Turn, pressed: ToggleChannel) -> None:
+    if not _confirming(turn):
+        return
     data = turn.conversation.data
-    if action == "ch" and args and args[0].isdigit():
-        chosen = list(data.get("channels", []))
-        channel_id = int(args[0])
-        data["channels"] = (
-            [c for c in chosen if c != channel_id]
-            if channel_id in chosen
-            else [*chosen, channel_id]
-        )
-        turn.edit(*summary(turn))
-    elif action == "no":
+    chosen = list(data.get("channels", []))
+    data["channels"] = (
+        [c for c in chosen if c != pressed.channel_id]
+        if pressed.channel_id in chosen
+        else [*chosen, pressed.channel_id]
+    )
+    turn.edit(*summary(turn))
+
+
+@routes.button(Confirm, Permission.EDIT)
+async def confirm_pressed(turn: Turn, pressed: Confirm) -> None:
+    if not _confirming(turn):
+        return
+    if pressed.action == "no":
         turn.conversation.end()
         turn.edit(turn._("Cancelled. Nothing was saved."))
-    elif action == "ok":
+    else:
         await _schedule(turn)
 
 
@@ -401,69 +435,84 @@ async def events(turn: Turn) -> None:
         ]
         if event.place:
             lines.append(f"📍 {event.place}")
-        row = [Button(f"🔔 {short(event.title, 24)}", data=f"{REMIND}:{event.id}")]
+        row = [Button(f"🔔 {short(event.title, 24)}", data=RemindMe(event.id).pack())]
         if staff:
             row += [
-                Button("🕒 " + turn._("Move"), data=f"{PREFIX}:move:{event.id}"),
-                Button("❌ " + turn._("Cancel"), data=f"{PREFIX}:cancel:{event.id}"),
+                Button("🕒 " + turn._("Move"), data=MoveEvent(event.id).pack()),
+                Button("❌ " + turn._("Cancel"), data=CancelEvent(event.id).pack()),
             ]
         keyboard.append(row)
     lines += ["", turn._("Press 🔔 to get a private reminder before an event.")]
     turn.say("\n".join(lines), keyboard)
 
 
-def _scheduled_event(turn: Turn, raw: str) -> Event | None:
-    event = turn.session.get(Event, int(raw)) if raw.isdigit() else None
+def _scheduled_event(turn: Turn, event_id: int) -> Event | None:
+    event = turn.session.get(Event, event_id)
     if event is None or event.status is not EventStatus.SCHEDULED:
         turn.answer(turn._("This event is no longer scheduled."))
         return None
     return event
 
 
-async def _manage(turn: Turn, action: str, args: list[str]) -> None:
-    if action == "keep":
-        turn.edit(turn._("Nothing was changed."))
-        return
-    event = _scheduled_event(turn, args[0] if args else "")
+@routes.button(KeepEvent, Permission.EDIT)
+async def keep_pressed(turn: Turn, _pressed: KeepEvent) -> None:
+    turn.edit(turn._("Nothing was changed."))
+
+
+@routes.button(MoveEvent, Permission.EDIT)
+async def move_pressed(turn: Turn, pressed: MoveEvent) -> None:
+    event = _scheduled_event(turn, pressed.event_id)
     if event is None:
         return
     starts = local_time(event.starts_at, turn.tz, turn.language)
-    if action == "move":
-        turn.conversation.start(MOVE_FLOW, "when", event_id=event.id)
-        turn.say(
-            turn._(
-                "“{title}” starts {when}. When does it start now? Send the local date and "
-                "time, e.g. {example}; its announcement and reminders move with it.",
-                title=event.title, when=starts, example=example_time(turn),
-            )
-        )  # fmt: skip
-    elif action == "cancel":
-        turn.say(
-            turn._(
-                "Cancel “{title}” ({when})? Its unsent announcement and reminders are "
-                "withdrawn. Where it was announced, I can post a cancellation notice.",
-                title=event.title, when=starts,
-            ),
-            [
-                [Button(turn._("Cancel and post a notice"), data=f"{PREFIX}:cx:{event.id}:1")],
-                [Button(turn._("Cancel without a notice"), data=f"{PREFIX}:cx:{event.id}:0")],
-                [Button(turn._("Keep the event"), data=f"{PREFIX}:keep")],
-            ],
-        )  # fmt: skip
-    elif action == "cx":
-        notify = len(args) > 1 and args[1] == "1"
-        done = cancel_event_with_notice(
-            turn.session, turn.organization, event.id, notify=notify, now=turn.now(),
-            actor=actor(turn),
-        )  # fmt: skip
-        turn.queue_changed = True
-        turn.edit(
-            turn._(
-                "Cancelled “{title}”: {withdrawn} unsent publication(s) withdrawn, "
-                "cancellation notice on {notices} channel(s).",
-                title=event.title, withdrawn=done.withdrawn, notices=done.notices,
-            )
-        )  # fmt: skip
+    turn.conversation.start(MOVE_FLOW, "when", event_id=event.id)
+    turn.say(
+        turn._(
+            "“{title}” starts {when}. When does it start now? Send the local date and "
+            "time, e.g. {example}; its announcement and reminders move with it.",
+            title=event.title, when=starts, example=example_time(turn),
+        )
+    )  # fmt: skip
+
+
+@routes.button(CancelEvent, Permission.EDIT)
+async def cancel_pressed(turn: Turn, pressed: CancelEvent) -> None:
+    event = _scheduled_event(turn, pressed.event_id)
+    if event is None:
+        return
+    starts = local_time(event.starts_at, turn.tz, turn.language)
+    notice, silent = CancelConfirmed(event.id, True), CancelConfirmed(event.id, False)
+    turn.say(
+        turn._(
+            "Cancel “{title}” ({when})? Its unsent announcement and reminders are "
+            "withdrawn. Where it was announced, I can post a cancellation notice.",
+            title=event.title, when=starts,
+        ),
+        [
+            [Button(turn._("Cancel and post a notice"), data=notice.pack())],
+            [Button(turn._("Cancel without a notice"), data=silent.pack())],
+            [Button(turn._("Keep the event"), data=KeepEvent().pack())],
+        ],
+    )  # fmt: skip
+
+
+@routes.button(CancelConfirmed, Permission.EDIT)
+async def cancel_confirmed(turn: Turn, pressed: CancelConfirmed) -> None:
+    event = _scheduled_event(turn, pressed.event_id)
+    if event is None:
+        return
+    done = cancel_event_with_notice(
+        turn.session, turn.organization, event.id, notify=pressed.notify, now=turn.now(),
+        actor=actor(turn),
+    )  # fmt: skip
+    turn.queue_changed = True
+    turn.edit(
+        turn._(
+            "Cancelled “{title}”: {withdrawn} unsent publication(s) withdrawn, "
+            "cancellation notice on {notices} channel(s).",
+            title=event.title, withdrawn=done.withdrawn, notices=done.notices,
+        )
+    )  # fmt: skip
 
 
 @routes.step(MOVE_FLOW, "when")
@@ -492,10 +541,9 @@ async def move_to(turn: Turn) -> None:
 # --- "Remind me" -----------------------------------------------------------------------
 
 
-@routes.callback(REMIND, Permission.PUBLIC)
-async def remind(turn: Turn, args: list[str]) -> None:
-    raw = args[0] if args else ""
-    event = turn.session.get(Event, int(raw)) if raw.isdigit() else None
+@routes.button(RemindMe, Permission.PUBLIC)
+async def remind(turn: Turn, pressed: RemindMe) -> None:
+    event = turn.session.get(Event, pressed.event_id)
     if (
         event is None
         or event.status is not EventStatus.SCHEDULED

@@ -7,10 +7,15 @@ choices ("np:ch:3"), never carry the post itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
 from bot.access import Permission
 from bot.drafting import (
     FLOW,
     NOW,
+    OpenDraft,
     actor,
     as_new_post,
     chosen_channels,
@@ -22,10 +27,19 @@ from bot.drafting import (
     the_draft,
 )
 from bot.flows.approvals import ask_managers
+from bot.flows.queue import DraftsPage, QueuePage
 from bot.formatting import channel_label, local_time, preview_lines, quoted
-from bot.keyboards import chosen_time, pick_prompt, time_keyboard, time_prompt, typed_time
-from bot.router import Router
+from bot.keyboards import (
+    TimeChoice,
+    chosen_time,
+    pick_prompt,
+    time_keyboard,
+    time_prompt,
+    typed_time,
+)
+from bot.router import STALE_BUTTON, Router
 from bot.turn import Button, Keyboard, Turn
+from content.callback_data import CallbackData
 from content.drafts import submit_for_approval
 from content.errors import InvalidInput
 from content.i18n import N_, explain
@@ -38,8 +52,6 @@ from content.scheduling import queue_post
 from content.states import PostStatus, Role
 from content.store import list_channels
 
-BUTTONS = "np"  # the flow's buttons
-TIMES = "nt"  # its time buttons
 NOT_OPEN = N_(
     "This draft is no longer open: it was queued, saved or cancelled. Send /new to start another."
 )
@@ -47,6 +59,42 @@ NOT_OPEN = N_(
 
 routes = Router()
 routes.interruptions[FLOW] = park_unfinished
+
+
+@dataclass(frozen=True)
+class Step(CallbackData, prefix="np"):
+    """The flow's buttons that name a step to take (see ACTIONS)."""
+
+    action: Literal[
+        "next", "nophotos", "edit", "alt", "altall", "chok", "chan", "time", "langs", "back",
+        "ok", "save", "quit",
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ToggleChannel(CallbackData, prefix="np:ch"):
+    channel_id: int
+
+
+@dataclass(frozen=True)
+class LanguageVersion(CallbackData, prefix="np:lang"):
+    """Write (or rewrite) the text for channels in one language."""
+
+    code: str
+
+    def __post_init__(self) -> None:
+        if self.code not in LANGUAGES:
+            raise ValueError(f"no language {self.code!r}")
+
+
+@dataclass(frozen=True)
+class RemoveVersion(LanguageVersion, prefix="np:novar"):
+    pass
+
+
+@dataclass(frozen=True)
+class Time(CallbackData, prefix="nt"):
+    choice: TimeChoice
 
 
 @routes.command("new", Permission.EDIT, N_("Prepare a post"))
@@ -120,14 +168,20 @@ async def preview_typed(turn: Turn) -> None:
     _show_preview(turn)
 
 
-@routes.callback(TIMES, Permission.EDIT)
-async def time_pressed(turn: Turn, args: list[str]) -> None:
-    if turn.conversation.flow != FLOW:
-        turn.say(turn._(NOT_OPEN))
+def _open(turn: Turn) -> bool:
+    """Whether a button of this flow belongs to the conversation the person is in."""
+    if turn.conversation.flow == FLOW:
+        return True
+    turn.say(turn._(NOT_OPEN))
+    return False
+
+
+@routes.button(Time, Permission.EDIT)
+async def time_pressed(turn: Turn, pressed: Time) -> None:
+    if not _open(turn):
         return
     try:
-        choice = args[0] if args else ""
-        moment = chosen_time(turn, choice, turn.conversation.data.get("channels"))
+        moment = chosen_time(turn, pressed.choice, turn.conversation.data.get("channels"))
     except InvalidInput as err:
         turn.say(explain(err, turn.language), _time_keyboard(turn))
         return
@@ -136,24 +190,37 @@ async def time_pressed(turn: Turn, args: list[str]) -> None:
         turn.say(pick_prompt(turn))
         return
     data = turn.conversation.data
-    data["when"] = NOW if args[0] == "now" else moment.isoformat()
+    data["when"] = NOW if pressed.choice == "now" else moment.isoformat()
     _advance(turn)
 
 
-@routes.callback(BUTTONS, Permission.EDIT)
-async def pressed(turn: Turn, args: list[str]) -> None:
-    action = args[0] if args else ""
-    if action == "open" and len(args) == 2 and args[1].isdigit():
-        await _open_draft(turn, int(args[1]))
-        return
-    if turn.conversation.flow != FLOW:
-        turn.say(turn._(NOT_OPEN))
-        return
-    handler = ACTIONS.get(action)
-    if handler is None:
-        turn.answer(turn._("This button is no longer in use."))
-    else:
-        handler(turn, args[1:])
+@routes.button(Step, Permission.EDIT)
+async def step_pressed(turn: Turn, pressed: Step) -> None:
+    if _open(turn):
+        ACTIONS[pressed.action](turn)
+
+
+@routes.button(ToggleChannel, Permission.EDIT)
+async def channel_pressed(turn: Turn, pressed: ToggleChannel) -> None:
+    if _open(turn):
+        _toggle(turn, pressed.channel_id)
+
+
+@routes.button(LanguageVersion, Permission.EDIT)
+async def language_pressed(turn: Turn, pressed: LanguageVersion) -> None:
+    if _open(turn):
+        _variant(turn, pressed.code)
+
+
+@routes.button(RemoveVersion, Permission.EDIT)
+async def remove_version_pressed(turn: Turn, pressed: RemoveVersion) -> None:
+    if _open(turn):
+        _remove_variant(turn, pressed.code)
+
+
+@routes.button(OpenDraft, Permission.EDIT)
+async def open_pressed(turn: Turn, pressed: OpenDraft) -> None:
+    await _open_draft(turn, pressed.post_id)
 
 
 # --- content -------------------------------------------------------------------------------------
@@ -198,13 +265,13 @@ def _take_content(turn: Turn) -> None:
 
 
 def _content_keyboard(turn: Turn) -> Keyboard:
-    rows = [[Button(turn._("Next ➡️"), data=f"{BUTTONS}:next")]]
+    rows = [[Button(turn._("Next ➡️"), data=Step("next").pack())]]
     if turn.conversation.data["images"]:
-        rows.append([Button(turn._("🗑 Remove the photos"), data=f"{BUTTONS}:nophotos")])
+        rows.append([Button(turn._("🗑 Remove the photos"), data=Step("nophotos").pack())])
     rows.append(
         [
-            Button(turn._("💾 Save as draft"), data=f"{BUTTONS}:save"),
-            Button(turn._("✖ Cancel"), data=f"{BUTTONS}:quit"),
+            Button(turn._("💾 Save as draft"), data=Step("save").pack()),
+            Button(turn._("✖ Cancel"), data=Step("quit").pack()),
         ]
     )
     return rows
@@ -224,7 +291,7 @@ def _show_content(turn: Turn) -> None:
     turn.say("\n".join(lines), _content_keyboard(turn))
 
 
-def _next(turn: Turn, _args: list[str]) -> None:
+def _next(turn: Turn) -> None:
     if not (turn.conversation.data.get("text") or "").strip():
         turn.say(
             turn._(
@@ -236,14 +303,14 @@ def _next(turn: Turn, _args: list[str]) -> None:
     _advance(turn)
 
 
-def _remove_photos(turn: Turn, _args: list[str]) -> None:
+def _remove_photos(turn: Turn) -> None:
     data = turn.conversation.data
     data["images"], data["alt_done"] = [], 0
     turn.conversation.goto("content")
     _show_content(turn)
 
 
-def _edit(turn: Turn, _args: list[str]) -> None:
+def _edit(turn: Turn) -> None:
     turn.conversation.goto("content")
     turn.say(turn._("Send the new text (it replaces the old one), or more photos."))
     _show_content(turn)
@@ -271,10 +338,10 @@ def _advance(turn: Turn) -> None:
 def _alt_keyboard(turn: Turn) -> Keyboard:
     return [
         [
-            Button(turn._("Skip"), data=f"{BUTTONS}:alt"),
-            Button(turn._("Skip all"), data=f"{BUTTONS}:altall"),
+            Button(turn._("Skip"), data=Step("alt").pack()),
+            Button(turn._("Skip all"), data=Step("altall").pack()),
         ],
-        [Button(turn._("✖ Cancel"), data=f"{BUTTONS}:quit")],
+        [Button(turn._("✖ Cancel"), data=Step("quit").pack())],
     ]
 
 
@@ -294,12 +361,12 @@ def _ask_alt(turn: Turn) -> None:
     )
 
 
-def _skip_alt(turn: Turn, args: list[str]) -> None:
+def _skip_alt(turn: Turn, *, every: bool = False) -> None:
     data = turn.conversation.data
     if turn.conversation.step != "alt":
         _advance(turn)
         return
-    data["alt_done"] = len(data["images"]) if args == ["all"] else data["alt_done"] + 1
+    data["alt_done"] = len(data["images"]) if every else data["alt_done"] + 1
     _advance(turn)
 
 
@@ -310,15 +377,15 @@ def _show_channels(turn: Turn, *, edit: bool = False) -> None:
         [
             Button(
                 ("✅ " if c.id in chosen else "▫️ ") + channel_label(c),
-                data=f"{BUTTONS}:ch:{c.id}",
+                data=ToggleChannel(c.id).pack(),
             )
         ]
         for c in list_channels(turn.session)
     ]
     rows.append(
         [
-            Button(turn._("Next ➡️"), data=f"{BUTTONS}:chok"),
-            Button(turn._("✖ Cancel"), data=f"{BUTTONS}:quit"),
+            Button(turn._("Next ➡️"), data=Step("chok").pack()),
+            Button(turn._("✖ Cancel"), data=Step("quit").pack()),
         ]
     )
     text = turn._("Where should it go? Tap the channels to choose them, then press Next.")
@@ -333,11 +400,11 @@ def _text_for(turn: Turn, channel: Channel) -> str:
     return compose_text(data["variants"].get(channel.language) or data["text"] or "")
 
 
-def _toggle(turn: Turn, args: list[str]) -> None:
+def _toggle(turn: Turn, channel_id: int) -> None:
     data = turn.conversation.data
-    channel = turn.session.get(Channel, int(args[0])) if args and args[0].isdigit() else None
+    channel = turn.session.get(Channel, channel_id)
     if channel is None:
-        turn.answer(turn._("This button is no longer in use."))
+        turn.answer(turn._(STALE_BUTTON))
         return
     data["channels_done"] = False
     if channel.id in data["channels"]:
@@ -358,14 +425,14 @@ def _toggle(turn: Turn, args: list[str]) -> None:
             turn.answer(turn._("{channel} cannot take this post", channel=channel.name))
             turn.say(
                 "\n".join(lines),
-                [[Button(turn._("✏️ Text and photos"), data=f"{BUTTONS}:edit")]],
+                [[Button(turn._("✏️ Text and photos"), data=Step("edit").pack())]],
             )
             return
         data["channels"].append(channel.id)
     _show_channels(turn, edit=True)
 
 
-def _channels_chosen(turn: Turn, _args: list[str]) -> None:
+def _channels_chosen(turn: Turn) -> None:
     data = turn.conversation.data
     if not chosen_channels(turn):
         turn.answer(turn._("Choose at least one channel."))
@@ -375,7 +442,7 @@ def _channels_chosen(turn: Turn, _args: list[str]) -> None:
     _advance(turn)
 
 
-def _choose_channels(turn: Turn, _args: list[str]) -> None:
+def _choose_channels(turn: Turn) -> None:
     turn.conversation.data["channels_done"] = False
     _show_channels(turn)
 
@@ -383,8 +450,8 @@ def _choose_channels(turn: Turn, _args: list[str]) -> None:
 def _time_keyboard(turn: Turn) -> Keyboard:
     channels = turn.conversation.data.get("channels")
     return [
-        *time_keyboard(turn, TIMES, channels),
-        [Button(turn._("✖ Cancel"), data=f"{BUTTONS}:quit")],
+        *time_keyboard(turn, Time, channels),
+        [Button(turn._("✖ Cancel"), data=Step("quit").pack())],
     ]
 
 
@@ -393,7 +460,7 @@ def _ask_time(turn: Turn) -> None:
     turn.say(time_prompt(turn), _time_keyboard(turn))
 
 
-def _choose_time(turn: Turn, _args: list[str]) -> None:
+def _choose_time(turn: Turn) -> None:
     turn.conversation.data["when"] = None
     _ask_time(turn)
 
@@ -401,14 +468,14 @@ def _choose_time(turn: Turn, _args: list[str]) -> None:
 # --- language versions ---------------------------------------------------------------------------
 
 
-def _languages(turn: Turn, _args: list[str]) -> None:
+def _languages(turn: Turn) -> None:
     variants = turn.conversation.data["variants"]
     rows = [
         [
-            Button(("✅ " if code in variants else "") + name, data=f"{BUTTONS}:lang:{code}")
+            Button(("✅ " if code in variants else "") + name, data=LanguageVersion(code).pack())
             for code, name in LANGUAGES.items()
         ],
-        [Button(turn._("◀ Back to the preview"), data=f"{BUTTONS}:back")],
+        [Button(turn._("◀ Back to the preview"), data=Step("back").pack())],
     ]
     turn.say(
         turn._(
@@ -418,26 +485,22 @@ def _languages(turn: Turn, _args: list[str]) -> None:
     )
 
 
-def _variant(turn: Turn, args: list[str]) -> None:
-    code = args[0] if args else ""
-    if code not in LANGUAGES:
-        turn.answer(turn._("This button is no longer in use."))
-        return
+def _variant(turn: Turn, code: str) -> None:
     turn.conversation.data["variant_language"] = code
     turn.conversation.goto("variant")
-    rows = [[Button(turn._("◀ Back to the preview"), data=f"{BUTTONS}:back")]]
+    rows = [[Button(turn._("◀ Back to the preview"), data=Step("back").pack())]]
     if code in turn.conversation.data["variants"]:
-        rows.insert(0, [Button(turn._("🗑 Remove this version"), data=f"{BUTTONS}:novar:{code}")])
+        rows.insert(0, [Button(turn._("🗑 Remove this version"), data=RemoveVersion(code).pack())])
     turn.say(turn._("Send the text for channels in {language}.", language=LANGUAGES[code]), rows)
 
 
-def _remove_variant(turn: Turn, args: list[str]) -> None:
-    turn.conversation.data["variants"].pop(args[0] if args else "", None)
+def _remove_variant(turn: Turn, code: str) -> None:
+    turn.conversation.data["variants"].pop(code, None)
     turn.conversation.data.pop("variant_language", None)
     _show_preview(turn)
 
 
-def _back(turn: Turn, _args: list[str]) -> None:
+def _back(turn: Turn) -> None:
     turn.conversation.data.pop("variant_language", None)
     _advance(turn)
 
@@ -490,19 +553,19 @@ def _show_preview(turn: Turn) -> None:
     rows: Keyboard = []
     if fits:
         label = turn._("📨 Send for approval") if _needs_approval(turn) else turn._("✅ Queue it")
-        rows.append([Button(label, data=f"{BUTTONS}:ok")])
+        rows.append([Button(label, data=Step("ok").pack())])
     rows += [
         [
-            Button(turn._("✏️ Text and photos"), data=f"{BUTTONS}:edit"),
-            Button(turn._("📣 Channels"), data=f"{BUTTONS}:chan"),
+            Button(turn._("✏️ Text and photos"), data=Step("edit").pack()),
+            Button(turn._("📣 Channels"), data=Step("chan").pack()),
         ],
         [
-            Button(turn._("🕒 Time"), data=f"{BUTTONS}:time"),
-            Button(turn._("🌐 Language versions"), data=f"{BUTTONS}:langs"),
+            Button(turn._("🕒 Time"), data=Step("time").pack()),
+            Button(turn._("🌐 Language versions"), data=Step("langs").pack()),
         ],
         [
-            Button(turn._("💾 Save as draft"), data=f"{BUTTONS}:save"),
-            Button(turn._("✖ Cancel"), data=f"{BUTTONS}:quit"),
+            Button(turn._("💾 Save as draft"), data=Step("save").pack()),
+            Button(turn._("✖ Cancel"), data=Step("quit").pack()),
         ],
     ]
     if images:
@@ -513,7 +576,7 @@ def _show_preview(turn: Turn) -> None:
     turn.say("\n".join(lines), rows)
 
 
-def _confirm(turn: Turn, _args: list[str]) -> None:
+def _confirm(turn: Turn) -> None:
     if turn.conversation.step != "preview":
         # A button under an older preview: show where the post really is.
         _advance(turn)
@@ -548,11 +611,11 @@ def _confirm(turn: Turn, _args: list[str]) -> None:
             when=when,
             channels=names,
         ),
-        [[Button(turn._("📋 Open the queue"), data="q:page:0")]],
+        [[Button(turn._("📋 Open the queue"), data=QueuePage(0).pack())]],
     )
 
 
-def _save(turn: Turn, _args: list[str]) -> None:
+def _save(turn: Turn) -> None:
     if not (turn.conversation.data.get("text") or "").strip():
         turn.say(turn._("A draft needs a text: send it as a message first."))
         return
@@ -560,11 +623,11 @@ def _save(turn: Turn, _args: list[str]) -> None:
     turn.conversation.end()
     turn.say(
         turn._("💾 Saved as draft #{id}. Open it again with /drafts.", id=post.id),
-        [[Button(turn._("📝 My drafts"), data="d:page:0")]],
+        [[Button(turn._("📝 My drafts"), data=DraftsPage(0).pack())]],
     )
 
 
-def _quit(turn: Turn, _args: list[str]) -> None:
+def _quit(turn: Turn) -> None:
     draft_id = turn.conversation.data.get("draft_id")
     turn.conversation.end()
     if draft_id is not None:
@@ -594,19 +657,16 @@ async def _open_draft(turn: Turn, post_id: int) -> None:
     _advance(turn)
 
 
-ACTIONS = {
+ACTIONS: dict[str, Callable[[Turn], None]] = {
     "next": _next,
     "nophotos": _remove_photos,
     "edit": _edit,
-    "alt": lambda turn, _args: _skip_alt(turn, []),
-    "altall": lambda turn, _args: _skip_alt(turn, ["all"]),
-    "ch": _toggle,
+    "alt": _skip_alt,
+    "altall": lambda turn: _skip_alt(turn, every=True),
     "chok": _channels_chosen,
     "chan": _choose_channels,
     "time": _choose_time,
     "langs": _languages,
-    "lang": _variant,
-    "novar": _remove_variant,
     "back": _back,
     "ok": _confirm,
     "save": _save,

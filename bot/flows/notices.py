@@ -3,12 +3,15 @@ unconfirmed one, publish, reschedule or drop a missed one (content.settle does t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from bot.access import Permission
 from bot.describe import describe_publication, local_time
 from bot.flows.events import TRY_AGAIN, actor, example_time
-from bot.notify import NOTICE_PREFIX
 from bot.router import Router
 from bot.turn import Turn
+from content.callback_data import CallbackData
 from content.errors import InvalidInput
 from content.i18n import N_, explain
 from content.settle import (
@@ -24,6 +27,7 @@ from content.states import PublicationState
 from content.timeparse import parse_when
 
 FLOW = "settle"
+NoticeActionName = Literal["retry", "yes", "no", "now", "drop", "edit", "later"]
 DONE = {
     "retry": N_("🔁 {what} on {channel} goes out again now."),
     "yes": N_("✅ Noted: {what} is on {channel}."),
@@ -35,12 +39,17 @@ DONE = {
 routes = Router()
 
 
-@routes.callback(NOTICE_PREFIX, Permission.EDIT)
-async def pressed(turn: Turn, args: list[str]) -> None:
-    if len(args) < 2 or not args[1].isdigit():
-        turn.answer(turn._("This button is no longer in use."))
-        return
-    action, publication_id = args[0], int(args[1])
+@dataclass(frozen=True)
+class NoticeAction(CallbackData, prefix="ntc"):
+    """A button under one of the engine's notices about a publication (bot.notify)."""
+
+    action: NoticeActionName
+    publication_id: int
+
+
+@routes.button(NoticeAction, Permission.EDIT)
+async def pressed(turn: Turn, pressed: NoticeAction) -> None:
+    action, publication_id = pressed.action, pressed.publication_id
     session, org, now, who = turn.session, turn.organization, turn.now(), actor(turn)
     if action == "retry":
         publication = retry_failed(session, org, publication_id, now=now, actor=who)
@@ -52,11 +61,8 @@ async def pressed(turn: Turn, args: list[str]) -> None:
         publication = publish_missed_now(session, org, publication_id, now=now, actor=who)
     elif action == "drop":
         publication = drop_publication(session, org, publication_id, actor=who)
-    elif action in ("edit", "later"):
+    else:  # edit, later
         await _ask(turn, action, publication_id)
-        return
-    else:
-        turn.answer(turn._("This button is no longer in use."))
         return
     turn.queue_changed = True
     done = DONE[action]

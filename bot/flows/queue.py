@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from bot.access import Permission
-from bot.drafting import actor, park_unfinished
+from bot.drafting import OpenDraft, actor, park_unfinished
 from bot.formatting import STATE, STATUS, excerpt, local_time, quoted
-from bot.keyboards import chosen_time, pager, pick_prompt, time_keyboard, time_prompt, typed_time
+from bot.keyboards import (
+    TimeChoice,
+    chosen_time,
+    pager,
+    pick_prompt,
+    time_keyboard,
+    time_prompt,
+    typed_time,
+)
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
+from content.callback_data import CallbackData
 from content.drafts import discard_draft, get_post, list_drafts
 from content.errors import InvalidInput
 from content.i18n import N_, explain
@@ -18,13 +29,49 @@ from content.post_queue import next_due, publish_now, queue_page, reschedule_pos
 from content.scheduling import cancel_post
 from content.states import PostStatus
 
-QUEUE = "q"
-MOVE = "qt"  # the reschedule conversation's time buttons
-DRAFTS = "d"
 FLOW = "queue"
 PAGE_SIZE = 5
 
 routes = Router()
+
+
+@dataclass(frozen=True)
+class QueuePage(CallbackData, prefix="q:page"):
+    page: int
+
+
+@dataclass(frozen=True)
+class ViewPost(CallbackData, prefix="q:view"):
+    post_id: int
+    page: int  # the queue's page to go back to
+
+
+@dataclass(frozen=True)
+class ChangePost(CallbackData, prefix="q"):
+    """Publish now, reschedule, cancel (asked first, then confirmed) a queued post."""
+
+    action: Literal["now", "move", "del", "delok"]
+    post_id: int
+
+
+@dataclass(frozen=True)
+class MoveTime(CallbackData, prefix="qt"):
+    """The reschedule conversation's time buttons."""
+
+    choice: TimeChoice
+
+
+@dataclass(frozen=True)
+class DraftsPage(CallbackData, prefix="d:page"):
+    page: int
+
+
+@dataclass(frozen=True)
+class DeleteDraft(CallbackData, prefix="d"):
+    """Delete a draft: asked first, then confirmed."""
+
+    action: Literal["del", "delok"]
+    post_id: int
 
 
 @routes.command("queue", Permission.EDIT, N_("Posts waiting to go out"))
@@ -37,32 +84,34 @@ async def drafts(turn: Turn) -> None:
     _show_drafts(turn, 0, edit=False)
 
 
-@routes.callback(QUEUE, Permission.EDIT)
-async def queue_pressed(turn: Turn, args: list[str]) -> None:
-    action, numbers = (args[0] if args else ""), [int(a) for a in args[1:] if a.isdigit()]
-    if action == "page" and numbers:
-        _show_queue(turn, numbers[0], edit=True)
-    elif action == "view" and len(numbers) == 2:
-        _show_post(turn, numbers[0], numbers[1])
-    elif action == "now" and numbers:
-        _publish_now(turn, numbers[0])
-    elif action == "move" and numbers:
-        _ask_new_time(turn, numbers[0])
-    elif action == "del" and numbers:
-        _confirm_cancel(turn, numbers[0])
-    elif action == "delok" and numbers:
-        _cancel(turn, numbers[0])
-    else:
-        turn.answer(turn._("This button is no longer in use."))
+@routes.button(QueuePage, Permission.EDIT)
+async def queue_page_pressed(turn: Turn, pressed: QueuePage) -> None:
+    _show_queue(turn, pressed.page, edit=True)
 
 
-@routes.callback(MOVE, Permission.EDIT)
-async def move_pressed(turn: Turn, args: list[str]) -> None:
+@routes.button(ViewPost, Permission.EDIT)
+async def view_pressed(turn: Turn, pressed: ViewPost) -> None:
+    _show_post(turn, pressed.post_id, pressed.page)
+
+
+@routes.button(ChangePost, Permission.EDIT)
+async def change_pressed(turn: Turn, pressed: ChangePost) -> None:
+    change = {
+        "now": _publish_now,
+        "move": _ask_new_time,
+        "del": _confirm_cancel,
+        "delok": _cancel,
+    }[pressed.action]
+    change(turn, pressed.post_id)
+
+
+@routes.button(MoveTime, Permission.EDIT)
+async def move_pressed(turn: Turn, pressed: MoveTime) -> None:
     if turn.conversation.flow != FLOW:
         turn.say(turn._("That change is no longer open: send /queue to start again."))
         return
     try:
-        moment = chosen_time(turn, args[0] if args else "")
+        moment = chosen_time(turn, pressed.choice)
     except InvalidInput as err:
         turn.say(explain(err, turn.language), _move_keyboard(turn))
         return
@@ -82,30 +131,33 @@ async def move_typed(turn: Turn) -> None:
     _move(turn, moment)
 
 
-@routes.callback(DRAFTS, Permission.EDIT)
-async def drafts_pressed(turn: Turn, args: list[str]) -> None:
-    action, numbers = (args[0] if args else ""), [int(a) for a in args[1:] if a.isdigit()]
-    if action == "page" and numbers:
-        _show_drafts(turn, numbers[0], edit=True)
-    elif action == "del" and numbers:
+@routes.button(DraftsPage, Permission.EDIT)
+async def drafts_page_pressed(turn: Turn, pressed: DraftsPage) -> None:
+    _show_drafts(turn, pressed.page, edit=True)
+
+
+@routes.button(DeleteDraft, Permission.EDIT)
+async def delete_pressed(turn: Turn, pressed: DeleteDraft) -> None:
+    if pressed.action == "del":
         turn.edit(
-            turn._("Delete draft #{id}? This cannot be undone.", id=numbers[0]),
+            turn._("Delete draft #{id}? This cannot be undone.", id=pressed.post_id),
             [
                 [
-                    Button(turn._("🗑 Yes, delete it"), data=f"{DRAFTS}:delok:{numbers[0]}"),
-                    Button(turn._("◀ No"), data=f"{DRAFTS}:page:0"),
+                    Button(
+                        turn._("🗑 Yes, delete it"),
+                        data=DeleteDraft("delok", pressed.post_id).pack(),
+                    ),
+                    Button(turn._("◀ No"), data=DraftsPage(0).pack()),
                 ]
             ],
         )
-    elif action == "delok" and numbers:
-        post = get_post(turn.session, turn.organization, numbers[0])
-        if post.status is not PostStatus.DRAFT:
-            turn.edit(turn._("Post #{id} is no longer a draft.", id=post.id))
-            return
-        discard_draft(turn.session, turn.organization, post.id, actor(turn))
-        turn.edit(turn._("🗑 Draft #{id} is deleted.", id=post.id))
-    else:
-        turn.answer(turn._("This button is no longer in use."))
+        return
+    post = get_post(turn.session, turn.organization, pressed.post_id)
+    if post.status is not PostStatus.DRAFT:
+        turn.edit(turn._("Post #{id} is no longer a draft.", id=post.id))
+        return
+    discard_draft(turn.session, turn.organization, post.id, actor(turn))
+    turn.edit(turn._("🗑 Draft #{id} is deleted.", id=post.id))
 
 
 def _show(turn: Turn, text: str, rows: Keyboard, *, edit: bool) -> None:
@@ -141,11 +193,11 @@ def _show_queue(turn: Turn, page: int, *, edit: bool) -> None:
             [
                 Button(
                     f"#{post.id} · {excerpt(post.text, 40)}",
-                    data=f"{QUEUE}:view:{post.id}:{result.page}",
+                    data=ViewPost(post.id, result.page).pack(),
                 )
             ]
         )
-    if nav := pager(f"{QUEUE}:page", result.page, result.pages):
+    if nav := pager(QueuePage, result.page, result.pages):
         rows.append(nav)
     _show(turn, "\n".join(lines), rows, edit=edit)
 
@@ -169,12 +221,12 @@ def _show_post(turn: Turn, post_id: int, page: int) -> None:
     if post.status is PostStatus.QUEUED and next_due(post) is not None:
         rows += [
             [
-                Button(turn._("🕒 Reschedule"), data=f"{QUEUE}:move:{post.id}"),
-                Button(turn._("🚀 Publish now"), data=f"{QUEUE}:now:{post.id}"),
+                Button(turn._("🕒 Reschedule"), data=ChangePost("move", post.id).pack()),
+                Button(turn._("🚀 Publish now"), data=ChangePost("now", post.id).pack()),
             ],
-            [Button(turn._("✖ Cancel the post"), data=f"{QUEUE}:del:{post.id}")],
+            [Button(turn._("✖ Cancel the post"), data=ChangePost("del", post.id).pack())],
         ]
-    rows.append([Button(turn._("◀ Back to the queue"), data=f"{QUEUE}:page:{page}")])
+    rows.append([Button(turn._("◀ Back to the queue"), data=QueuePage(page).pack())])
     turn.edit("\n".join(lines), rows)
 
 
@@ -201,7 +253,7 @@ def _publish_now(turn: Turn, post_id: int) -> None:
     turn.answer(turn._("On its way"))
     turn.edit(
         turn._("🚀 Post #{id} goes out now (channels: {count}).", id=post_id, count=count),
-        [[Button(turn._("◀ Back to the queue"), data=f"{QUEUE}:page:0")]],
+        [[Button(turn._("◀ Back to the queue"), data=QueuePage(0).pack())]],
     )
 
 
@@ -213,8 +265,8 @@ def _confirm_cancel(turn: Turn, post_id: int) -> None:
         turn._("Cancel post #{id}? It will not go out anywhere.", id=post_id),
         [
             [
-                Button(turn._("✖ Yes, cancel it"), data=f"{QUEUE}:delok:{post_id}"),
-                Button(turn._("◀ No, keep it"), data=f"{QUEUE}:view:{post_id}:0"),
+                Button(turn._("✖ Yes, cancel it"), data=ChangePost("delok", post_id).pack()),
+                Button(turn._("◀ No, keep it"), data=ViewPost(post_id, 0).pack()),
             ]
         ],
     )
@@ -227,12 +279,12 @@ def _cancel(turn: Turn, post_id: int) -> None:
     cancel_post(turn.session, turn.organization, post_id, actor(turn))
     turn.edit(
         turn._("✖ Post #{id} is cancelled: it will not go out.", id=post_id),
-        [[Button(turn._("◀ Back to the queue"), data=f"{QUEUE}:page:0")]],
+        [[Button(turn._("◀ Back to the queue"), data=QueuePage(0).pack())]],
     )
 
 
 def _move_keyboard(turn: Turn) -> Keyboard:
-    return time_keyboard(turn, MOVE)
+    return time_keyboard(turn, MoveTime)
 
 
 def _ask_new_time(turn: Turn, post_id: int) -> None:
@@ -260,7 +312,7 @@ def _move(turn: Turn, moment: datetime) -> None:
             id=post_id,
             when=local_time(moment, turn.tz, turn.language, turn.now()),
         ),
-        [[Button(turn._("📋 Open the queue"), data=f"{QUEUE}:page:0")]],
+        [[Button(turn._("📋 Open the queue"), data=QueuePage(0).pack())]],
     )
 
 
@@ -296,10 +348,12 @@ def _show_drafts(turn: Turn, page: int, *, edit: bool) -> None:
         if post.status is PostStatus.DRAFT:
             rows.append(
                 [
-                    Button(f"✏️ #{post.id} · {excerpt(post.text, 30)}", data=f"np:open:{post.id}"),
-                    Button("🗑", data=f"{DRAFTS}:del:{post.id}"),
+                    Button(
+                        f"✏️ #{post.id} · {excerpt(post.text, 30)}", data=OpenDraft(post.id).pack()
+                    ),
+                    Button("🗑", data=DeleteDraft("del", post.id).pack()),
                 ]
             )
-    if nav := pager(f"{DRAFTS}:page", page, pages):
+    if nav := pager(DraftsPage, page, pages):
         rows.append(nav)
     _show(turn, "\n".join(lines), rows, edit=edit)
