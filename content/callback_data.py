@@ -11,8 +11,8 @@ Payloads are frozen dataclasses:
     QueuePage(2).pack() == "q:page:2";  QueuePage.unpack("q:page:2") == QueuePage(2)
 
 Unlike aiogram's, a prefix may hold the separator, so the payloads of buttons already sent keep
-their meaning. Fields are `int`, `bool` ("1"/"0"), `str` or a `Literal` of strings; a payload
-may check more in `__post_init__` by raising ValueError.
+their meaning. Fields are `int` (ASCII digits, 0 to 2**63 - 1), `bool` ("1"/"0"), `str` or a
+`Literal` of strings; a payload may check more in `__post_init__` by raising ValueError.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Literal, Self, get_args, get_origin, get_type_
 
 MAX_BYTES = 64  # Telegram refuses longer callback data
 SEPARATOR = ":"
+LARGEST_INT = 2**63 - 1  # the databases' BIGINT, and Telegram's ids
 
 
 class InvalidCallbackData(ValueError):
@@ -43,7 +44,7 @@ class CallbackData:
         """The callback data of a button; ValueError if a value cannot be carried."""
         parts = [self.prefix]
         for field in dataclasses.fields(self):  # type: ignore[arg-type]
-            kind = _kinds(type(self))[field.name]
+            kind = field_types(type(self))[field.name]
             parts.append(_encode(getattr(self, field.name), kind, field.name))
         data = SEPARATOR.join(parts)
         if len(data.encode()) > MAX_BYTES:
@@ -59,7 +60,7 @@ class CallbackData:
         if data != cls.prefix and not data.startswith(head):
             raise InvalidCallbackData(f"not a {cls.__name__}")
         values = data[len(head) :].split(SEPARATOR) if data != cls.prefix else []
-        kinds = _kinds(cls)
+        kinds = field_types(cls)
         if len(values) != len(kinds):
             raise InvalidCallbackData(f"{cls.__name__} takes {len(kinds)} value(s)")
         try:
@@ -75,8 +76,9 @@ class CallbackData:
 _KINDS: dict[type, dict[str, Any]] = {}
 
 
-def _kinds(cls: type) -> dict[str, Any]:
-    """Each field's type, resolved once (the annotations are strings until then)."""
+def field_types(cls: type) -> dict[str, Any]:
+    """Each field's type in a payload class, resolved once (annotations are strings until
+    then)."""
     kinds = _KINDS.get(cls)
     if kinds is None:
         hints = get_type_hints(cls)
@@ -91,6 +93,8 @@ def _kinds(cls: type) -> dict[str, Any]:
 def _encode(value: object, kind: Any, name: str) -> str:
     if kind is bool:
         return "1" if value else "0"
+    if kind is int and not (isinstance(value, int) and 0 <= value <= LARGEST_INT):
+        raise ValueError(f"{name}={value!r} cannot be carried in a button")
     text = str(value)
     if not text or SEPARATOR in text:
         raise ValueError(f"{name}={value!r} cannot be carried in a button")
@@ -103,8 +107,10 @@ def _decode(text: str, kind: Any) -> object:
             raise ValueError(f"{text!r} is not 0 or 1")
         return text == "1"
     if kind is int:
-        if not text.isdigit():
-            raise ValueError(f"{text!r} is not a number")
+        # ASCII digits only: str.isdigit and int() also take "１" or "٣", which no button of
+        # ours carries; and nothing we number goes past a signed 64-bit integer.
+        if not (text.isascii() and text.isdigit()) or int(text) > LARGEST_INT:
+            raise ValueError(f"{text!r} is not a number a button carries")
         return int(text)
     if kind is str:
         if not text:

@@ -53,6 +53,12 @@ def test_what_is_packed_reads_back_the_same(action: str, post_id: int, notify: b
         "t:change:now:12:1:9",  # one too many
         "t:change:now:x:1",  # not a number
         "t:change:now:-3:1",  # not a number we make
+        f"t:change:now:{2**63}:1",  # past a signed 64-bit integer
+        f"t:change:now:{2**64 + 12}:1",
+        "t:change:now:\uff11\uff12:1",  # full-width digits
+        "t:change:now:\u0661\u0662:1",  # Arabic-Indic digits
+        "t:change:now:\u06f1\u06f2:1",  # Persian digits
+        "t:change:now:\u00b2:1",  # a superscript two (str.isdigit says yes)
         "t:change:now:12:yes",  # not 0 or 1
         "t:changes:now:12:1",  # another prefix
         "t:change",
@@ -75,6 +81,10 @@ def test_a_value_that_cannot_be_carried_is_refused_when_packing() -> None:
         Named("a:b").pack()
     with pytest.raises(ValueError, match="cannot be carried"):
         Named("").pack()
+    with pytest.raises(ValueError, match="cannot be carried"):
+        Change("now", 2**63, False).pack()
+    with pytest.raises(ValueError, match="cannot be carried"):
+        Change("now", -1, False).pack()
     with pytest.raises(ValueError, match=f"over {MAX_BYTES} bytes"):
         Named("ы" * 30).pack()  # 60 bytes of value, 68 with the prefix
     with pytest.raises(InvalidCallbackData):
