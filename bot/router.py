@@ -41,6 +41,14 @@ class Command:
 
 
 @dataclass(frozen=True)
+class StepRoute:
+    """A conversation step: what a person's next message means while they are in it."""
+
+    handler: Handler
+    permission: Permission
+
+
+@dataclass(frozen=True)
 class ButtonRoute:
     payload: type[CallbackData]
     handler: ButtonHandler[Any]
@@ -50,7 +58,7 @@ class ButtonRoute:
 @dataclass
 class Router:
     commands: dict[str, Command] = field(default_factory=dict)
-    steps: dict[tuple[str, str], Handler] = field(default_factory=dict)
+    steps: dict[tuple[str, str], StepRoute] = field(default_factory=dict)
     buttons: dict[str, ButtonRoute] = field(default_factory=dict)  # by payload prefix
     # A file sent outside any conversation (a content plan to import).
     documents: Handler | None = None
@@ -67,9 +75,11 @@ class Router:
 
         return register
 
-    def step(self, flow: str, step: str) -> Callable[[Handler], Handler]:
+    def step(self, flow: str, step: str, permission: Permission) -> Callable[[Handler], Handler]:
+        """Register a conversation step, with the permission each message in it needs."""
+
         def register(handler: Handler) -> Handler:
-            self.steps[(flow, step)] = handler
+            self.steps[(flow, step)] = StepRoute(handler, permission)
             return handler
 
         return register
@@ -125,7 +135,12 @@ class Router:
         return [c for c in self.commands.values() if c.menu and turn.may(c.permission)]
 
     async def route(self, turn: Turn) -> None:
+        """Every update passes here, with `turn.staff` as the person is now: each command,
+        button and conversation step is allowed or refused by that, not by the role a
+        conversation began with."""
         incoming, conversation = turn.incoming, turn.conversation
+        if turn.staff is None and conversation.active:
+            conversation.end()  # taken off the staff: their unfinished conversations go too
         if incoming.callback_data is not None:
             await self._press(turn, incoming.callback_data)
             return
@@ -156,12 +171,14 @@ class Router:
                 await command.handler(turn)
             return
         if conversation.active:
-            handler = self.steps.get((conversation.flow, conversation.step))
-            if handler is None:
+            step = self.steps.get((conversation.flow, conversation.step))
+            if step is None:
                 conversation.end()
                 turn.say(turn._("That conversation has ended. Send /help to start again."))
-            elif turn.require(Permission.EDIT):
-                await handler(turn)
+            elif turn.require(step.permission):
+                await step.handler(turn)
+            else:
+                conversation.end()  # begun under a role they no longer have
             return
         if turn.staff is None:
             turn.require(Permission.EDIT)  # the polite refusal with the person's id

@@ -132,7 +132,7 @@ async def pressed(turn: Turn, decision: Decision) -> None:
         )
 
 
-@routes.step(FLOW, "reason")
+@routes.step(FLOW, "reason", Permission.APPROVE)
 async def reason(turn: Turn) -> None:
     text = (turn.incoming.text or "").strip()
     if not text:
@@ -145,7 +145,7 @@ async def reason(turn: Turn) -> None:
     if post.status is not PostStatus.PENDING_APPROVAL:
         turn.say(turn._("Post #{id} was decided meanwhile; nothing changed.", id=post.id))
         return
-    assert turn.staff is not None  # Permission.EDIT was required for this step
+    assert turn.staff is not None  # Permission.APPROVE was required for this step
     reject_post(turn.session, turn.organization, post.id, turn.staff.id, text, actor(turn))
     done = turn._("↩️ Post #{id} is returned to its author.", id=post.id)
     if message_id is not None:

@@ -235,7 +235,7 @@ def step(name: str) -> Callable[[Step], Step]:
             except InvalidInput as err:
                 turn.say(explain(err, turn.language) + "\n" + turn._(TRY_AGAIN))
 
-        routes.step(FLOW, name)(guarded)
+        routes.step(FLOW, name, Permission.EDIT)(guarded)
         return guarded
 
     return wrap
@@ -515,7 +515,7 @@ async def cancel_confirmed(turn: Turn, pressed: CancelConfirmed) -> None:
     )  # fmt: skip
 
 
-@routes.step(MOVE_FLOW, "when")
+@routes.step(MOVE_FLOW, "when", Permission.EDIT)
 async def move_to(turn: Turn) -> None:
     try:
         starts_at = _when(turn, _text(turn))

@@ -113,12 +113,12 @@ async def new(turn: Turn) -> None:
     )
 
 
-@routes.step(FLOW, "content")
+@routes.step(FLOW, "content", Permission.EDIT)
 async def content(turn: Turn) -> None:
     _take_content(turn)
 
 
-@routes.step(FLOW, "alt")
+@routes.step(FLOW, "alt", Permission.EDIT)
 async def alt(turn: Turn) -> None:
     text = (turn.incoming.text or "").strip()
     if not text:
@@ -130,7 +130,7 @@ async def alt(turn: Turn) -> None:
     _advance(turn)
 
 
-@routes.step(FLOW, "variant")
+@routes.step(FLOW, "variant", Permission.EDIT)
 async def variant(turn: Turn) -> None:
     text = (turn.incoming.text or "").strip()
     data = turn.conversation.data
@@ -141,13 +141,13 @@ async def variant(turn: Turn) -> None:
     _show_preview(turn)
 
 
-@routes.step(FLOW, "channels")
+@routes.step(FLOW, "channels", Permission.EDIT)
 async def channels_typed(turn: Turn) -> None:
     turn.say(turn._("Choose the channels with the buttons, then press Next."))
     _show_channels(turn)
 
 
-@routes.step(FLOW, "time")
+@routes.step(FLOW, "time", Permission.EDIT)
 async def time_typed(turn: Turn) -> None:
     text = (turn.incoming.text or "").strip()
     if not text:
@@ -162,7 +162,7 @@ async def time_typed(turn: Turn) -> None:
     _advance(turn)
 
 
-@routes.step(FLOW, "preview")
+@routes.step(FLOW, "preview", Permission.EDIT)
 async def preview_typed(turn: Turn) -> None:
     turn.say(turn._("The post is ready: press a button under the preview."))
     _show_preview(turn)

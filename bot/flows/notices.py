@@ -110,7 +110,7 @@ async def _ask(turn: Turn, action: str, publication_id: int) -> None:
         )  # fmt: skip
 
 
-@routes.step(FLOW, "text")
+@routes.step(FLOW, "text", Permission.EDIT)
 async def new_text(turn: Turn) -> None:
     try:
         publication = replace_text_and_retry(
@@ -132,7 +132,7 @@ async def new_text(turn: Turn) -> None:
     )
 
 
-@routes.step(FLOW, "when")
+@routes.step(FLOW, "when", Permission.EDIT)
 async def new_time(turn: Turn) -> None:
     try:
         due_at = parse_when(turn.incoming.text or "", turn.tz, turn.now())

@@ -121,7 +121,7 @@ async def move_pressed(turn: Turn, pressed: MoveTime) -> None:
     _move(turn, moment)
 
 
-@routes.step(FLOW, "time")
+@routes.step(FLOW, "time", Permission.EDIT)
 async def move_typed(turn: Turn) -> None:
     try:
         moment = typed_time(turn, turn.incoming.text or "")
