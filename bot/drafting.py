@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.access import check_may_change
 from bot.turn import Turn
 from content.callback_data import CallbackData
 from content.drafts import draft_as_new_post, save_draft
@@ -101,8 +102,12 @@ def as_new_post(turn: Turn, due: datetime | None) -> NewPost:
 
 
 def the_draft(turn: Turn) -> Post | None:
+    """The stored draft being edited, if the person (as they are now) may still change it."""
     draft_id = turn.conversation.data.get("draft_id")
-    return turn.session.get(Post, draft_id) if draft_id is not None else None
+    draft = turn.session.get(Post, draft_id) if draft_id is not None else None
+    if draft is not None:
+        check_may_change(turn.staff, draft)
+    return draft
 
 
 def actor(turn: Turn) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.access import Permission
+from bot.access import Permission, check_may_change
 from bot.drafting import (
     FLOW,
     NOW,
@@ -642,6 +642,7 @@ async def _open_draft(turn: Turn, post_id: int) -> None:
     if post is None or post.organization_id != turn.organization.id:
         turn.say(turn._("That draft no longer exists."))
         return
+    check_may_change(turn.staff, post)
     if post.status is not PostStatus.DRAFT:
         turn.say(turn._("Post #{id} is no longer a draft.", id=post_id))
         return

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.access import Permission
+from bot.access import Permission, check_may_change
 from bot.describe import describe_publication, local_time
 from bot.flows.events import TRY_AGAIN, actor, example_time
 from bot.router import Router
@@ -51,6 +51,9 @@ class NoticeAction(CallbackData, prefix="ntc"):
 async def pressed(turn: Turn, pressed: NoticeAction) -> None:
     action, publication_id = pressed.action, pressed.publication_id
     session, org, now, who = turn.session, turn.organization, turn.now(), actor(turn)
+    post = get_publication(session, org, publication_id).post
+    if post is not None:
+        check_may_change(turn.staff, post)
     if action == "retry":
         publication = retry_failed(session, org, publication_id, now=now, actor=who)
     elif action in ("yes", "no"):

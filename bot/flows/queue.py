@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from bot.access import Permission
+from bot.access import Permission, check_may_change, may_change
 from bot.drafting import OpenDraft, actor, park_unfinished
 from bot.formatting import STATE, STATUS, excerpt, local_time, quoted
 from bot.keyboards import (
@@ -96,6 +96,7 @@ async def view_pressed(turn: Turn, pressed: ViewPost) -> None:
 
 @routes.button(ChangePost, Permission.EDIT)
 async def change_pressed(turn: Turn, pressed: ChangePost) -> None:
+    check_may_change(turn.staff, get_post(turn.session, turn.organization, pressed.post_id))
     change = {
         "now": _publish_now,
         "move": _ask_new_time,
@@ -138,6 +139,8 @@ async def drafts_page_pressed(turn: Turn, pressed: DraftsPage) -> None:
 
 @routes.button(DeleteDraft, Permission.EDIT)
 async def delete_pressed(turn: Turn, pressed: DeleteDraft) -> None:
+    post = get_post(turn.session, turn.organization, pressed.post_id)
+    check_may_change(turn.staff, post)
     if pressed.action == "del":
         turn.edit(
             turn._("Delete draft #{id}? This cannot be undone.", id=pressed.post_id),
@@ -152,7 +155,6 @@ async def delete_pressed(turn: Turn, pressed: DeleteDraft) -> None:
             ],
         )
         return
-    post = get_post(turn.session, turn.organization, pressed.post_id)
     if post.status is not PostStatus.DRAFT:
         turn.edit(turn._("Post #{id} is no longer a draft.", id=post.id))
         return
@@ -218,7 +220,11 @@ def _show_post(turn: Turn, post_id: int, page: int) -> None:
         state = turn._(STATE[publication.state])
         lines.append(f"📣 {publication.channel.name}: {when} · {state}")
     rows: Keyboard = []
-    if post.status is PostStatus.QUEUED and next_due(post) is not None:
+    if (
+        post.status is PostStatus.QUEUED
+        and next_due(post) is not None
+        and may_change(turn.staff, post)
+    ):
         rows += [
             [
                 Button(turn._("🕒 Reschedule"), data=ChangePost("move", post.id).pack()),
@@ -320,7 +326,7 @@ def _move(turn: Turn, moment: datetime) -> None:
 
 
 def _show_drafts(turn: Turn, page: int, *, edit: bool) -> None:
-    posts = list_drafts(turn.session, turn.organization)
+    posts = [p for p in list_drafts(turn.session, turn.organization) if may_change(turn.staff, p)]
     if not posts:
         _show(turn, turn._("There are no drafts. Send /new to prepare a post."), [], edit=edit)
         return
