@@ -13,6 +13,7 @@ from content.analytics.periods import last_month, local_midnight, parse_month, p
 from content.analytics.queries import Breakdown, event_breakdown, post_breakdown
 from content.analytics.report import ReportFormat, monthly_report_file
 from content.analytics.stats import DEFAULT_SPAN, stats_charts, stats_summary, summary_text
+from content.callback_data import LARGEST_INT
 from content.errors import InvalidInput, NotFound
 from content.i18n import N_
 
@@ -68,9 +69,12 @@ def _span(turn: Turn, arg: str) -> timedelta:
 async def stats(turn: Turn) -> None:
     args = turn.incoming.args.lower().split()
     kind, number = (args[0], args[1]) if len(args) == 2 else ("post", args[0] if args else "")
-    if number.isdigit() and kind in ("post", "event"):
+    # ASCII digits only (str.isdigit also takes "１" and "١"), and no id is past 64 bits.
+    if number.isascii() and number.isdigit() and kind in ("post", "event"):
         found = (
-            post_breakdown(turn.session, int(number))
+            None
+            if int(number) > LARGEST_INT
+            else post_breakdown(turn.session, int(number))
             if kind == "post"
             else event_breakdown(turn.session, int(number))
         )
