@@ -17,9 +17,22 @@ def build_router() -> Router:
         notices,
         queue,
         stats,
+        upcoming,
     )
 
     router = Router()
-    for module in (basics, new_post, queue, approvals, events, notices, channels, stats, imports):
+    modules = (
+        basics,
+        new_post,
+        queue,
+        approvals,
+        events,
+        upcoming,
+        notices,
+        channels,
+        stats,
+        imports,
+    )
+    for module in modules:
         router.include(module.routes)
     return router
