@@ -1,5 +1,6 @@
 """/new: text or a forwarded message, photos (with alt texts), language versions, channels,
-time, a preview per channel, then queued or sent for approval.
+time, a preview per channel, then queued or sent for approval: the routes and what each
+button and message does (what the person sees is in bot.flows.new_post.screens).
 
 Every step keeps the post in the conversation data, so a restart loses nothing; buttons name
 choices ("np:ch:3"), never carry the post itself.
@@ -8,8 +9,6 @@ choices ("np:ch:3"), never carry the post itself.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
 
 from bot.access import Permission, check_may_change
 from bot.drafting import (
@@ -27,30 +26,38 @@ from bot.drafting import (
     the_draft,
 )
 from bot.flows.approvals import ask_managers
-from bot.flows.queue import DraftsPage, QueuePage
-from bot.formatting import channel_label, local_time, preview_lines, quoted
-from bot.keyboards import (
-    TimeChoice,
-    chosen_time,
-    pick_prompt,
-    time_keyboard,
-    time_prompt,
-    typed_time,
+from bot.flows.new_post.screens import (
+    LanguageVersion,
+    RemoveVersion,
+    Step,
+    Time,
+    ToggleChannel,
+    _advance,
+    _alt_keyboard,
+    _ask_time,
+    _content_keyboard,
+    _languages,
+    _needs_approval,
+    _show_channels,
+    _show_content,
+    _show_preview,
+    _text_for,
+    _time_keyboard,
 )
+from bot.flows.queue import DraftsPage, QueuePage
+from bot.formatting import local_time
+from bot.keyboards import chosen_time, pick_prompt, typed_time
 from bot.router import STALE_BUTTON, Router
-from bot.turn import Button, Keyboard, Turn
-from content.callback_data import CallbackData
+from bot.turn import Button, Turn
 from content.drafts import submit_for_approval
 from content.errors import InvalidInput
 from content.i18n import N_, explain
 from content.languages import LANGUAGES
 from content.media import inspect_image, store_image
 from content.models import Channel, Post
-from content.preview import compose_text
 from content.rules import ALBUM_MAX, fit_problems
 from content.scheduling import queue_post
-from content.states import PostStatus, Role
-from content.store import list_channels
+from content.states import PostStatus
 
 NOT_OPEN = N_(
     "This draft is no longer open: it was queued, saved or cancelled. Send /new to start another."
@@ -58,43 +65,9 @@ NOT_OPEN = N_(
 
 
 routes = Router()
+
+
 routes.interruptions[FLOW] = park_unfinished
-
-
-@dataclass(frozen=True)
-class Step(CallbackData, prefix="np"):
-    """The flow's buttons that name a step to take (see ACTIONS)."""
-
-    action: Literal[
-        "next", "nophotos", "edit", "alt", "altall", "chok", "chan", "time", "langs", "back",
-        "ok", "save", "quit",
-    ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class ToggleChannel(CallbackData, prefix="np:ch"):
-    channel_id: int
-
-
-@dataclass(frozen=True)
-class LanguageVersion(CallbackData, prefix="np:lang"):
-    """Write (or rewrite) the text for channels in one language."""
-
-    code: str
-
-    def __post_init__(self) -> None:
-        if self.code not in LANGUAGES:
-            raise ValueError(f"no language {self.code!r}")
-
-
-@dataclass(frozen=True)
-class RemoveVersion(LanguageVersion, prefix="np:novar"):
-    pass
-
-
-@dataclass(frozen=True)
-class Time(CallbackData, prefix="nt"):
-    choice: TimeChoice
 
 
 @routes.command("new", Permission.EDIT, N_("Prepare a post"))
@@ -223,9 +196,6 @@ async def open_pressed(turn: Turn, pressed: OpenDraft) -> None:
     await _open_draft(turn, pressed.post_id)
 
 
-# --- content -------------------------------------------------------------------------------------
-
-
 def _take_content(turn: Turn) -> None:
     incoming, data = turn.incoming, turn.conversation.data
     image = incoming.photo_path or incoming.document_path
@@ -264,33 +234,6 @@ def _take_content(turn: Turn) -> None:
     _show_content(turn)
 
 
-def _content_keyboard(turn: Turn) -> Keyboard:
-    rows = [[Button(turn._("Next ➡️"), data=Step("next").pack())]]
-    if turn.conversation.data["images"]:
-        rows.append([Button(turn._("🗑 Remove the photos"), data=Step("nophotos").pack())])
-    rows.append(
-        [
-            Button(turn._("💾 Save as draft"), data=Step("save").pack()),
-            Button(turn._("✖ Cancel"), data=Step("quit").pack()),
-        ]
-    )
-    return rows
-
-
-def _show_content(turn: Turn) -> None:
-    data = turn.conversation.data
-    text = data.get("text")
-    lines = [
-        turn._("📝 Text: {length} characters", length=len(text))
-        if text
-        else turn._("📝 No text yet: send it as a message."),
-        turn._("🖼 Photos: {count} of up to {limit}", count=len(data["images"]), limit=ALBUM_MAX),
-        "",
-        turn._("Send more photos or a new text, or press Next."),
-    ]
-    turn.say("\n".join(lines), _content_keyboard(turn))
-
-
 def _next(turn: Turn) -> None:
     if not (turn.conversation.data.get("text") or "").strip():
         turn.say(
@@ -316,51 +259,6 @@ def _edit(turn: Turn) -> None:
     _show_content(turn)
 
 
-# --- the steps after the content, in order -------------------------------------------------------
-
-
-def _advance(turn: Turn) -> None:
-    """On to the first thing the post still lacks, or to its preview."""
-    data = turn.conversation.data
-    if data["alt_done"] < len(data["images"]):
-        _ask_alt(turn)
-    elif not data["channels_done"]:
-        _show_channels(turn)
-    elif due_at(turn) is None:
-        if data["when"] is not None:
-            turn.say(turn._("The chosen time has passed: choose another."))
-            data["when"] = None
-        _ask_time(turn)
-    else:
-        _show_preview(turn)
-
-
-def _alt_keyboard(turn: Turn) -> Keyboard:
-    return [
-        [
-            Button(turn._("Skip"), data=Step("alt").pack()),
-            Button(turn._("Skip all"), data=Step("altall").pack()),
-        ],
-        [Button(turn._("✖ Cancel"), data=Step("quit").pack())],
-    ]
-
-
-def _ask_alt(turn: Turn) -> None:
-    data = turn.conversation.data
-    turn.conversation.goto("alt")
-    index = data["alt_done"]
-    turn.say(
-        turn._(
-            "Photo {number} of {count}: describe it in a sentence for people who cannot see it "
-            "(screen readers read it out), or press Skip.",
-            number=index + 1,
-            count=len(data["images"]),
-        ),
-        _alt_keyboard(turn),
-        photo=turn.services.media_dir / data["images"][index]["path"],
-    )
-
-
 def _skip_alt(turn: Turn, *, every: bool = False) -> None:
     data = turn.conversation.data
     if turn.conversation.step != "alt":
@@ -368,36 +266,6 @@ def _skip_alt(turn: Turn, *, every: bool = False) -> None:
         return
     data["alt_done"] = len(data["images"]) if every else data["alt_done"] + 1
     _advance(turn)
-
-
-def _show_channels(turn: Turn, *, edit: bool = False) -> None:
-    turn.conversation.goto("channels")
-    chosen = set(turn.conversation.data["channels"])
-    rows = [
-        [
-            Button(
-                ("✅ " if c.id in chosen else "▫️ ") + channel_label(c),
-                data=ToggleChannel(c.id).pack(),
-            )
-        ]
-        for c in list_channels(turn.session)
-    ]
-    rows.append(
-        [
-            Button(turn._("Next ➡️"), data=Step("chok").pack()),
-            Button(turn._("✖ Cancel"), data=Step("quit").pack()),
-        ]
-    )
-    text = turn._("Where should it go? Tap the channels to choose them, then press Next.")
-    if edit:
-        turn.edit(text, rows)
-    else:
-        turn.say(text, rows)
-
-
-def _text_for(turn: Turn, channel: Channel) -> str:
-    data = turn.conversation.data
-    return compose_text(data["variants"].get(channel.language) or data["text"] or "")
 
 
 def _toggle(turn: Turn, channel_id: int) -> None:
@@ -447,42 +315,9 @@ def _choose_channels(turn: Turn) -> None:
     _show_channels(turn)
 
 
-def _time_keyboard(turn: Turn) -> Keyboard:
-    channels = turn.conversation.data.get("channels")
-    return [
-        *time_keyboard(turn, Time, channels),
-        [Button(turn._("✖ Cancel"), data=Step("quit").pack())],
-    ]
-
-
-def _ask_time(turn: Turn) -> None:
-    turn.conversation.goto("time")
-    turn.say(time_prompt(turn), _time_keyboard(turn))
-
-
 def _choose_time(turn: Turn) -> None:
     turn.conversation.data["when"] = None
     _ask_time(turn)
-
-
-# --- language versions ---------------------------------------------------------------------------
-
-
-def _languages(turn: Turn) -> None:
-    variants = turn.conversation.data["variants"]
-    rows = [
-        [
-            Button(("✅ " if code in variants else "") + name, data=LanguageVersion(code).pack())
-            for code, name in LANGUAGES.items()
-        ],
-        [Button(turn._("◀ Back to the preview"), data=Step("back").pack())],
-    ]
-    turn.say(
-        turn._(
-            "Which language version? Channels in that language get it instead of the main text."
-        ),
-        rows,
-    )
 
 
 def _variant(turn: Turn, code: str) -> None:
@@ -503,77 +338,6 @@ def _remove_variant(turn: Turn, code: str) -> None:
 def _back(turn: Turn) -> None:
     turn.conversation.data.pop("variant_language", None)
     _advance(turn)
-
-
-# --- preview and the end -------------------------------------------------------------------------
-
-
-def _needs_approval(turn: Turn) -> bool:
-    return bool(
-        turn.organization.requires_approval
-        and turn.staff is not None
-        and turn.staff.role is Role.EDITOR
-    )
-
-
-def _show_preview(turn: Turn) -> None:
-    turn.conversation.goto("preview")
-    data = turn.conversation.data
-    images = data["images"]
-    due = due_at(turn)
-    lines = [turn._("👀 Preview"), "", quoted(data["text"] or ""), ""]
-    if images:
-        described = sum(1 for i in images if i.get("alt"))
-        lines.append(
-            turn._(
-                "🖼 Photos: {count} (described: {described})",
-                count=len(images),
-                described=described,
-            )
-        )
-    if data["when"] == NOW:
-        lines.append("🕒 " + turn._("now, as soon as you confirm"))
-    elif due is not None:
-        lines.append("🕒 " + local_time(due, turn.tz, turn.language, turn.now()))
-    if data["variants"]:
-        versions = ", ".join(LANGUAGES[c] for c in data["variants"] if c in LANGUAGES)
-        lines.append("🌐 " + turn._("Language versions: {languages}", languages=versions))
-    fits = True
-    for channel in chosen_channels(turn):
-        channel_lines, channel_fits = preview_lines(
-            turn.language, channel, _text_for(turn, channel), len(images)
-        )
-        lines += ["", *channel_lines]
-        fits = fits and channel_fits
-    lines.append("")
-    if not fits:
-        lines.append(
-            turn._("⛔ The post does not fit every channel: change the text or the channels.")
-        )
-    rows: Keyboard = []
-    if fits:
-        label = turn._("📨 Send for approval") if _needs_approval(turn) else turn._("✅ Queue it")
-        rows.append([Button(label, data=Step("ok").pack())])
-    rows += [
-        [
-            Button(turn._("✏️ Text and photos"), data=Step("edit").pack()),
-            Button(turn._("📣 Channels"), data=Step("chan").pack()),
-        ],
-        [
-            Button(turn._("🕒 Time"), data=Step("time").pack()),
-            Button(turn._("🌐 Language versions"), data=Step("langs").pack()),
-        ],
-        [
-            Button(turn._("💾 Save as draft"), data=Step("save").pack()),
-            Button(turn._("✖ Cancel"), data=Step("quit").pack()),
-        ],
-    ]
-    if images:
-        turn.say(
-            turn._("Photo 1 of {count}", count=len(images)),
-            photo=turn.services.media_dir / images[0]["path"],
-        )
-    turn.say("\n".join(lines), rows)
 
 
 def _confirm(turn: Turn) -> None:
