@@ -18,15 +18,28 @@ from content.rules import ALBUM_MAX
 from content.states import Role
 from content.store import list_channels
 
+StepName = Literal[
+    "next",  # on from the content
+    "nophotos",  # remove the photos
+    "edit",  # back to the text and photos
+    "alt",  # skip describing this photo
+    "altall",  # ... and the rest
+    "chok",  # the channels are chosen
+    "chan",  # choose them again
+    "time",  # choose the time again
+    "langs",  # the language versions
+    "back",  # back to the preview
+    "ok",  # queue it, or send it for approval
+    "save",  # keep it as a draft
+    "quit",
+]
+
 
 @dataclass(frozen=True)
 class Step(CallbackData, prefix="np"):
     """The flow's buttons that name a step to take (see handlers.ACTIONS)."""
 
-    action: Literal[
-        "next", "nophotos", "edit", "alt", "altall", "chok", "chan", "time", "langs", "back",
-        "ok", "save", "quit",
-    ]  # fmt: skip
+    action: StepName
 
 
 @dataclass(frozen=True)
