@@ -32,17 +32,17 @@ from bot.flows.new_post.screens import (
     Step,
     Time,
     ToggleChannel,
-    _advance,
-    _alt_keyboard,
-    _ask_time,
-    _content_keyboard,
-    _languages,
-    _needs_approval,
-    _show_channels,
-    _show_content,
-    _show_preview,
-    _text_for,
-    _time_keyboard,
+    advance,
+    alt_keyboard,
+    ask_time,
+    content_keyboard,
+    needs_approval,
+    post_time_keyboard,
+    show_channels,
+    show_content,
+    show_languages,
+    show_preview,
+    text_for,
 )
 from bot.flows.queue import DraftsPage, QueuePage
 from bot.formatting import local_time
@@ -75,7 +75,7 @@ async def new(turn: Turn) -> None:
     turn.conversation.start(FLOW, "content", **fresh())
     if turn.incoming.args:
         turn.conversation.data["text"] = turn.incoming.args
-        _show_content(turn)
+        show_content(turn)
         return
     turn.say(
         turn._(
@@ -95,12 +95,12 @@ async def content(turn: Turn) -> None:
 async def alt(turn: Turn) -> None:
     text = (turn.incoming.text or "").strip()
     if not text:
-        turn.say(turn._("Describe the photo in words, or press Skip."), _alt_keyboard(turn))
+        turn.say(turn._("Describe the photo in words, or press Skip."), alt_keyboard(turn))
         return
     data = turn.conversation.data
     data["images"][data["alt_done"]]["alt"] = text[:1000]
     data["alt_done"] += 1
-    _advance(turn)
+    advance(turn)
 
 
 @routes.step(FLOW, "variant", Permission.EDIT)
@@ -111,34 +111,34 @@ async def variant(turn: Turn) -> None:
         turn.say(turn._("Send the text of this language version as a message."))
         return
     data["variants"][data.pop("variant_language")] = text
-    _show_preview(turn)
+    show_preview(turn)
 
 
 @routes.step(FLOW, "channels", Permission.EDIT)
 async def channels_typed(turn: Turn) -> None:
     turn.say(turn._("Choose the channels with the buttons, then press Next."))
-    _show_channels(turn)
+    show_channels(turn)
 
 
 @routes.step(FLOW, "time", Permission.EDIT)
 async def time_typed(turn: Turn) -> None:
     text = (turn.incoming.text or "").strip()
     if not text:
-        _ask_time(turn)
+        ask_time(turn)
         return
     try:
         moment = typed_time(turn, text)
     except InvalidInput as err:
-        turn.say(explain(err, turn.language), _time_keyboard(turn))
+        turn.say(explain(err, turn.language), post_time_keyboard(turn))
         return
     turn.conversation.data["when"] = moment.isoformat()
-    _advance(turn)
+    advance(turn)
 
 
 @routes.step(FLOW, "preview", Permission.EDIT)
 async def preview_typed(turn: Turn) -> None:
     turn.say(turn._("The post is ready: press a button under the preview."))
-    _show_preview(turn)
+    show_preview(turn)
 
 
 def _open(turn: Turn) -> bool:
@@ -156,7 +156,7 @@ async def time_pressed(turn: Turn, pressed: Time) -> None:
     try:
         moment = chosen_time(turn, pressed.choice, turn.conversation.data.get("channels"))
     except InvalidInput as err:
-        turn.say(explain(err, turn.language), _time_keyboard(turn))
+        turn.say(explain(err, turn.language), post_time_keyboard(turn))
         return
     if moment is None:
         turn.conversation.goto("time")
@@ -164,7 +164,7 @@ async def time_pressed(turn: Turn, pressed: Time) -> None:
         return
     data = turn.conversation.data
     data["when"] = NOW if pressed.choice == "now" else moment.isoformat()
-    _advance(turn)
+    advance(turn)
 
 
 @routes.button(Step, Permission.EDIT)
@@ -207,7 +207,7 @@ def _take_content(turn: Turn) -> None:
                     "Next to go on with {limit}, or remove the photos and choose again.",
                     limit=ALBUM_MAX,
                 ),
-                _content_keyboard(turn),
+                content_keyboard(turn),
             )
             return
         try:
@@ -219,7 +219,7 @@ def _take_content(turn: Turn) -> None:
                     "picture, as a photo or as a file.",
                     name=incoming.document_name or "file",
                 ),
-                _content_keyboard(turn),
+                content_keyboard(turn),
             )
             return
         store_image(facts, turn.services.media_dir)
@@ -231,7 +231,7 @@ def _take_content(turn: Turn) -> None:
     else:
         turn.say(turn._("Send the text of the post, a forwarded message or photos."))
         return
-    _show_content(turn)
+    show_content(turn)
 
 
 def _next(turn: Turn) -> None:
@@ -240,32 +240,32 @@ def _next(turn: Turn) -> None:
             turn._(
                 "The post has no text yet: send it as a message (a photo's caption counts too)."
             ),
-            _content_keyboard(turn),
+            content_keyboard(turn),
         )
         return
-    _advance(turn)
+    advance(turn)
 
 
 def _remove_photos(turn: Turn) -> None:
     data = turn.conversation.data
     data["images"], data["alt_done"] = [], 0
     turn.conversation.goto("content")
-    _show_content(turn)
+    show_content(turn)
 
 
 def _edit(turn: Turn) -> None:
     turn.conversation.goto("content")
     turn.say(turn._("Send the new text (it replaces the old one), or more photos."))
-    _show_content(turn)
+    show_content(turn)
 
 
 def _skip_alt(turn: Turn, *, every: bool = False) -> None:
     data = turn.conversation.data
     if turn.conversation.step != "alt":
-        _advance(turn)
+        advance(turn)
         return
     data["alt_done"] = len(data["images"]) if every else data["alt_done"] + 1
-    _advance(turn)
+    advance(turn)
 
 
 def _toggle(turn: Turn, channel_id: int) -> None:
@@ -279,7 +279,7 @@ def _toggle(turn: Turn, channel_id: int) -> None:
         data["channels"].remove(channel.id)
     else:
         problems = fit_problems(
-            channel.platform, _text_for(turn, channel), len(data["images"]), channel.name
+            channel.platform, text_for(turn, channel), len(data["images"]), channel.name
         )
         if problems:
             lines = [turn._(p.template, **p.params) for p in problems]
@@ -297,7 +297,7 @@ def _toggle(turn: Turn, channel_id: int) -> None:
             )
             return
         data["channels"].append(channel.id)
-    _show_channels(turn, edit=True)
+    show_channels(turn, edit=True)
 
 
 def _channels_chosen(turn: Turn) -> None:
@@ -307,17 +307,17 @@ def _channels_chosen(turn: Turn) -> None:
         turn.say(turn._("Choose at least one channel, then press Next."))
         return
     data["channels_done"] = True
-    _advance(turn)
+    advance(turn)
 
 
 def _choose_channels(turn: Turn) -> None:
     turn.conversation.data["channels_done"] = False
-    _show_channels(turn)
+    show_channels(turn)
 
 
 def _choose_time(turn: Turn) -> None:
     turn.conversation.data["when"] = None
-    _ask_time(turn)
+    ask_time(turn)
 
 
 def _variant(turn: Turn, code: str) -> None:
@@ -332,28 +332,28 @@ def _variant(turn: Turn, code: str) -> None:
 def _remove_variant(turn: Turn, code: str) -> None:
     turn.conversation.data["variants"].pop(code, None)
     turn.conversation.data.pop("variant_language", None)
-    _show_preview(turn)
+    show_preview(turn)
 
 
 def _back(turn: Turn) -> None:
     turn.conversation.data.pop("variant_language", None)
-    _advance(turn)
+    advance(turn)
 
 
 def _confirm(turn: Turn) -> None:
     if turn.conversation.step != "preview":
         # A button under an older preview: show where the post really is.
-        _advance(turn)
+        advance(turn)
         return
     due = due_at(turn)
     if due is None:
-        _advance(turn)
+        advance(turn)
         return
     org, draft = turn.organization, the_draft(turn)
     new = as_new_post(turn, due)
     media_dir = turn.services.media_dir
     names = ", ".join(new.channels)
-    if _needs_approval(turn):
+    if needs_approval(turn):
         post = submit_for_approval(turn.session, org, new, media_dir, actor(turn), draft=draft)
         turn.conversation.end()
         turn.say(
@@ -412,14 +412,14 @@ async def _open_draft(turn: Turn, post_id: int) -> None:
         return
     conversation = turn.conversation
     if conversation.flow == FLOW and conversation.data.get("draft_id") == post_id:
-        _advance(turn)  # already open here: carry on where it was
+        advance(turn)  # already open here: carry on where it was
         return
     park_unfinished(turn)
     conversation.start(FLOW, "content", **from_post(turn, post))
     turn.say(turn._("✏️ Draft #{id} is open again.", id=post_id))
     if post.review_note:
         turn.say(turn._("It was returned with this note: «{note}»", note=post.review_note))
-    _advance(turn)
+    advance(turn)
 
 
 ACTIONS: dict[str, Callable[[Turn], None]] = {
@@ -431,7 +431,7 @@ ACTIONS: dict[str, Callable[[Turn], None]] = {
     "chok": _channels_chosen,
     "chan": _choose_channels,
     "time": _choose_time,
-    "langs": _languages,
+    "langs": show_languages,
     "back": _back,
     "ok": _confirm,
     "save": _save,

@@ -68,7 +68,7 @@ class Time(CallbackData, prefix="nt"):
     choice: TimeChoice
 
 
-def _content_keyboard(turn: Turn) -> Keyboard:
+def content_keyboard(turn: Turn) -> Keyboard:
     rows = [[Button(turn._("Next ➡️"), data=Step("next").pack())]]
     if turn.conversation.data["images"]:
         rows.append([Button(turn._("🗑 Remove the photos"), data=Step("nophotos").pack())])
@@ -81,7 +81,7 @@ def _content_keyboard(turn: Turn) -> Keyboard:
     return rows
 
 
-def _show_content(turn: Turn) -> None:
+def show_content(turn: Turn) -> None:
     data = turn.conversation.data
     text = data.get("text")
     lines = [
@@ -92,26 +92,26 @@ def _show_content(turn: Turn) -> None:
         "",
         turn._("Send more photos or a new text, or press Next."),
     ]
-    turn.say("\n".join(lines), _content_keyboard(turn))
+    turn.say("\n".join(lines), content_keyboard(turn))
 
 
-def _advance(turn: Turn) -> None:
+def advance(turn: Turn) -> None:
     """On to the first thing the post still lacks, or to its preview."""
     data = turn.conversation.data
     if data["alt_done"] < len(data["images"]):
-        _ask_alt(turn)
+        ask_alt(turn)
     elif not data["channels_done"]:
-        _show_channels(turn)
+        show_channels(turn)
     elif due_at(turn) is None:
         if data["when"] is not None:
             turn.say(turn._("The chosen time has passed: choose another."))
             data["when"] = None
-        _ask_time(turn)
+        ask_time(turn)
     else:
-        _show_preview(turn)
+        show_preview(turn)
 
 
-def _alt_keyboard(turn: Turn) -> Keyboard:
+def alt_keyboard(turn: Turn) -> Keyboard:
     return [
         [
             Button(turn._("Skip"), data=Step("alt").pack()),
@@ -121,7 +121,7 @@ def _alt_keyboard(turn: Turn) -> Keyboard:
     ]
 
 
-def _ask_alt(turn: Turn) -> None:
+def ask_alt(turn: Turn) -> None:
     data = turn.conversation.data
     turn.conversation.goto("alt")
     index = data["alt_done"]
@@ -132,12 +132,12 @@ def _ask_alt(turn: Turn) -> None:
             number=index + 1,
             count=len(data["images"]),
         ),
-        _alt_keyboard(turn),
+        alt_keyboard(turn),
         photo=turn.services.media_dir / data["images"][index]["path"],
     )
 
 
-def _show_channels(turn: Turn, *, edit: bool = False) -> None:
+def show_channels(turn: Turn, *, edit: bool = False) -> None:
     turn.conversation.goto("channels")
     chosen = set(turn.conversation.data["channels"])
     rows = [
@@ -162,12 +162,12 @@ def _show_channels(turn: Turn, *, edit: bool = False) -> None:
         turn.say(text, rows)
 
 
-def _text_for(turn: Turn, channel: Channel) -> str:
+def text_for(turn: Turn, channel: Channel) -> str:
     data = turn.conversation.data
     return compose_text(data["variants"].get(channel.language) or data["text"] or "")
 
 
-def _time_keyboard(turn: Turn) -> Keyboard:
+def post_time_keyboard(turn: Turn) -> Keyboard:
     channels = turn.conversation.data.get("channels")
     return [
         *time_keyboard(turn, Time, channels),
@@ -175,12 +175,12 @@ def _time_keyboard(turn: Turn) -> Keyboard:
     ]
 
 
-def _ask_time(turn: Turn) -> None:
+def ask_time(turn: Turn) -> None:
     turn.conversation.goto("time")
-    turn.say(time_prompt(turn), _time_keyboard(turn))
+    turn.say(time_prompt(turn), post_time_keyboard(turn))
 
 
-def _languages(turn: Turn) -> None:
+def show_languages(turn: Turn) -> None:
     variants = turn.conversation.data["variants"]
     rows = [
         [
@@ -197,7 +197,7 @@ def _languages(turn: Turn) -> None:
     )
 
 
-def _needs_approval(turn: Turn) -> bool:
+def needs_approval(turn: Turn) -> bool:
     return bool(
         turn.organization.requires_approval
         and turn.staff is not None
@@ -205,7 +205,7 @@ def _needs_approval(turn: Turn) -> bool:
     )
 
 
-def _show_preview(turn: Turn) -> None:
+def show_preview(turn: Turn) -> None:
     turn.conversation.goto("preview")
     data = turn.conversation.data
     images = data["images"]
@@ -230,7 +230,7 @@ def _show_preview(turn: Turn) -> None:
     fits = True
     for channel in chosen_channels(turn):
         channel_lines, channel_fits = preview_lines(
-            turn.language, channel, _text_for(turn, channel), len(images)
+            turn.language, channel, text_for(turn, channel), len(images)
         )
         lines += ["", *channel_lines]
         fits = fits and channel_fits
@@ -241,7 +241,7 @@ def _show_preview(turn: Turn) -> None:
         )
     rows: Keyboard = []
     if fits:
-        label = turn._("📨 Send for approval") if _needs_approval(turn) else turn._("✅ Queue it")
+        label = turn._("📨 Send for approval") if needs_approval(turn) else turn._("✅ Queue it")
         rows.append([Button(label, data=Step("ok").pack())])
     rows += [
         [
