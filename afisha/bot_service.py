@@ -9,6 +9,7 @@ from afisha.wiring import Afisha
 from bot.app import build_application, run_polling, run_webhook
 from bot.notify import deliver_notices, queue_monthly_report, queue_weekly_digest
 from bot.services import BotServices
+from channels.download import download_image
 from scheduler.timing import PeriodicJob, Worker
 
 
@@ -20,6 +21,7 @@ def bot_services(afisha: Afisha, worker: Worker) -> BotServices:
         settings.media_path,
         settings.language,
         queue_changed=worker.queue_changed,
+        fetch_image=download_image,
     )
 
 

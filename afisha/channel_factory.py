@@ -11,9 +11,9 @@ from afisha.config import Settings
 from channels.base import AuthExpired
 from channels.base import Channel as ChannelAdapter
 from channels.telegram import TelegramBots, TelegramChannel
-from content.models import Channel
-from content.secrets import CredentialCipher
-from content.states import Platform
+from content.domain.states import Platform
+from content.storage.models import Channel
+from content.storage.secrets import CredentialCipher
 from scheduler.limits import Rate, rates_for
 
 

@@ -30,16 +30,17 @@ from afisha.views import (
     staff_json,
     status_json,
 )
-from content import registry, scheduling, slots, store
-from content.db import make_engine, upgrade
+from content.domain.languages import check_language
+from content.domain.reminders import DEFAULT_OFFSETS
+from content.domain.states import ChannelStatus, Platform
+from content.domain.timeparse import format_offset, parse_offsets, parse_when, zone
 from content.errors import InvalidInput, NotFound
-from content.ical import export_events
-from content.languages import check_language
-from content.models import Event, Post
-from content.reminders import DEFAULT_OFFSETS
-from content.secrets import generate_key
-from content.states import ChannelStatus, Platform
-from content.timeparse import format_offset, parse_offsets, parse_when, zone
+from content.plans.ical import export_events
+from content.queueing import scheduling, slots
+from content.storage import registry, store
+from content.storage.db import make_engine, upgrade
+from content.storage.models import Event, Post
+from content.storage.secrets import generate_key
 
 # Commands kept in modules of their own, each imported only when its command is looked up.
 EXTENSIONS = {

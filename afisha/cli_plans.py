@@ -13,16 +13,18 @@ import click
 
 from afisha.cli_support import ACTOR, State, emit_json, pass_state, split_names
 from afisha.views import iso, local
-from content import feeds, slots
+from channels.download import download_image
+from content.domain.reminders import DEFAULT_OFFSETS
+from content.domain.states import Platform
+from content.domain.timeparse import format_offset, parse_offsets, zone
 from content.errors import AfishaError, InvalidInput
 from content.i18n import translate
-from content.models import Feed
+from content.plans import feeds
 from content.plans.importing import ImportReport, import_plan
 from content.plans.template import write_template
-from content.reminders import DEFAULT_OFFSETS
-from content.states import Platform
-from content.store import list_channels
-from content.timeparse import format_offset, parse_offsets, zone
+from content.queueing import slots
+from content.storage.models import Feed
+from content.storage.store import list_channels
 from scheduler.clock import SystemClock
 from scheduler.feeds import poll_feeds
 
@@ -147,6 +149,7 @@ def register(cli: click.Group) -> None:
             dry_run=dry_run,
             channels=split_names(channels) if channels else None,
             reminder_offsets=parse_offsets(reminders),
+            fetch=download_image,
         )
         _report(report, as_json)
 

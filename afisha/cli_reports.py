@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 
 from afisha.cli_support import State, emit_json, pass_state
+from bot.reports.files import monthly_report_file
 from content.analytics.periods import parse_month, parse_span
-from content.analytics.report import ReportFormat, monthly_report_file
+from content.analytics.report import ReportFormat
 from content.analytics.stats import stats_summary, summary_json, summary_text
+from content.domain.languages import check_language
 from content.errors import InvalidInput
-from content.languages import check_language
 
 
 @click.command("report")

@@ -13,9 +13,9 @@ from typing import Any
 import tomli_w
 from cryptography.fernet import Fernet
 
+from content.domain.languages import check_language
+from content.domain.timeparse import zone
 from content.errors import ConfigurationError
-from content.languages import check_language
-from content.timeparse import zone
 
 CONFIG_FILE = "afisha.toml"
 SECRET_KEYS = frozenset({"secret_key", "telegram_token", "webhook_secret"})

@@ -17,9 +17,10 @@ from afisha.runtime import serve
 from afisha.services import run_services
 from afisha.views import event_line, excerpt, local, post_line
 from afisha.wiring import Afisha, open_afisha
-from content import registry, scheduling, store
-from content.secrets import generate_key
-from content.states import Platform
+from content.domain.states import Platform
+from content.queueing import scheduling
+from content.storage import registry, store
+from content.storage.secrets import generate_key
 from sandbox.fixtures import Fixtures
 from sandbox.runner import SandboxThread
 

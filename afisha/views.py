@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from content.models import Channel, Event, Media, Post, Publication, StaffMember
-from content.store import QueueStatus
-from content.timeparse import format_offset
+from content.domain.timeparse import format_offset
+from content.storage.models import Channel, Event, Media, Post, Publication, StaffMember
+from content.storage.store import QueueStatus
 
 
 def iso(moment: datetime | None) -> str | None:

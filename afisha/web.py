@@ -10,8 +10,8 @@ from aiohttp import web
 
 from afisha.webhook import WebhookSink, add_webhook_route
 from afisha.wiring import Afisha
-from content.ical import export_events
-from content.store import queue_status
+from content.plans.ical import export_events
+from content.storage.store import queue_status
 
 log = logging.getLogger(__name__)
 

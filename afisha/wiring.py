@@ -12,12 +12,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from afisha.config import Settings
-from content.db import is_sqlite, is_up_to_date, make_engine, session_factory, upgrade
+from content.domain.timeparse import zone
 from content.errors import ConfigurationError, StorageError
-from content.models import Organization
-from content.registry import ensure_organization
-from content.secrets import CredentialCipher
-from content.timeparse import zone
+from content.storage.db import is_sqlite, is_up_to_date, make_engine, session_factory, upgrade
+from content.storage.models import Organization
+from content.storage.registry import ensure_organization
+from content.storage.secrets import CredentialCipher
 
 
 @dataclass

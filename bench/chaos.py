@@ -45,9 +45,9 @@ from bench.harness import (
     start_worker,
 )
 from bench.machine import cpu_times, describe, steal_percent
-from content.models import Attempt, Notice, Publication
-from content.notices import NoticeKind
-from content.states import PublicationState
+from content.domain.states import PublicationState
+from content.storage.models import Attempt, Notice, Publication
+from content.storage.notices import NoticeKind
 
 RESULTS = ROOT / "bench" / "results"
 # 20% of publishing calls fail. Graph gets no injected throttling: Afisha answers Meta's with a
@@ -280,7 +280,7 @@ def run(
 
 def _texts(installation: Installation) -> dict[str, int]:
     """Post text -> publication id (one publication per post here)."""
-    from content.models import Post
+    from content.storage.models import Post
 
     with installation.afisha.sessions() as session:
         return {

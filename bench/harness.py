@@ -29,11 +29,11 @@ from sqlalchemy.engine import make_url
 
 from afisha.config import Settings
 from afisha.wiring import Afisha, open_afisha
-from content.bulk import BulkPost, queue_many
-from content.models import Channel, Publication
-from content.registry import add_channel
-from content.secrets import generate_key
-from content.states import Platform, PublicationState
+from content.domain.states import Platform, PublicationState
+from content.queueing.bulk import BulkPost, queue_many
+from content.storage.models import Channel, Publication
+from content.storage.registry import add_channel
+from content.storage.secrets import generate_key
 from scheduler.engine import DEFAULT_CONCURRENCY
 
 ROOT = Path(__file__).resolve().parent.parent

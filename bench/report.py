@@ -127,7 +127,7 @@ def _throughput(f: dict[str, Any]) -> list[list[str]]:
     rows.append(
         [
             "Queueing",
-            f"{_n(f['publications'])} posts through `content.bulk.queue_many` (validated)",
+            f"{_n(f['publications'])} posts through `content.queueing.bulk.queue_many` (validated)",
             f"SQLite {_n(queue.get('sqlite'), 2)} s · "
             f"PostgreSQL {_n(queue.get('postgresql'), 2)} s",
             "≤ 1 s",

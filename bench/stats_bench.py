@@ -33,9 +33,16 @@ from sqlalchemy.orm import Session
 from content.analytics.metrics import interactions
 from content.analytics.report import build_monthly_report
 from content.analytics.stats import stats_summary
-from content.bulk import insert_rows
-from content.db import make_engine, session_factory, upgrade
-from content.models import Channel, EngagementSnapshot, Event, Organization, Post, Publication
+from content.queueing.bulk import insert_rows
+from content.storage.db import make_engine, session_factory, upgrade
+from content.storage.models import (
+    Channel,
+    EngagementSnapshot,
+    Event,
+    Organization,
+    Post,
+    Publication,
+)
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

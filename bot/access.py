@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 
+from content.domain.states import Role
 from content.errors import InvalidInput
-from content.models import Post, StaffMember
-from content.states import Role
+from content.storage.models import Post, StaffMember
 
 
 class Permission(enum.StrEnum):

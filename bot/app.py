@@ -13,8 +13,8 @@ from bot.dispatch import Dispatcher
 from bot.flows import build_router
 from bot.router import Router
 from bot.services import BotServices
+from content.domain.languages import LANGUAGES
 from content.i18n import translate
-from content.languages import LANGUAGES
 
 log = logging.getLogger(__name__)
 

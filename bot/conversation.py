@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from content.models import BotConversation
+from content.storage.models import BotConversation
 
 
 @dataclass

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 
+from content.domain.states import PublicationKind
+from content.domain.templates import when
+from content.domain.timeparse import format_offset
 from content.i18n import N_, translate
-from content.models import Publication
-from content.states import PublicationKind
-from content.templates import when
-from content.timeparse import format_offset
+from content.storage.models import Publication
 
 SKIP = "-"  # what people send to skip an optional step
 

@@ -19,10 +19,10 @@ from bot.reactions import record_reaction_counts
 from bot.router import Router
 from bot.services import BotServices
 from bot.turn import Incoming, Keyboard, Reply, Turn
+from content.domain.languages import LANGUAGES
 from content.errors import InvalidInput
 from content.i18n import N_, explain, translate
-from content.languages import LANGUAGES
-from content.models import BotConversation, ProcessedUpdate, StaffMember
+from content.storage.models import BotConversation, ProcessedUpdate, StaffMember
 
 log = logging.getLogger(__name__)
 SERVICES = "afisha_services"

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from bot.access import check_may_change
 from bot.turn import Turn
 from content.callback_data import CallbackData
-from content.drafts import draft_as_new_post, save_draft
-from content.models import Channel, Post
-from content.scheduling import NewPost
+from content.queueing.drafts import draft_as_new_post, save_draft
+from content.queueing.scheduling import NewPost
+from content.storage.models import Channel, Post
 
 FLOW = "new"
 NOW = "now"

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
+from content.domain.preview import compose_text, preview
+from content.domain.states import PostStatus, PublicationState
 from content.i18n import N_, translate
-from content.models import Channel
-from content.preview import compose_text, preview
-from content.states import PostStatus, PublicationState
+from content.storage.models import Channel
 
 # Labels, not the raw values: a raw value ("sent") is also a parameter of other messages, which
 # `translate` would then translate as well.

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from bot.turn import Button, Keyboard, Turn
 from content.callback_data import CallbackData
+from content.domain.naturaltime import parse_natural_time
+from content.domain.timeparse import local_to_utc
 from content.errors import InvalidInput
-from content.models import Channel
-from content.naturaltime import parse_natural_time
-from content.slots import next_free_slot, slots_of
-from content.timeparse import local_to_utc
+from content.queueing.slots import next_free_slot, slots_of
+from content.storage.models import Channel
 
 TODAY_EVENING = time(18, 0)
 TOMORROW_MORNING = time(10, 0)

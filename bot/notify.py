@@ -1,8 +1,8 @@
 """The engine's notices, delivered to the right staff as chat messages with buttons, and the
 weekly digest for managers.
 
-The engine writes notices (content.notices) in the same transaction as their cause; the wiring
-runs `deliver_notices` periodically, and `queue_weekly_digest` to add the digest notice.
+The engine writes notices (content.storage.notices) in the same transaction as their cause; the
+wiring runs `deliver_notices` periodically, and `queue_weekly_digest` to add the digest notice.
 """
 
 from __future__ import annotations
@@ -21,16 +21,17 @@ from bot.describe import describe_publication, local_time, short
 from bot.dispatch import send
 from bot.flows.channels import ResumeChannel
 from bot.flows.notices import NoticeAction, NoticeActionName
+from bot.reports.files import monthly_report_file
 from bot.services import BotServices
 from bot.turn import Button, Keyboard, Reply
 from content.analytics.periods import last_month
-from content.analytics.report import ReportFormat, monthly_report_file
+from content.analytics.report import ReportFormat
 from content.analytics.stats import stats_summary, summary_text
+from content.domain.states import EventStatus, PublicationState, Role
+from content.domain.timeparse import zone
 from content.i18n import N_, gettext_for
-from content.models import Channel, Event, Notice, Organization, Publication, StaffMember
-from content.notices import NoticeKind, add_notice, mark_delivered, undelivered
-from content.states import EventStatus, PublicationState, Role
-from content.timeparse import zone
+from content.storage.models import Channel, Event, Notice, Organization, Publication, StaffMember
+from content.storage.notices import NoticeKind, add_notice, mark_delivered, undelivered
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from telegram import MessageReactionCountUpdated
 
-from content.models import Channel, Publication
-from content.states import Platform, PublicationState
+from content.domain.states import Platform, PublicationState
+from content.storage.models import Channel, Publication
 from scheduler.collect import record_metrics
 
 

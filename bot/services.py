@@ -20,3 +20,6 @@ class BotServices:
     default_language: str = "en"
     # Called after the bot queued or settled something, so the engine looks again at once.
     queue_changed: Callable[[], None] = field(default=lambda: None)
+    # Downloads an image a plan names by web link into a folder (the wiring hands in the
+    # downloader at the network's edge: channels.download.download_image).
+    fetch_image: Callable[[str, Path], Path] = field(kw_only=True)

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from bot.access import Permission, allowed
 from bot.conversation import Conversation
 from bot.services import BotServices
+from content.domain.timeparse import zone
 from content.i18n import translate
-from content.models import Organization, StaffMember
-from content.timeparse import zone
+from content.storage.models import Organization, StaffMember
 
 if TYPE_CHECKING:
     from bot.router import Router

@@ -13,8 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from content.domain.states import Platform
 from content.errors import AfishaError
-from content.states import Platform
 
 # --- errors --------------------------------------------------------------------------------------
 

@@ -35,8 +35,8 @@ from channels.graph import (
     refuses_insights,
     text_fingerprint,
 )
-from content.rules import fit_problems
-from content.states import Platform
+from content.domain.rules import fit_problems
+from content.domain.states import Platform
 
 log = logging.getLogger(__name__)
 

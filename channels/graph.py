@@ -49,7 +49,7 @@ from channels.base import (
     Rejected,
     classify,
 )
-from content.states import Platform
+from content.domain.states import Platform
 
 log = logging.getLogger(__name__)
 

@@ -46,8 +46,8 @@ from channels.graph import (
     text_fingerprint,
 )
 from channels.media import PreparedImage, prepare_for_instagram
-from content.rules import fit_problems
-from content.states import Platform
+from content.domain.rules import fit_problems
+from content.domain.states import Platform
 
 log = logging.getLogger(__name__)
 

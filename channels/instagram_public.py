@@ -32,7 +32,7 @@ from instaloader.exceptions import (
 from requests.adapters import HTTPAdapter
 
 from channels.base import Metrics, NotSent, RateLimited
-from content.states import Platform
+from content.domain.states import Platform
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from channels.base import OutgoingImage, Rejected
-from content.states import Platform
+from content.domain.states import Platform
 
 IG_MAX_BYTES = 8 * 1024 * 1024
 IG_MIN_RATIO = Fraction(4, 5)

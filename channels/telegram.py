@@ -1,8 +1,8 @@
 """Telegram channels, through python-telegram-bot's `Bot` pointed at a configurable Bot API URL.
 
-What goes out is decided by `content.preview.telegram_parts` (the same function the preview uses):
-a message, a photo with its caption, or an album of 2-10 photos with the caption on the first;
-a text longer than a caption goes as photo(s) plus a follow-up message with the full text.
+What goes out is decided by `content.domain.preview.telegram_parts` (the same function the preview
+uses): a message, a photo with its caption, or an album of 2-10 photos with the caption on the
+first; a text longer than a caption goes as photo(s) plus a follow-up message with the full text.
 Albums cannot carry an inline keyboard, so with buttons the text and the keyboard follow an album
 as a message. User text is plain: it is escaped into HTML and never truncated.
 
@@ -69,8 +69,8 @@ from channels.base import (
     no_checkpoint,
 )
 from channels.telegram_pools import PooledRequest
-from content.preview import TelegramPart, TelegramPartKind, preview
-from content.states import Platform
+from content.domain.preview import TelegramPart, TelegramPartKind, preview
+from content.domain.states import Platform
 
 log = logging.getLogger(__name__)
 

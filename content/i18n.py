@@ -12,8 +12,8 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+from content.domain.languages import LANGUAGES
 from content.errors import InvalidInput
-from content.languages import LANGUAGES
 
 LOCALES = Path(__file__).with_name("locales")
 DOMAIN = "afisha"

@@ -16,7 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, exists, select
 
 from channels.base import Outgoing
-from content.models import Channel, Post, PostMedia, Publication, text_in
+from content.storage.models import Channel, Post, PostMedia, Publication, text_in
 from scheduler.compose import post_outgoing
 
 PUBLICATIONS = cast(Table, Publication.__table__)

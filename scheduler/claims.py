@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from content.models import WAITING_SQL, Channel, Publication
-from content.states import ChannelStatus, PublicationState
+from content.domain.states import ChannelStatus, PublicationState
+from content.storage.models import WAITING_SQL, Channel, Publication
 
 CLAIMABLE = (PublicationState.SCHEDULED, PublicationState.RETRY_WAIT)
 # The same condition as the partial index's, as literal SQL: PostgreSQL uses a partial index

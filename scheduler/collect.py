@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from channels.base import ChannelError, Metrics
 from content.analytics.latest import record_snapshot
-from content.models import Channel, Publication
-from content.states import ChannelStatus, PublicationState
+from content.domain.states import ChannelStatus, PublicationState
+from content.storage.models import Channel, Publication
 from scheduler.engine import Engine
 
 log = logging.getLogger(__name__)

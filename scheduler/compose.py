@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 
 from channels.base import Button, Outgoing, OutgoingImage
 from content.callback_data import RemindMe
-from content.models import Event, Media, Publication
-from content.states import Platform, PublicationKind
-from content.templates import (
+from content.domain.states import Platform, PublicationKind
+from content.domain.templates import (
     EventFacts,
     announcement_text,
     cancellation_text,
     reminder_text,
     word,
 )
+from content.storage.models import Event, Media, Publication
 
 
 @dataclass(frozen=True)

@@ -54,11 +54,11 @@ from channels.base import (
     Rejected,
 )
 from channels.base import Channel as ChannelAdapter
-from content.models import Attempt, Channel, Event, Post, PostMedia, Publication
-from content.notices import NoticeKind, add_notice
-from content.settle import finish_post
-from content.states import ChannelStatus, PostStatus, PublicationState, transition
-from content.store import organization_zones
+from content.domain.states import ChannelStatus, PostStatus, PublicationState, transition
+from content.queueing.settle import finish_post
+from content.storage.models import Attempt, Channel, Event, Post, PostMedia, Publication
+from content.storage.notices import NoticeKind, add_notice
+from content.storage.store import organization_zones
 from scheduler.claimed_rows import ChannelRows, read_claimed
 from scheduler.claims import CLAIMABLE, claim_due
 from scheduler.clock import Clock

@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from content.errors import InvalidInput
-from content.feeds import ingest, list_feeds, parse_feed
-from content.models import Feed, Organization
+from content.plans.feeds import ingest, list_feeds, parse_feed
+from content.storage.models import Feed, Organization
 from scheduler.clock import Clock
 
 log = logging.getLogger(__name__)

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.base import ChannelError, NotSent
-from content.models import Event, EventSubscription
-from content.states import EventStatus
-from content.store import organization_zones
-from content.templates import EventFacts, follower_reminder_text
+from content.domain.states import EventStatus
+from content.domain.templates import EventFacts, follower_reminder_text
+from content.storage.models import Event, EventSubscription
+from content.storage.store import organization_zones
 from scheduler.clock import Clock
 
 log = logging.getLogger(__name__)

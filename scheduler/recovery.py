@@ -11,10 +11,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from channels.base import ChannelError, Outgoing, Verdict
-from content.models import Attempt, Channel, Post, PostMedia, Publication
-from content.notices import NoticeKind, add_notice
-from content.states import PublicationState, transition
-from content.store import organization_zones
+from content.domain.states import PublicationState, transition
+from content.storage.models import Attempt, Channel, Post, PostMedia, Publication
+from content.storage.notices import NoticeKind, add_notice
+from content.storage.store import organization_zones
 from scheduler.claims import CLAIMABLE
 from scheduler.compose import compose
 from scheduler.engine import Engine, mark_sent

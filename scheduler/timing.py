@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from content.wal_checkpoints import BackgroundCheckpoints, applies
+from content.storage.wal_checkpoints import BackgroundCheckpoints, applies
 from scheduler.claims import next_due
 from scheduler.collect import collect_due
 from scheduler.engine import Engine

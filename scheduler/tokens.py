@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.base import ChannelError, CredentialStatus, NotSent
-from content.models import Channel, Notice
-from content.notices import NoticeKind, add_notice
+from content.storage.models import Channel, Notice
+from content.storage.notices import NoticeKind, add_notice
 from scheduler.engine import Engine
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from content.domain.languages import LANGUAGES  # noqa: E402
 from content.i18n import DOMAIN, KEYWORDS, catalog_path  # noqa: E402
-from content.languages import LANGUAGES  # noqa: E402
 
 PACKAGES = ("content", "channels", "scheduler", "bot", "afisha")
 

@@ -19,8 +19,8 @@ from sqlalchemy import insert
 
 from afisha.runtime import build_engine
 from bench.harness import Context, channel_ids, fresh_database, install, now, sandbox_process
-from content.models import Publication
-from content.states import PublicationKind, PublicationState
+from content.domain.states import PublicationKind, PublicationState
+from content.storage.models import Publication
 from scheduler.collect import collect_due
 
 FULL_FACEBOOK = 10_000

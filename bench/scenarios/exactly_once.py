@@ -39,8 +39,8 @@ from bench.harness import (
     wait_ready,
     wait_until,
 )
-from content.models import Attempt, Post, Publication
-from content.states import PublicationState
+from content.domain.states import PublicationState
+from content.storage.models import Attempt, Post, Publication
 
 FULL_COUNT = 500
 CHANNELS = 50

@@ -26,8 +26,8 @@ from bench.harness import (
     wait_ready,
     wait_until,
 )
-from content.models import Attempt, Publication
-from content.states import PublicationState
+from content.domain.states import PublicationState
+from content.storage.models import Attempt, Publication
 
 FULL_COUNT = 2_000
 CHANNELS = 200

@@ -28,8 +28,8 @@ from bench.harness import (
     wait_ready,
     wait_until,
 )
-from content.models import Attempt
-from content.states import PublicationState
+from content.domain.states import PublicationState
+from content.storage.models import Attempt
 
 FULL_COUNT = 600
 CHANNELS = 10

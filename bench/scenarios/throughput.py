@@ -6,8 +6,8 @@ client's best set-up (10, 20 or 50 concurrent tasks, over Afisha's small pools o
 single pool; each measured in two interleaved rounds, rated by the mean); that set-up is
 measured again right before and right after each burst, and the burst is compared with the
 mean of the two (the machine's speed drifts over minutes).
-Also the "queue 20,000 posts" figure: `content.bulk.queue_many` in one transaction, on SQLite
-and PostgreSQL.
+Also the "queue 20,000 posts" figure: `content.queueing.bulk.queue_many` in one transaction, on
+SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from bench.harness import (
     wait_ready,
     wait_until,
 )
-from content.states import PublicationState
+from content.domain.states import PublicationState
 from scheduler.engine import DEFAULT_CONCURRENCY
 
 FULL_COUNT = 20_000

@@ -13,10 +13,10 @@ from bot.formatting import STATUS, local_time, quoted
 from bot.router import Router
 from bot.turn import Button, Turn
 from content.callback_data import CallbackData
-from content.drafts import approve_post, get_post, reject_post
+from content.domain.states import PostStatus, Role
 from content.i18n import N_, translate
-from content.models import Channel, Post, StaffMember
-from content.states import PostStatus, Role
+from content.queueing.drafts import approve_post, get_post, reject_post
+from content.storage.models import Channel, Post, StaffMember
 
 FLOW = "approval"
 APPROVERS = (Role.MANAGER, Role.ADMIN)

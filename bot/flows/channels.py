@@ -13,10 +13,10 @@ from bot.flows.events import actor
 from bot.router import STALE_BUTTON, Router
 from bot.turn import Button, Keyboard, Turn
 from content.callback_data import CallbackData
+from content.domain.states import ChannelStatus, PublicationState
 from content.i18n import N_
-from content.models import Channel, Publication
-from content.registry import set_channel_status
-from content.states import ChannelStatus, PublicationState
+from content.storage.models import Channel, Publication
+from content.storage.registry import set_channel_status
 
 SOON = timedelta(days=7)
 STATUS = {

@@ -17,15 +17,15 @@ from bot.describe import SKIP, local_time
 from bot.router import STALE_BUTTON, Router
 from bot.turn import Button, Keyboard, Turn
 from content.callback_data import CallbackData
+from content.domain.reminders import DEFAULT_OFFSETS, plan_reminders
+from content.domain.states import ChannelStatus
+from content.domain.templates import EventFacts, announcement_text
+from content.domain.timeparse import format_offset, parse_offsets, parse_when
 from content.errors import InvalidInput
 from content.i18n import N_, explain
-from content.media import inspect_image, store_image
-from content.models import Channel
-from content.reminders import DEFAULT_OFFSETS, plan_reminders
-from content.scheduling import NewEvent, add_event
-from content.states import ChannelStatus
-from content.templates import EventFacts, announcement_text
-from content.timeparse import format_offset, parse_offsets, parse_when
+from content.queueing.scheduling import NewEvent, add_event
+from content.storage.media import inspect_image, store_image
+from content.storage.models import Channel
 
 FLOW = "event"
 _URL = re.compile(r"^https?://\S+\.\S+$", re.IGNORECASE)

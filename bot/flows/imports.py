@@ -11,11 +11,11 @@ from sqlalchemy import select
 from bot.access import Permission
 from bot.router import Router
 from bot.turn import Reply, Turn
+from content.domain.states import ChannelStatus, Platform
 from content.errors import InvalidInput
 from content.i18n import N_, explain, translate
-from content.models import Channel
 from content.plans.importing import import_plan
-from content.states import ChannelStatus, Platform
+from content.storage.models import Channel
 
 log = logging.getLogger(__name__)
 KINDS = (".xlsx", ".csv", ".ics")
@@ -59,6 +59,7 @@ async def document(turn: Turn) -> None:
                 now=services.clock.now(),
                 actor=actor,
                 channels=calendar_channels,
+                fetch=services.fetch_image,
             )
         except InvalidInput as err:
             return [Reply(explain(err, language))]

@@ -1,5 +1,6 @@
 """The buttons under the engine's notices: retry or edit a failed publication, settle an
-unconfirmed one, publish, reschedule or drop a missed one (content.settle does the work)."""
+unconfirmed one, publish, reschedule or drop a missed one (content.queueing.settle does the
+work)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from bot.flows.events import TRY_AGAIN, actor, example_time
 from bot.router import Router
 from bot.turn import Turn
 from content.callback_data import CallbackData
+from content.domain.states import PublicationState
+from content.domain.timeparse import parse_when
 from content.errors import InvalidInput
 from content.i18n import N_, explain
-from content.settle import (
+from content.queueing.settle import (
     drop_publication,
     get_publication,
     publish_missed_now,
@@ -23,8 +26,6 @@ from content.settle import (
     retry_failed,
     settle_unconfirmed,
 )
-from content.states import PublicationState
-from content.timeparse import parse_when
 
 FLOW = "settle"
 NoticeActionName = Literal["retry", "yes", "no", "now", "drop", "edit", "later"]

@@ -21,13 +21,13 @@ from bot.keyboards import (
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
 from content.callback_data import CallbackData
-from content.drafts import discard_draft, get_post, list_drafts
+from content.domain.states import PostStatus
 from content.errors import InvalidInput
 from content.i18n import N_, explain
-from content.models import Post, StaffMember
-from content.post_queue import next_due, publish_now, queue_page, reschedule_post
-from content.scheduling import cancel_post
-from content.states import PostStatus
+from content.queueing.drafts import discard_draft, get_post, list_drafts
+from content.queueing.post_queue import next_due, publish_now, queue_page, reschedule_post
+from content.queueing.scheduling import cancel_post
+from content.storage.models import Post, StaffMember
 
 FLOW = "queue"
 PAGE_SIZE = 5

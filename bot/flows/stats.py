@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.access import Permission
+from bot.reports.files import monthly_report_file, stats_charts
 from bot.router import Router
 from bot.turn import Turn
 from content.analytics import labels
 from content.analytics.periods import last_month, local_midnight, parse_month, parse_span
 from content.analytics.queries import Breakdown, event_breakdown, post_breakdown
-from content.analytics.report import ReportFormat, monthly_report_file
-from content.analytics.stats import DEFAULT_SPAN, stats_charts, stats_summary, summary_text
+from content.analytics.report import ReportFormat
+from content.analytics.stats import DEFAULT_SPAN, stats_summary, summary_text
 from content.callback_data import LARGEST_INT
 from content.errors import InvalidInput, NotFound
 from content.i18n import N_

@@ -13,12 +13,12 @@ from bot.flows.events import TRY_AGAIN, _text, _when, actor, example_time
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
 from content.callback_data import CallbackData, RemindMe
+from content.domain.states import EventStatus
 from content.errors import InvalidInput
-from content.event_changes import cancel_event_with_notice
 from content.i18n import N_, explain
-from content.models import Event, EventSubscription
-from content.rescheduling import reschedule_event
-from content.states import EventStatus
+from content.queueing.event_changes import cancel_event_with_notice
+from content.queueing.rescheduling import reschedule_event
+from content.storage.models import Event, EventSubscription
 
 MOVE_FLOW = "event_move"
 LISTED = 10  # events shown by /events

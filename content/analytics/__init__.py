@@ -1,4 +1,5 @@
-"""Engagement analytics: queries over the collected snapshots, charts, reports and exports.
+"""Engagement analytics: queries over the collected snapshots, the figures reports show, and the
+raw export (the PDF, XLSX and charts are drawn from them in `bot.reports`).
 
 Definitions (the code in `metrics` and `queries` follows them; reports restate them):
 

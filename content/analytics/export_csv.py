@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from content.analytics.labels import na
 from content.analytics.metrics import STORED
 from content.analytics.periods import Period
-from content.models import Channel, EngagementSnapshot, Publication
+from content.storage.models import Channel, EngagementSnapshot, Publication
 
 COLUMNS = (
     "snapshot_id",

@@ -8,8 +8,8 @@ from babel.dates import format_date, get_day_names
 from babel.numbers import format_decimal, format_percent
 
 from content.analytics.metrics import Change, Total
+from content.domain.states import Platform
 from content.i18n import N_, translate
-from content.states import Platform
 
 NA = N_("n/a")
 METRIC_NAMES = {

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, upd
 from sqlalchemy.orm import Session
 
 from content.analytics.metrics import INTERACTION_PARTS, STORED, interactions
-from content.models import EngagementSnapshot, Publication
+from content.storage.models import EngagementSnapshot, Publication
 
 COPIES = ("collected_at", *STORED, "interactions")
 

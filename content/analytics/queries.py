@@ -30,8 +30,8 @@ from content.analytics.metrics import (
     Totals,
 )
 from content.analytics.periods import Period, offset_spans
-from content.models import Channel, Event, Post, Publication
-from content.states import Platform, PublicationKind
+from content.domain.states import Platform, PublicationKind
+from content.storage.models import Channel, Event, Post, Publication
 
 DAY = 86400
 EPOCH_DAY = date(1970, 1, 1)

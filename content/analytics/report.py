@@ -1,6 +1,7 @@
-"""The monthly management report: its data, gathered once, and the file in a chosen format.
+"""The monthly management report: its data, gathered once.
 
-The CLI (`afisha report`) and the bot's /report and monthly mailing call `monthly_report_file`.
+The file in a chosen format is made from it by `bot.reports.files.monthly_report_file`, which
+the CLI (`afisha report`) and the bot's /report and monthly mailing call.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from content.analytics import queries
 from content.analytics.metrics import Change, Totals, changes
 from content.analytics.periods import Period, month_period, previous_month
-from content.models import Organization
+from content.storage.models import Organization
 
 HISTORY_MONTHS = 12
 
@@ -92,28 +93,6 @@ def build_monthly_report(
 def report_filename(month: date, lang: str, fmt: ReportFormat) -> str:
     """`afisha-report-2026-11-ru.pdf`."""
     return f"afisha-report-{month:%Y-%m}-{lang}.{fmt.value}"
-
-
-def monthly_report_file(
-    session: Session, month: date, tz: ZoneInfo, now: datetime, fmt: ReportFormat, lang: str
-) -> tuple[str, bytes]:
-    """The report on `month` as (default file name, contents)."""
-    # Imported here: each renderer pulls in a heavy library only the chosen format needs.
-    if fmt is ReportFormat.CSV:
-        from content.analytics.export_csv import snapshots_csv
-
-        contents = snapshots_csv(session, month_period(month, tz), lang)
-    else:
-        report = build_monthly_report(session, month, tz, now)
-        if fmt is ReportFormat.PDF:
-            from content.analytics.report_pdf import render_pdf
-
-            contents = render_pdf(report, lang)
-        else:
-            from content.analytics.report_xlsx import render_xlsx
-
-            contents = render_xlsx(report, lang)
-    return report_filename(month, lang, fmt), contents
 
 
 def last_day(period: Period, tz: ZoneInfo) -> date:

@@ -1,7 +1,7 @@
-"""What /stats and `afisha stats` show: a period's summary as text, JSON-ready data and charts.
+"""What /stats and `afisha stats` show: a period's summary as text and JSON-ready data.
 
-The bot calls `stats_summary`, then `summary_text` for the message and `stats_charts` for the
-PNGs it sends with it.
+The bot calls `stats_summary`, then `summary_text` for the message and
+`bot.reports.files.stats_charts` for the PNGs it sends with it.
 """
 
 from __future__ import annotations
@@ -136,20 +136,3 @@ def summary_json(summary: StatsSummary) -> dict[str, Any]:
             {"weekday": d, "hour": h, "average_interactions": m} for d, h, m in summary.best
         ],
     }
-
-
-def stats_charts(
-    session: Session, summary: StatsSummary, tz: ZoneInfo, lang: str
-) -> list[tuple[str, bytes]]:
-    """The PNGs sent with /stats: (file name, bytes)."""
-    # Imported here, as the report renderers are: matplotlib (with numpy) weighs some 40 MB,
-    # which every process that merely imports this module (the CLI, the bot) would carry.
-    from content.analytics import charts
-
-    series = queries.channel_series(session, summary.period, tz)
-    heatmap = queries.best_times(session, ending_at(summary.period.end, HISTORY), tz)
-    return [
-        ("interactions.png", charts.to_png(charts.interactions_over_time(series, lang))),
-        ("top-posts.png", charts.to_png(charts.top_posts_chart(summary.top, lang))),
-        ("best-times.png", charts.to_png(charts.heatmap_chart(heatmap, lang))),
-    ]

@@ -15,18 +15,17 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from content.domain.reminders import DEFAULT_OFFSETS
+from content.domain.states import EventStatus
+from content.domain.timeparse import zone
 from content.errors import InvalidInput, NotFound
 from content.i18n import N_
-from content.ical import ICAL, CalendarEvent, own_event_id, read_calendar
-from content.models import Channel, Event, ImportRow, Organization
-from content.plans.download import download_image
+from content.plans.ical import ICAL, CalendarEvent, own_event_id, read_calendar
 from content.plans.reading import read_sheet
 from content.plans.validation import Context, PlannedRow, RowError, check_sheet
-from content.reminders import DEFAULT_OFFSETS
-from content.rescheduling import reschedule_event
-from content.scheduling import NewEvent, add_event, cancel_event, queue_post
-from content.states import EventStatus
-from content.timeparse import zone
+from content.queueing.rescheduling import reschedule_event
+from content.queueing.scheduling import NewEvent, add_event, cancel_event, queue_post
+from content.storage.models import Channel, Event, ImportRow, Organization
 
 SHEET = "sheet"
 Fetch = Callable[[str, Path], Path]
@@ -248,7 +247,7 @@ def import_plan(
     dry_run: bool = False,
     channels: list[str] | None = None,
     reminder_offsets: list[int] | None = None,
-    fetch: Fetch = download_image,
+    fetch: Fetch,
 ) -> ImportReport:
     """Import an .xlsx or .csv plan, or an .ics calendar, in one transaction of its own.
 
@@ -260,6 +259,9 @@ def import_plan(
         image_dir: where relative image paths in the sheet point (the file's folder); None for
             a file sent to the bot, whose images must be web links.
         channels, reminder_offsets: for new events from a calendar, which has neither.
+        fetch: downloads an image a row names by web link into a folder and returns its path,
+            or raises InvalidInput (the callers hand in `channels.download.download_image`:
+            the core fetches nothing over the network itself).
 
     Raises:
         InvalidInput: the file as a whole cannot be read (nothing is written).

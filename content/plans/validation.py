@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from content.domain.languages import LANGUAGES, check_language
+from content.domain.reminders import DEFAULT_OFFSETS
+from content.domain.timeparse import local_to_utc, parse_offsets
 from content.errors import InvalidInput
 from content.i18n import N_, explain, translate
-from content.languages import LANGUAGES, check_language
 from content.plans.reading import Sheet, SheetRow
-from content.reminders import DEFAULT_OFFSETS
-from content.scheduling import NewEvent, NewPost
-from content.timeparse import local_to_utc, parse_offsets
+from content.queueing.scheduling import NewEvent, NewPost
 
 POST, EVENT = "post", "event"
 VARIANT_COLUMNS = {f"text_{language}": language for language in LANGUAGES}

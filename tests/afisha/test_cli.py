@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from afisha.cli import cli
-from content.secrets import generate_key
+from content.storage.secrets import generate_key
 from tests.support.dbdump import dump
 from tests.support.images import make_image
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from content.secrets import generate_key
+from content.storage.secrets import generate_key
 from tests.afisha.test_cli import Afisha
 from tests.support.dbdump import dump
 from tests.support.feeds import rss

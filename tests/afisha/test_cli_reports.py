@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 
 from afisha.cli import cli
 from content.analytics.periods import Period
-from content.db import make_engine, session_factory, upgrade
-from content.secrets import generate_key
+from content.storage.db import make_engine, session_factory, upgrade
+from content.storage.secrets import generate_key
 from tests.content.analytics.conftest import raw, reference, seed
 
 

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from afisha.config import Settings
 from afisha.web import make_web_app, media_file
 from afisha.wiring import Afisha, open_afisha
-from content.db import make_engine
-from content.models import Organization
-from content.registry import add_channel
-from content.scheduling import NewEvent, NewPost, add_event, queue_post
-from content.states import Platform
+from content.domain.states import Platform
+from content.queueing.scheduling import NewEvent, NewPost, add_event, queue_post
+from content.storage.db import make_engine
+from content.storage.models import Organization
+from content.storage.registry import add_channel
 from tests.support.images import make_image
 
 

@@ -16,7 +16,8 @@ from afisha.webhook import SECRET_HEADER, WEBHOOK_PATH, WebhookSink
 from afisha.wiring import open_afisha
 from bot.app import build_application, run_webhook
 from bot.services import BotServices
-from content.registry import add_staff
+from channels.download import download_image
+from content.storage.registry import add_staff
 from sandbox.runner import SandboxThread
 from sandbox.telegram_state import telegram_state
 from scheduler.clock import SystemClock
@@ -31,7 +32,9 @@ async def test_updates_arrive_by_webhook_and_only_with_the_secret(
     afisha = open_afisha(Settings(database_url=f"sqlite:///{tmp_path}/afisha.db", language="en"))
     with afisha.transaction() as (session, org):
         add_staff(session, org, fixtures.staff_user_id, "Aigerim", "admin", "en", "test")
-    services = BotServices(afisha.sessions, SystemClock(), tmp_path / "media", "en")
+    services = BotServices(
+        afisha.sessions, SystemClock(), tmp_path / "media", "en", fetch_image=download_image
+    )
     application = build_application(services, fixtures.bot_token, sandbox.base_url)
     sink = WebhookSink(SECRET)
     sink.application = application
@@ -78,7 +81,9 @@ async def test_a_body_that_is_not_an_update_is_refused_with_400(
 ) -> None:
     fixtures = sandbox.sandbox.fixtures
     afisha = open_afisha(Settings(database_url=f"sqlite:///{tmp_path}/afisha.db", language="en"))
-    services = BotServices(afisha.sessions, SystemClock(), tmp_path / "media", "en")
+    services = BotServices(
+        afisha.sessions, SystemClock(), tmp_path / "media", "en", fetch_image=download_image
+    )
     sink = WebhookSink(SECRET)
     sink.application = build_application(services, fixtures.bot_token, sandbox.base_url)
     try:

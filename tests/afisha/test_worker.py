@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from afisha.cli import cli
-from content.secrets import generate_key
+from content.storage.secrets import generate_key
 from sandbox.runner import SandboxThread
 from tests.support.images import make_image
 

@@ -12,7 +12,7 @@ from bench import chaos, report
 from bench.harness import Context
 from bench.run import SCENARIOS, main
 from bench.scenarios import rate_limits, stats
-from content.states import PublicationState
+from content.domain.states import PublicationState
 from tests.conftest import POSTGRES_URL
 
 NEEDS_POSTGRES = {"throughput", "baseline", "exactly_once"}

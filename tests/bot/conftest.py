@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_application
 from bot.services import BotServices
-from content.db import make_engine, session_factory, upgrade
-from content.registry import add_channel, add_staff, ensure_organization
-from content.secrets import CredentialCipher, generate_key
-from content.states import Platform
+from channels.download import download_image
+from content.domain.states import Platform
+from content.storage.db import make_engine, session_factory, upgrade
+from content.storage.registry import add_channel, add_staff, ensure_organization
+from content.storage.secrets import CredentialCipher, generate_key
 from sandbox.runner import SandboxThread
 from scheduler.clock import SystemClock
 from tests.bot.harness import BotHarness
@@ -52,7 +53,9 @@ def library(tmp_path: Path, sandbox: SandboxThread) -> Iterator[Library]:
             external_id=fixtures.pages[0].id, token=fixtures.pages[0].access_token,
             language="ru", actor="test",
         )  # fmt: skip
-    services = BotServices(sessions, SystemClock(), tmp_path / "media", "en")
+    services = BotServices(
+        sessions, SystemClock(), tmp_path / "media", "en", fetch_image=download_image
+    )
     yield Library(database, sessions, services, cipher)
     database.dispose()
 

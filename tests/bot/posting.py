@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from afisha.channel_factory import ChannelFactory
 from afisha.config import Settings
-from content.models import Organization, Post, Publication, StaffMember
-from content.registry import add_channel
-from content.states import Platform
+from content.domain.states import Platform
+from content.storage.models import Organization, Post, Publication, StaffMember
+from content.storage.registry import add_channel
 from sandbox.runner import SandboxThread
 from scheduler.clock import ManualClock
 from scheduler.compose import MediaLocation
@@ -104,7 +104,7 @@ def publications(library: Library) -> list[Publication]:
 
 
 def channel_id(library: Library, name: str) -> int:
-    from content.models import Channel
+    from content.storage.models import Channel
 
     with library.sessions() as session:
         return session.scalars(select(Channel.id).where(Channel.name == name)).one()

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from content.drafts import save_draft
+from content.domain.states import PostStatus, PublicationState, Role
 from content.i18n import translate
-from content.models import BotConversation, Organization, Publication, StaffMember
-from content.registry import add_staff, remove_staff
-from content.scheduling import NewPost, queue_post
-from content.states import PostStatus, PublicationState, Role
+from content.queueing.drafts import save_draft
+from content.queueing.scheduling import NewPost, queue_post
+from content.storage.models import BotConversation, Organization, Publication, StaffMember
+from content.storage.registry import add_staff, remove_staff
 from tests.bot.conftest import EDITOR, MANAGER, Library
 from tests.bot.harness import BotHarness
 from tests.bot.posting import START, manual_clock, posts, publications, require_approval

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from content.states import PostStatus
+from content.domain.states import PostStatus
 from sandbox.runner import SandboxThread
 from tests.bot.conftest import ADMIN, EDITOR, MANAGER, Library
 from tests.bot.harness import BotHarness

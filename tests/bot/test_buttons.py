@@ -15,8 +15,8 @@ from bot.flows import build_router
 from bot.router import STALE_BUTTON
 from content.callback_data import field_types
 from content.i18n import translate
-from content.models import Organization
-from content.scheduling import NewPost, queue_post
+from content.queueing.scheduling import NewPost, queue_post
+from content.storage.models import Organization
 from tests.bot.conftest import MANAGER, Library
 from tests.bot.harness import BotHarness
 from tests.bot.posting import START, manual_clock, posts, publications

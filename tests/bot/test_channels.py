@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from content.models import Channel, Publication, StaffMember
-from content.scheduling import NewPost, queue_post
-from content.states import ChannelStatus, PublicationState
+from content.domain.states import ChannelStatus, PublicationState
+from content.queueing.scheduling import NewPost, queue_post
+from content.storage.models import Channel, Publication, StaffMember
 from scheduler.clock import ManualClock
 from tests.bot.conftest import ADMIN, EDITOR, MANAGER, STRANGER, Library
 from tests.bot.harness import BotHarness

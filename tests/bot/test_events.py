@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from content.models import Event, EventSubscription, Publication
-from content.registry import add_staff
-from content.scheduling import NewEvent, add_event
-from content.states import EventStatus, PublicationKind, PublicationState
+from content.domain.states import EventStatus, PublicationKind, PublicationState
+from content.queueing.scheduling import NewEvent, add_event
+from content.storage.models import Event, EventSubscription, Publication
+from content.storage.registry import add_staff
 from sandbox.runner import SandboxThread
 from scheduler.clock import ManualClock
 from tests.bot.conftest import ADMIN, EDITOR, MANAGER, STRANGER, Library

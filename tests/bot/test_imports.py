@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from content.models import Event, Post
 from content.plans.template import write_template
+from content.storage.models import Event, Post
 from tests.bot.conftest import EDITOR, STRANGER, Library
 from tests.bot.harness import BotHarness
 from tests.bot.posting import send_document

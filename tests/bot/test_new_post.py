@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import build_application
-from content.models import Media, Organization
-from content.slots import add_slot
-from content.states import PostStatus, PublicationState
+from content.domain.states import PostStatus, PublicationState
+from content.queueing.slots import add_slot
+from content.storage.models import Media, Organization
 from sandbox.runner import SandboxThread
 from tests.bot.conftest import ADMIN, EDITOR, MANAGER, Library
 from tests.bot.harness import BotHarness

@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from bot.notify import deliver_notices, digest_week, queue_monthly_report, queue_weekly_digest
 from channels.base import CredentialStatus
-from content.models import Channel, Notice, Publication
-from content.notices import NoticeKind
-from content.registry import add_channel
-from content.scheduling import NewPost, queue_post
-from content.states import ChannelStatus, Platform, PublicationState
+from content.domain.states import ChannelStatus, Platform, PublicationState
+from content.queueing.scheduling import NewPost, queue_post
+from content.storage.models import Channel, Notice, Publication
+from content.storage.notices import NoticeKind
+from content.storage.registry import add_channel
 from sandbox.runner import SandboxThread
 from scheduler.clock import ManualClock
 from scheduler.engine import Engine

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from content.models import Organization
-from content.scheduling import NewPost, queue_post
-from content.states import PostStatus, PublicationState
+from content.domain.states import PostStatus, PublicationState
+from content.queueing.scheduling import NewPost, queue_post
+from content.storage.models import Organization
 from sandbox.runner import SandboxThread
 from tests.bot.conftest import ADMIN, EDITOR, Library
 from tests.bot.harness import BotHarness
@@ -169,7 +169,7 @@ async def test_buttons_of_a_post_that_went_out_change_nothing(
     await bot.send(ADMIN, "/queue")
     await bot.press(ADMIN, f"q:view:{post_id}:0")
     with library.sessions.begin() as session:
-        from content.scheduling import cancel_post
+        from content.queueing.scheduling import cancel_post
 
         cancel_post(session, session.scalars(select(Organization)).one(), post_id, "cli")
     replies = await bot.press(ADMIN, f"q:now:{post_id}")

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from content.analytics.latest import record_snapshot
-from content.models import Publication
-from content.scheduling import NewPost, queue_post
-from content.states import PublicationState
+from content.domain.states import PublicationState
+from content.queueing.scheduling import NewPost, queue_post
+from content.storage.models import Publication
 from scheduler.clock import ManualClock
 from tests.bot.conftest import ADMIN, EDITOR, MANAGER, STRANGER, Library
 from tests.bot.harness import BotHarness

@@ -13,7 +13,7 @@ from afisha.channel_factory import ChannelFactory
 from afisha.config import Settings
 from channels.base import Outgoing
 from channels.telegram import TelegramChannel
-from content.models import Channel, Organization, StaffMember
+from content.storage.models import Channel, Organization, StaffMember
 from sandbox.runner import SandboxThread
 from scheduler.clock import ManualClock
 from scheduler.compose import MediaLocation

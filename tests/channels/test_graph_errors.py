@@ -33,7 +33,7 @@ from channels.graph import (
     suggested_delay,
     text_fingerprint,
 )
-from content.states import Platform
+from content.domain.states import Platform
 from sandbox.runner import SandboxThread
 from tests.channels.graph_helpers import (
     SLOW_SECONDS,

@@ -42,7 +42,7 @@ from channels.telegram import (
     TelegramTimeouts,
     parse_reaction_update,
 )
-from content.states import Platform
+from content.domain.states import Platform
 from sandbox.runner import SandboxThread
 from sandbox.telegram_state import TelegramState, telegram_state
 from tests.support.images import make_image

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 
+from content.domain.rules import fit_problems
+from content.domain.states import Platform
 from content.errors import InvalidInput
 from content.i18n import KEYWORDS, catalog, explain, translate
-from content.rules import fit_problems
-from content.states import Platform
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("content", "channels", "scheduler", "bot", "afisha")

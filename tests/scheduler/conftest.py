@@ -13,12 +13,12 @@ from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from content.db import make_engine, session_factory, upgrade
-from content.models import Channel, Organization, Publication
-from content.registry import add_channel, ensure_organization
-from content.scheduling import NewPost, queue_post
-from content.secrets import CredentialCipher, generate_key
-from content.states import Platform
+from content.domain.states import Platform
+from content.queueing.scheduling import NewPost, queue_post
+from content.storage.db import make_engine, session_factory, upgrade
+from content.storage.models import Channel, Organization, Publication
+from content.storage.registry import add_channel, ensure_organization
+from content.storage.secrets import CredentialCipher, generate_key
 from scheduler.clock import ManualClock
 from scheduler.compose import MediaLocation
 from scheduler.engine import Engine, EngineSettings

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from content.models import Attempt, Post
-from content.states import Platform, PostStatus, PublicationState
+from content.domain.states import Platform, PostStatus, PublicationState
+from content.storage.models import Attempt, Post
 from scheduler.engine import Engine
 from tests.scheduler.conftest import World
 from tests.support.scripted_channel import ScriptedChannel

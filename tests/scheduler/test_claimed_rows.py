@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from content.models import Channel, Organization, Publication
-from content.scheduling import NewEvent, NewPost, add_event, queue_post
+from content.queueing.scheduling import NewEvent, NewPost, add_event, queue_post
+from content.storage.models import Channel, Organization, Publication
 from scheduler.claimed_rows import ChannelRows, read_claimed
 from tests.scheduler.conftest import World
 from tests.support.images import make_image

@@ -13,9 +13,9 @@ from channels.base import (
     Rejected,
     Verdict,
 )
-from content.models import Attempt, Channel, EngagementSnapshot, Notice, Post
-from content.registry import set_channel_status
-from content.states import ChannelStatus, PostStatus, PublicationState
+from content.domain.states import ChannelStatus, PostStatus, PublicationState
+from content.storage.models import Attempt, Channel, EngagementSnapshot, Notice, Post
+from content.storage.registry import set_channel_status
 from scheduler.collect import collect_due
 from scheduler.recovery import expire_leases, mark_missed, reconcile_unconfirmed
 from tests.scheduler.conftest import World
@@ -120,7 +120,7 @@ async def test_token_expiry_pauses_only_that_channel_until_it_is_fixed(world: Wo
     assert notices(world) == ["channel_auth_expired"]  # told once
     with world.sessions.begin() as session:
         org = session.get_one(Channel, _channel(world, "fb").id).organization_id
-        from content.models import Organization
+        from content.storage.models import Organization
 
         set_channel_status(
             session, session.get_one(Organization, org), "fb", ChannelStatus.ACTIVE, "test",

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from content.db import make_engine, session_factory
-from content.feeds import add_feed
-from content.models import Feed, Post
-from content.slots import add_slot
-from content.states import PostStatus
+from content.domain.states import PostStatus
+from content.plans.feeds import add_feed
+from content.queueing.slots import add_slot
+from content.storage.db import make_engine, session_factory
+from content.storage.models import Feed, Post
 from scheduler.clock import ManualClock
 from scheduler.feeds import Fetched, fetch_feed_sync, poll_feeds
 from tests.support.feeds import rss

@@ -9,8 +9,8 @@ from datetime import timedelta
 from sqlalchemy import select, text, update
 
 from channels.base import Checkpoint, Outgoing, Published, no_checkpoint
-from content.models import WAITING_SQL, Attempt, Publication
-from content.states import PublicationState
+from content.domain.states import PublicationState
+from content.storage.models import WAITING_SQL, Attempt, Publication
 from scheduler.claims import CLAIMABLE
 from scheduler.engine import BEGIN_AHEAD, Engine
 from tests.scheduler.conftest import World

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-from content.states import PublicationState
+from content.domain.states import PublicationState
 from tests.scheduler.conftest import World
 
 

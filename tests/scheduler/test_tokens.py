@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from channels.base import AuthExpired, CredentialStatus, NotSent
-from content.models import Channel, Notice
-from content.states import Platform
+from content.domain.states import Platform
+from content.storage.models import Channel, Notice
 from scheduler.tokens import check_tokens
 from tests.scheduler.conftest import START, World
 from tests.support.scripted_channel import ScriptedChannel

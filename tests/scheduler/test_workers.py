@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select
 
+from content.domain.states import PostStatus, PublicationKind, PublicationState
 from content.errors import ConfigurationError
-from content.models import Organization, Post, Publication
-from content.states import PostStatus, PublicationKind, PublicationState
+from content.storage.models import Organization, Post, Publication
 from scheduler.locks import WorkerLock
 from scheduler.timing import WAKE_JOB, Worker
 from tests.scheduler.conftest import World

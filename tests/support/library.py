@@ -10,11 +10,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from content.db import make_engine, session_factory, upgrade
-from content.models import Organization
-from content.registry import add_channel, ensure_organization
-from content.secrets import CredentialCipher, generate_key
-from content.states import Platform
+from content.domain.states import Platform
+from content.storage.db import make_engine, session_factory, upgrade
+from content.storage.models import Organization
+from content.storage.registry import add_channel, ensure_organization
+from content.storage.secrets import CredentialCipher, generate_key
 
 TOKEN = "EAAsecretPageToken1234567890"
 

@@ -23,7 +23,7 @@ from channels.base import (
     Verdict,
     no_checkpoint,
 )
-from content.states import Platform
+from content.domain.states import Platform
 
 _ids = itertools.count(1000)
 

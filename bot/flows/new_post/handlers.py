@@ -49,15 +49,15 @@ from bot.formatting import local_time
 from bot.keyboards import chosen_time, pick_prompt, typed_time
 from bot.router import STALE_BUTTON, Router
 from bot.turn import Button, Turn
-from content.drafts import submit_for_approval
+from content.domain.languages import LANGUAGES
+from content.domain.rules import ALBUM_MAX, fit_problems
+from content.domain.states import PostStatus
 from content.errors import InvalidInput
 from content.i18n import N_, explain
-from content.languages import LANGUAGES
-from content.media import inspect_image, store_image
-from content.models import Channel, Post
-from content.rules import ALBUM_MAX, fit_problems
-from content.scheduling import queue_post
-from content.states import PostStatus
+from content.queueing.drafts import submit_for_approval
+from content.queueing.scheduling import queue_post
+from content.storage.media import inspect_image, store_image
+from content.storage.models import Channel, Post
 
 NOT_OPEN = N_(
     "This draft is no longer open: it was queued, saved or cancelled. Send /new to start another."

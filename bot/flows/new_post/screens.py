@@ -11,12 +11,12 @@ from bot.formatting import channel_label, local_time, preview_lines, quoted
 from bot.keyboards import TimeChoice, time_keyboard, time_prompt
 from bot.turn import Button, Keyboard, Turn
 from content.callback_data import CallbackData
-from content.languages import LANGUAGES
-from content.models import Channel
-from content.preview import compose_text
-from content.rules import ALBUM_MAX
-from content.states import Role
-from content.store import list_channels
+from content.domain.languages import LANGUAGES
+from content.domain.preview import compose_text
+from content.domain.rules import ALBUM_MAX
+from content.domain.states import Role
+from content.storage.models import Channel
+from content.storage.store import list_channels
 
 StepName = Literal[
     "next",  # on from the content

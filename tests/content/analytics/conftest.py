@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from content.analytics.latest import record_snapshot
 from content.analytics.periods import Period, month_period
-from content.db import make_engine, session_factory, upgrade
-from content.models import Channel, EngagementSnapshot, Event, Post, Publication
-from content.registry import add_channel, ensure_organization
-from content.secrets import CredentialCipher, generate_key
-from content.states import Platform, PostStatus, PublicationKind, PublicationState
+from content.domain.states import Platform, PostStatus, PublicationKind, PublicationState
+from content.storage.db import make_engine, session_factory, upgrade
+from content.storage.models import Channel, EngagementSnapshot, Event, Post, Publication
+from content.storage.registry import add_channel, ensure_organization
+from content.storage.secrets import CredentialCipher, generate_key
 
 TZ = ZoneInfo("Europe/Vilnius")
 MONTH = date(2026, 11, 1)

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from content.analytics.latest import record_snapshot
-from content.db import make_engine, session_factory, upgrade
-from content.models import EngagementSnapshot, Publication
-from content.registry import ensure_organization
-from content.states import PublicationKind, PublicationState
+from content.domain.states import PublicationKind, PublicationState
+from content.storage.db import make_engine, session_factory, upgrade
+from content.storage.models import EngagementSnapshot, Publication
+from content.storage.registry import ensure_organization
 
 SENT = datetime(2026, 11, 5, 10, 0, tzinfo=UTC)
 

@@ -11,8 +11,8 @@ from content.analytics import queries
 from content.analytics.latest import refresh_latest
 from content.analytics.metrics import changes
 from content.analytics.queries import Bucket
-from content.models import Publication
-from content.states import PublicationKind
+from content.domain.states import PublicationKind
+from content.storage.models import Publication
 from tests.content.analytics.conftest import (
     NOVEMBER,
     OCTOBER,

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from channels.download import download_image
+from content.domain.states import PostStatus, PublicationKind
 from content.errors import InvalidInput
-from content.models import Event, ImportRow, Post, Publication
 from content.plans.importing import ImportReport, import_plan
 from content.plans.template import HEADERS, template_rows, write_template
-from content.states import PostStatus, PublicationKind
+from content.storage.models import Event, ImportRow, Post, Publication
 from tests.support.dbdump import dump
 from tests.support.images import make_image
 from tests.support.library import Library, library
@@ -36,6 +37,7 @@ def lib(database_url: str, tmp_path: Path) -> Iterator[Library]:
 
 def run(lib: Library, data: bytes, filename: str = "plan.csv", **options: object) -> ImportReport:
     options.setdefault("image_dir", lib.media_dir.parent)
+    options.setdefault("fetch", download_image)
     return import_plan(
         lib.sessions, lib.organization_id, data, filename, media_dir=lib.media_dir, now=NOW,
         actor="test", **options,  # type: ignore[arg-type]

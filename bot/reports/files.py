@@ -1,0 +1,58 @@
+"""The files /stats, /report, the monthly mailing and `afisha report` send: the monthly report
+in a chosen format, and the charts that go with a period's summary.
+
+Rendering lives here, with the bot, not in `content`: the core holds the figures, and the
+drawing libraries (reportlab, openpyxl, matplotlib) stay out of it. Each renderer is imported
+only when its format is asked for, so importing this module costs nothing heavy.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from content.analytics import queries
+from content.analytics.periods import ending_at, month_period
+from content.analytics.report import ReportFormat, build_monthly_report, report_filename
+from content.analytics.stats import HISTORY, StatsSummary
+
+
+def monthly_report_file(
+    session: Session, month: date, tz: ZoneInfo, now: datetime, fmt: ReportFormat, lang: str
+) -> tuple[str, bytes]:
+    """The report on `month` as (default file name, contents)."""
+    # Imported here: each renderer pulls in a heavy library only the chosen format needs.
+    if fmt is ReportFormat.CSV:
+        from content.analytics.export_csv import snapshots_csv
+
+        contents = snapshots_csv(session, month_period(month, tz), lang)
+    else:
+        report = build_monthly_report(session, month, tz, now)
+        if fmt is ReportFormat.PDF:
+            from bot.reports.pdf import render_pdf
+
+            contents = render_pdf(report, lang)
+        else:
+            from bot.reports.xlsx import render_xlsx
+
+            contents = render_xlsx(report, lang)
+    return report_filename(month, lang, fmt), contents
+
+
+def stats_charts(
+    session: Session, summary: StatsSummary, tz: ZoneInfo, lang: str
+) -> list[tuple[str, bytes]]:
+    """The PNGs sent with /stats: (file name, bytes)."""
+    # Imported here, as the report renderers are: matplotlib (with numpy) weighs some 40 MB,
+    # which every process that merely imports this module (the CLI, the bot) would carry.
+    from bot.reports import charts
+
+    series = queries.channel_series(session, summary.period, tz)
+    heatmap = queries.best_times(session, ending_at(summary.period.end, HISTORY), tz)
+    return [
+        ("interactions.png", charts.to_png(charts.interactions_over_time(series, lang))),
+        ("top-posts.png", charts.to_png(charts.top_posts_chart(summary.top, lang))),
+        ("best-times.png", charts.to_png(charts.heatmap_chart(heatmap, lang))),
+    ]

@@ -1,0 +1,78 @@
+"""Platform limits and whether a post fits a channel: plain functions of plain values."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from content.domain.states import Platform
+from content.i18n import N_
+
+TELEGRAM_TEXT = 4096
+TELEGRAM_CAPTION = 1024
+FACEBOOK_TEXT = 63206
+INSTAGRAM_CAPTION = 2200
+INSTAGRAM_HASHTAGS = 30
+INSTAGRAM_MENTIONS = 20
+ALBUM_MAX = 10
+
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+_HASHTAG = re.compile(r"(?<!\w)#\w+")
+_MENTION = re.compile(r"(?<![\w@])@[\w.]+")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a post does not fit a channel; `template` is the translatable message."""
+
+    template: str
+    params: dict[str, object]
+
+    def __str__(self) -> str:
+        return self.template.format(**self.params)
+
+
+def fit_problems(platform: Platform, text: str, image_count: int, channel: str) -> list[Problem]:
+    """Every limit of `platform` that a post with `text` and `image_count` images exceeds."""
+    problems: list[Problem] = []
+
+    def over(limit_name: str, limit: int, actual: int) -> None:
+        problems.append(
+            Problem(
+                "{channel}: {what} is {actual}, over the {platform} limit of {limit} by {excess}",
+                {
+                    "channel": channel,
+                    "what": limit_name,
+                    "actual": actual,
+                    "platform": platform.value.capitalize(),
+                    "limit": limit,
+                    "excess": actual - limit,
+                },
+            )
+        )
+
+    if image_count > ALBUM_MAX:
+        over(N_("the number of images"), ALBUM_MAX, image_count)
+    if platform is Platform.TELEGRAM and telegram_length(text) > TELEGRAM_TEXT:
+        # Longer captions go out as photo(s) plus a follow-up message; the message itself
+        # must still fit.
+        over(N_("the text length"), TELEGRAM_TEXT, telegram_length(text))
+    elif platform is Platform.FACEBOOK and len(text) > FACEBOOK_TEXT:
+        over(N_("the text length"), FACEBOOK_TEXT, len(text))
+    elif platform is Platform.INSTAGRAM:
+        if image_count == 0:
+            problems.append(
+                Problem("{channel}: Instagram needs at least one image", {"channel": channel})
+            )
+        if len(text) > INSTAGRAM_CAPTION:
+            over(N_("the caption length"), INSTAGRAM_CAPTION, len(text))
+        if (tags := len(_HASHTAG.findall(text))) > INSTAGRAM_HASHTAGS:
+            over(N_("the number of hashtags"), INSTAGRAM_HASHTAGS, tags)
+        if (mentions := len(_MENTION.findall(text))) > INSTAGRAM_MENTIONS:
+            over(N_("the number of @mentions"), INSTAGRAM_MENTIONS, mentions)
+    return problems

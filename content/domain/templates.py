@@ -1,0 +1,115 @@
+"""Texts of event announcements, reminders and cancellations in the channel's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime, format_timedelta
+
+from content.domain.languages import LANGUAGES
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    title: str
+    starts_at: datetime
+    place: str | None
+    description: str | None
+    registration_url: str | None
+
+
+_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "reminder": "Reminder",
+        "place": "Place",
+        "register": "Registration",
+        "cancelled": "Cancelled",
+        "cancel_note": "We are sorry for the change of plans.",
+        "remind_me": "Remind me",
+        "follower": "Starts {relative}",
+    },
+    "ru": {
+        "reminder": "Напоминание",
+        "place": "Место",
+        "register": "Регистрация",
+        "cancelled": "Отменено",
+        "cancel_note": "Приносим извинения за изменение планов.",
+        "remind_me": "Напомнить мне",
+        "follower": "Начало {relative}",
+    },
+    "kk": {
+        "reminder": "Еске салу",
+        "place": "Орны",
+        "register": "Тіркелу",
+        "cancelled": "Болмайды",
+        "cancel_note": "Жоспардың өзгергені үшін кешірім сұраймыз.",
+        "remind_me": "Маған еске сал",
+        "follower": "Басталуы: {relative}",
+    },
+    "lt": {
+        "reminder": "Priminimas",
+        "place": "Vieta",
+        "register": "Registracija",
+        "cancelled": "Atšaukta",
+        "cancel_note": "Atsiprašome dėl pasikeitusių planų.",
+        "remind_me": "Priminti man",
+        "follower": "Prasideda {relative}",
+    },
+}
+assert set(_WORDS) == set(LANGUAGES)
+
+
+def word(language: str, key: str) -> str:
+    return _WORDS.get(language, _WORDS["en"])[key]
+
+
+def when(moment: datetime, tz: ZoneInfo, language: str) -> str:
+    """A start time as people read it, e.g. `5 декабря, суббота, 18:00`."""
+    return format_datetime(moment, "d MMMM, EEEE, HH:mm", tzinfo=tz, locale=language)
+
+
+def relative(offset_minutes: int, language: str) -> str:
+    """`in 2 hours`, `через 7 дней`, `2 сағаттан кейін`, `po 2 valandų`."""
+    return format_timedelta(timedelta(minutes=offset_minutes), locale=language, add_direction=True)
+
+
+def _lines(event: EventFacts, tz: ZoneInfo, language: str) -> list[str]:
+    lines = [f"🕒 {when(event.starts_at, tz, language)}"]
+    if event.place:
+        lines.append(f"📍 {word(language, 'place')}: {event.place}")
+    return lines
+
+
+def announcement_text(event: EventFacts, tz: ZoneInfo, language: str) -> str:
+    parts = [f"📅 {event.title}", *_lines(event, tz, language)]
+    if event.description:
+        parts += ["", event.description]
+    if event.registration_url:
+        parts += ["", f"{word(language, 'register')}: {event.registration_url}"]
+    return "\n".join(parts)
+
+
+def reminder_text(event: EventFacts, offset_minutes: int, tz: ZoneInfo, language: str) -> str:
+    head = f"⏰ {word(language, 'reminder')}: {event.title} — {relative(offset_minutes, language)}"
+    parts = [head, *_lines(event, tz, language)]
+    if event.registration_url:
+        parts.append(f"{word(language, 'register')}: {event.registration_url}")
+    return "\n".join(parts)
+
+
+def cancellation_text(event: EventFacts, tz: ZoneInfo, language: str) -> str:
+    return "\n".join(
+        [
+            f"❌ {word(language, 'cancelled')}: {event.title}",
+            f"🕒 {when(event.starts_at, tz, language)}",
+            word(language, "cancel_note"),
+        ]
+    )
+
+
+def follower_reminder_text(event: EventFacts, now: datetime, tz: ZoneInfo, language: str) -> str:
+    minutes = max(1, int((event.starts_at - now).total_seconds() // 60))
+    follower = word(language, "follower").format(relative=relative(minutes, language))
+    return "\n".join([f"⏰ {event.title}", follower, *_lines(event, tz, language)])

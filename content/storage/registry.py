@@ -1,0 +1,255 @@
+"""The organisation, its staff and its channels: validated writes with an audit trail."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from content.domain.languages import check_language
+from content.domain.states import ChannelStatus, Platform, PublicationState, Role, transition
+from content.domain.timeparse import zone
+from content.errors import InvalidInput, NotFound
+from content.i18n import N_
+from content.storage.models import AuditEntry, Channel, Organization, Publication, StaffMember
+from content.storage.secrets import NO_KEY, CredentialCipher
+
+_TELEGRAM_USERNAME = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")
+_NUMERIC_ID = re.compile(r"^\d{5,20}$")
+_CHANNEL_NAME = re.compile(r"^[\w][\w.\- ]{0,99}$")
+UNSENT = (
+    PublicationState.SCHEDULED,
+    PublicationState.RETRY_WAIT,
+    PublicationState.PAUSED,
+    PublicationState.MISSED,
+    PublicationState.FAILED,
+    PublicationState.UNCONFIRMED,
+    PublicationState.SENDING,
+)
+
+
+def audit(
+    session: Session,
+    org: Organization | None,
+    actor: str,
+    action: str,
+    subject: str | None = None,
+    **details: Any,
+) -> None:
+    session.add(
+        AuditEntry(
+            organization_id=org.id if org else None,
+            actor=actor,
+            action=action,
+            subject=subject,
+            details=details,
+        )
+    )
+
+
+def ensure_organization(session: Session, name: str, timezone: str, language: str) -> Organization:
+    """The installation's organisation, created on first use and kept in step with settings."""
+    zone(timezone)
+    language = check_language(language)
+    org = session.scalars(select(Organization).order_by(Organization.id)).first()
+    if org is None:
+        org = Organization(name=name, timezone=timezone, language=language)
+        session.add(org)
+        session.flush()
+        audit(session, org, "system", "organization.create", f"organization:{org.id}")
+    elif (org.timezone, org.language, org.name) != (timezone, language, name):
+        audit(
+            session, org, "system", "organization.update", f"organization:{org.id}",
+            timezone=[org.timezone, timezone], language=[org.language, language],
+        )  # fmt: skip
+        org.timezone, org.language, org.name = timezone, language, name
+    return org
+
+
+# Staff
+
+
+def parse_role(text: str) -> Role:
+    try:
+        return Role(text.strip().lower())
+    except ValueError:
+        raise InvalidInput(
+            "unknown role {role!r}: choose admin, manager or editor", role=text
+        ) from None
+
+
+def add_staff(
+    session: Session, org: Organization, user_id: int, name: str, role: str, language: str | None,
+    actor: str,
+) -> StaffMember:  # fmt: skip
+    if user_id <= 0:
+        raise InvalidInput("a Telegram user id is a positive number, not {id}", id=user_id)
+    if not name.strip():
+        raise InvalidInput("the staff member needs a name")
+    parsed_role = parse_role(role)
+    lang = check_language(language or org.language)
+    if session.scalar(select(StaffMember).where(StaffMember.telegram_user_id == user_id)):
+        raise InvalidInput("Telegram user {id} is already on the staff", id=user_id)
+    member = StaffMember(
+        organization_id=org.id,
+        telegram_user_id=user_id,
+        name=name.strip(),
+        role=parsed_role,
+        language=lang,
+    )
+    session.add(member)
+    session.flush()
+    audit(session, org, actor, "staff.add", f"staff:{user_id}", role=parsed_role.value)
+    return member
+
+
+def get_staff(session: Session, user_id: int) -> StaffMember:
+    member = session.scalar(select(StaffMember).where(StaffMember.telegram_user_id == user_id))
+    if member is None:
+        raise NotFound("no staff member has Telegram user id {id}", id=user_id)
+    return member
+
+
+def remove_staff(session: Session, org: Organization, user_id: int, actor: str) -> None:
+    member = get_staff(session, user_id)
+    session.delete(member)
+    audit(session, org, actor, "staff.remove", f"staff:{user_id}")
+
+
+# Channels
+
+
+def resume_paused(session: Session, channel: Channel, now: datetime) -> int:
+    """A fixed channel's publications paused by expired credentials go out now."""
+    paused = list(
+        session.scalars(
+            select(Publication).where(
+                Publication.channel_id == channel.id,
+                Publication.state == PublicationState.PAUSED,
+            )
+        )
+    )
+    for publication in paused:
+        publication.state = transition(publication.state, PublicationState.SCHEDULED)
+        publication.due_at = max(publication.due_at, now)
+    return len(paused)
+
+
+def get_channel(session: Session, name: str) -> Channel:
+    channel = session.scalar(select(Channel).where(Channel.name == name))
+    if channel is None:
+        known = ", ".join(session.scalars(select(Channel.name).order_by(Channel.name))) or "none"
+        raise NotFound("unknown channel {name!r} (known channels: {known})", name=name, known=known)
+    return channel
+
+
+def _check_external_id(platform: Platform, external_id: str) -> str:
+    value = external_id.strip()
+    if platform is Platform.TELEGRAM:
+        if re.fullmatch(r"-?\d{1,20}", value) or _TELEGRAM_USERNAME.match(value):
+            return value
+        raise InvalidInput(
+            "Telegram chat id {id!r} is neither a number like -1001234567890 nor an @username",
+            id=external_id,
+        )
+    if not _NUMERIC_ID.match(value):
+        what = N_("Facebook Page id") if platform is Platform.FACEBOOK else N_("Instagram user id")
+        raise InvalidInput("{what} {id!r} must be a number", what=what, id=external_id)
+    return value
+
+
+def add_channel(
+    session: Session,
+    org: Organization,
+    cipher: CredentialCipher,
+    *,
+    name: str,
+    platform: Platform,
+    external_id: str,
+    token: str | None,
+    language: str | None,
+    actor: str,
+    linked_page_id: str | None = None,
+) -> Channel:
+    """Register a channel; its token (if any) is stored encrypted.
+
+    `linked_page_id` (Instagram): the Facebook Page that can host images for it.
+    """
+    name = name.strip()
+    if not _CHANNEL_NAME.match(name):
+        raise InvalidInput(
+            "channel name {name!r} must start with a letter or digit and be at most 100 "
+            "characters of letters, digits, spaces, '.', '_' or '-'",
+            name=name,
+        )
+    if session.scalar(select(Channel).where(Channel.name == name)):
+        raise InvalidInput("a channel named {name!r} already exists", name=name)
+    external = _check_external_id(platform, external_id)
+    lang = check_language(language or org.language)
+    if platform is not Platform.TELEGRAM and not token:
+        raise InvalidInput(
+            "a {platform} channel needs an access token (--token)", platform=platform.value
+        )
+    if token and not cipher.available:
+        raise InvalidInput(NO_KEY)
+    credentials: dict[str, str] = {"access_token": token} if token else {}
+    if linked_page_id:
+        credentials["page_id"] = _check_external_id(Platform.FACEBOOK, linked_page_id)
+    channel = Channel(
+        organization_id=org.id,
+        platform=platform,
+        name=name,
+        external_id=external,
+        language=lang,
+        credentials_encrypted=cipher.encrypt(credentials) if credentials else None,
+        status=ChannelStatus.ACTIVE,
+    )
+    session.add(channel)
+    session.flush()
+    audit(session, org, actor, "channel.add", f"channel:{channel.id}", platform=platform.value)
+    return channel
+
+
+def set_channel_status(
+    session: Session, org: Organization, name: str, status: ChannelStatus, actor: str,
+    reason: str | None = None, now: datetime | None = None,
+) -> Channel:  # fmt: skip
+    """Pause or resume a channel; resuming sends what expired credentials paused, from `now`
+    (the current time unless given: the engine's clock, say)."""
+    channel = get_channel(session, name)
+    if channel.status is not status:
+        channel.status = transition(channel.status, status)
+    channel.status_reason = reason
+    if status is ChannelStatus.ACTIVE:
+        resume_paused(session, channel, now or datetime.now(UTC))
+    audit(session, org, actor, f"channel.{status.value}", f"channel:{channel.id}")
+    return channel
+
+
+def remove_channel(session: Session, org: Organization, name: str, actor: str) -> None:
+    """Delete a channel that has no publications; one with history can only be paused."""
+    channel = get_channel(session, name)
+    unsent = session.scalar(
+        select(func.count())
+        .select_from(Publication)
+        .where(Publication.channel_id == channel.id, Publication.state.in_(UNSENT))
+    )
+    if unsent:
+        raise InvalidInput(
+            "channel {name!r} still has {count} publication(s) waiting: cancel them first, "
+            "or pause the channel",
+            name=name,
+            count=unsent,
+        )
+    if session.scalar(
+        select(func.count()).select_from(Publication).where(Publication.channel_id == channel.id)
+    ):
+        raise InvalidInput(
+            "channel {name!r} has published history that reports need: pause it instead",
+            name=name,
+        )
+    session.delete(channel)
+    audit(session, org, actor, "channel.remove", f"channel:{channel.id}", name=name)

@@ -1,0 +1,79 @@
+"""Read queries: listings and the queue's status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from content.domain.states import ChannelStatus, PublicationState
+from content.domain.timeparse import zone
+from content.storage.models import Channel, Event, Organization, Post, Publication, StaffMember
+
+WAITING = (PublicationState.SCHEDULED, PublicationState.RETRY_WAIT)
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    queued: int
+    next_due: datetime | None
+    by_state: dict[str, int]
+    paused_channels: list[str]
+    unconfirmed: int
+    oldest_overdue: datetime | None = None  # the lag: the earliest waiting publication past due
+
+
+def organization_zones(session: Session) -> dict[int, ZoneInfo]:
+    """Each organisation's time zone, by organisation id."""
+    return {o.id: zone(o.timezone) for o in session.scalars(select(Organization))}
+
+
+def list_staff(session: Session) -> list[StaffMember]:
+    return list(session.scalars(select(StaffMember).order_by(StaffMember.name)))
+
+
+def list_channels(session: Session) -> list[Channel]:
+    return list(session.scalars(select(Channel).order_by(Channel.name)))
+
+
+def list_posts(session: Session, limit: int = 200) -> list[Post]:
+    return list(session.scalars(select(Post).order_by(Post.id.desc()).limit(limit)))
+
+
+def list_events(session: Session, limit: int = 200) -> list[Event]:
+    return list(session.scalars(select(Event).order_by(Event.starts_at).limit(limit)))
+
+
+def queue_status(session: Session, now: datetime | None = None) -> QueueStatus:
+    by_state = {
+        str(state): count
+        for state, count in session.execute(
+            select(Publication.state, func.count()).group_by(Publication.state)
+        )
+    }
+    next_due = session.scalar(
+        select(func.min(Publication.due_at)).where(Publication.state.in_(WAITING))
+    )
+    paused = session.scalars(
+        select(Channel.name).where(Channel.status != ChannelStatus.ACTIVE).order_by(Channel.name)
+    )
+    overdue = (
+        session.scalar(
+            select(func.min(Publication.due_at)).where(
+                Publication.state.in_(WAITING), Publication.due_at <= now
+            )
+        )
+        if now
+        else None
+    )
+    return QueueStatus(
+        oldest_overdue=overdue,
+        queued=sum(by_state.get(str(s), 0) for s in WAITING),
+        next_due=next_due,
+        by_state=by_state,
+        paused_channels=list(paused),
+        unconfirmed=by_state.get(str(PublicationState.UNCONFIRMED), 0),
+    )

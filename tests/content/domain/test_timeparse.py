@@ -1,0 +1,69 @@
+"""Reading times and reminder offsets as people type them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from content.domain.timeparse import format_offset, parse_offsets, parse_when, zone
+from content.errors import InvalidInput
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+ALMATY = zone("Asia/Almaty")
+
+
+def test_local_time_is_read_in_the_organisations_zone() -> None:
+    assert parse_when("2026-12-01 10:00", ALMATY, NOW) == datetime(2026, 12, 1, 5, 0, tzinfo=UTC)
+
+
+def test_iso_with_offset_keeps_its_offset() -> None:
+    assert parse_when("2026-12-01T10:00+02:00", ALMATY, NOW) == datetime(
+        2026, 12, 1, 8, 0, tzinfo=UTC
+    )
+    assert parse_when("2026-12-01T10:00Z", ALMATY, NOW) == datetime(2026, 12, 1, 10, tzinfo=UTC)
+
+
+def test_now_is_now() -> None:
+    assert parse_when(" NOW ", ALMATY, NOW) == NOW
+
+
+@pytest.mark.parametrize("text", ["tomorrow", "2026-13-01 10:00", "10:00", "2026-12-01", ""])
+def test_unreadable_times_are_refused_with_the_text(text: str) -> None:
+    with pytest.raises(InvalidInput, match="cannot read the time"):
+        parse_when(text, ALMATY, NOW)
+
+
+def test_past_times_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="is in the past"):
+        parse_when("2026-11-20 10:00", ALMATY, NOW)
+    assert parse_when("2026-11-20 10:00", ALMATY, NOW, allow_past=True) < NOW
+
+
+def test_a_time_skipped_by_daylight_saving_is_refused() -> None:
+    vilnius = zone("Europe/Vilnius")
+    with pytest.raises(InvalidInput, match="does not exist in Europe/Vilnius"):
+        parse_when("2027-03-28 03:30", vilnius, NOW)
+
+
+def test_unknown_zone_is_named() -> None:
+    with pytest.raises(InvalidInput, match="Mars/Olympus"):
+        zone("Mars/Olympus")
+
+
+def test_offsets_read_and_print_back() -> None:
+    assert parse_offsets("7d, 1d,2h,30m,2h") == [10080, 1440, 120, 30]
+    assert [format_offset(m) for m in (10080, 1440, 120, 30, 90)] == [
+        "7d",
+        "1d",
+        "2h",
+        "30m",
+        "90m",
+    ]
+    assert parse_offsets("1w") == [10080]
+
+
+@pytest.mark.parametrize("text", ["7x", "d", "0h", "-1d"])
+def test_bad_offsets_are_refused(text: str) -> None:
+    with pytest.raises(InvalidInput, match="reminder offset"):
+        parse_offsets(text)
