@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.access import check_may_change
 from bot.turn import Turn
-from content.callback_data import CallbackData
+from content.domain.callback_data import CallbackData
 from content.queueing.drafts import draft_as_new_post, save_draft
 from content.queueing.scheduling import NewPost
 from content.storage.models import Channel, Post

@@ -9,7 +9,7 @@ from typing import Literal
 from sqlalchemy import select
 
 from bot.turn import Button, Keyboard, Turn
-from content.callback_data import CallbackData
+from content.domain.callback_data import CallbackData
 from content.domain.naturaltime import parse_natural_time
 from content.domain.timeparse import local_to_utc
 from content.errors import InvalidInput

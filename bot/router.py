@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from bot.access import Permission
 from bot.turn import Turn
-from content.callback_data import SEPARATOR, CallbackData, InvalidCallbackData
+from content.domain.callback_data import SEPARATOR, CallbackData, InvalidCallbackData
 from content.i18n import N_
 
 Handler = Callable[[Turn], Awaitable[None]]

@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from channels.base import Button, Outgoing, OutgoingImage
-from content.callback_data import RemindMe
+from content.domain.callback_data import RemindMe
 from content.domain.states import Platform, PublicationKind
 from content.domain.templates import (
     EventFacts,

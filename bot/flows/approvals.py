@@ -12,7 +12,7 @@ from bot.drafting import actor, park_unfinished
 from bot.formatting import STATUS, local_time, quoted
 from bot.router import Router
 from bot.turn import Button, Turn
-from content.callback_data import CallbackData
+from content.domain.callback_data import CallbackData
 from content.domain.states import PostStatus, Role
 from content.i18n import N_, translate
 from content.queueing.drafts import approve_post, get_post, reject_post

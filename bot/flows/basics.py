@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.access import Permission
 from bot.router import Router
 from bot.turn import Button, Turn
-from content.callback_data import CallbackData
+from content.domain.callback_data import CallbackData
 from content.domain.languages import LANGUAGES
 from content.i18n import N_
 

@@ -12,7 +12,7 @@ from bot.describe import local_time
 from bot.flows.events import actor
 from bot.router import STALE_BUTTON, Router
 from bot.turn import Button, Keyboard, Turn
-from content.callback_data import CallbackData
+from content.domain.callback_data import CallbackData
 from content.domain.states import ChannelStatus, PublicationState
 from content.i18n import N_
 from content.storage.models import Channel, Publication

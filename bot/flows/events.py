@@ -16,7 +16,7 @@ from bot.access import Permission
 from bot.describe import SKIP, local_time
 from bot.router import STALE_BUTTON, Router
 from bot.turn import Button, Keyboard, Turn
-from content.callback_data import CallbackData
+from content.domain.callback_data import CallbackData
 from content.domain.reminders import DEFAULT_OFFSETS, plan_reminders
 from content.domain.states import ChannelStatus
 from content.domain.templates import EventFacts, announcement_text

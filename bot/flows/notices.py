@@ -12,7 +12,7 @@ from bot.describe import describe_publication, local_time
 from bot.flows.events import TRY_AGAIN, actor, example_time
 from bot.router import Router
 from bot.turn import Turn
-from content.callback_data import CallbackData
+from content.domain.callback_data import CallbackData
 from content.domain.states import PublicationState
 from content.domain.timeparse import parse_when
 from content.errors import InvalidInput

@@ -20,7 +20,7 @@ from bot.keyboards import (
 )
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
-from content.callback_data import CallbackData
+from content.domain.callback_data import CallbackData
 from content.domain.states import PostStatus
 from content.errors import InvalidInput
 from content.i18n import N_, explain

@@ -14,7 +14,7 @@ from content.analytics.periods import last_month, local_midnight, parse_month, p
 from content.analytics.queries import Breakdown, event_breakdown, post_breakdown
 from content.analytics.report import ReportFormat
 from content.analytics.stats import DEFAULT_SPAN, stats_summary, summary_text
-from content.callback_data import LARGEST_INT
+from content.domain.callback_data import LARGEST_INT
 from content.errors import InvalidInput, NotFound
 from content.i18n import N_
 

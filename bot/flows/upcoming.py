@@ -12,7 +12,7 @@ from bot.describe import local_time, short
 from bot.flows.events import TRY_AGAIN, _text, _when, actor, example_time
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
-from content.callback_data import CallbackData, RemindMe
+from content.domain.callback_data import CallbackData, RemindMe
 from content.domain.states import EventStatus
 from content.errors import InvalidInput
 from content.i18n import N_, explain

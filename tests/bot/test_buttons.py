@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.flows import build_router
 from bot.router import STALE_BUTTON
-from content.callback_data import field_types
+from content.domain.callback_data import field_types
 from content.i18n import translate
 from content.queueing.scheduling import NewPost, queue_post
 from content.storage.models import Organization

@@ -10,7 +10,7 @@ from bot.drafting import NOW, chosen_channels, due_at
 from bot.formatting import channel_label, local_time, preview_lines, quoted
 from bot.keyboards import TimeChoice, time_keyboard, time_prompt
 from bot.turn import Button, Keyboard, Turn
-from content.callback_data import CallbackData
+from content.domain.callback_data import CallbackData
 from content.domain.languages import LANGUAGES
 from content.domain.preview import compose_text
 from content.domain.rules import ALBUM_MAX

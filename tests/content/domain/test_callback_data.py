@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from content.callback_data import MAX_BYTES, CallbackData, InvalidCallbackData, RemindMe
+from content.domain.callback_data import MAX_BYTES, CallbackData, InvalidCallbackData, RemindMe
 
 
 @dataclass(frozen=True)
