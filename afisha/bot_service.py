@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+from afisha.jobs import bot_jobs
 from afisha.webhook import WebhookSink
 from afisha.wiring import Afisha
 from bot.app import build_application, run_polling, run_webhook
-from bot.notify import deliver_notices, queue_monthly_report, queue_weekly_digest
 from bot.services import BotServices
 from channels.download import download_image
-from scheduler.timing import PeriodicJob, Worker
+from scheduler.timing import Worker
 
 
 def bot_services(afisha: Afisha, worker: Worker) -> BotServices:
@@ -35,17 +35,8 @@ async def run_bot(
     services = bot_services(afisha, worker)
     application = build_application(services, settings.telegram_token, settings.telegram_api_url)
 
-    async def digest() -> bool:
-        return queue_weekly_digest(services)
-
-    async def monthly_report() -> bool:
-        return queue_monthly_report(services)
-
-    worker.add_periodic(
-        PeriodicJob("notices", lambda: deliver_notices(application.bot, services), 30)
-    )
-    worker.add_periodic(PeriodicJob("weekly-digest", digest, 15 * 60))
-    worker.add_periodic(PeriodicJob("monthly-report", monthly_report, 15 * 60))
+    for job in bot_jobs(application, services):
+        worker.add_periodic(job)
     if webhook is not None and settings.webhook_url:
         webhook.application = application
         await run_webhook(application, stop, settings.webhook_url, webhook.secret)

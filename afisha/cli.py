@@ -65,7 +65,7 @@ EXTENSIONS = {
 @click.pass_context
 def cli(ctx: click.Context, config: Path | None, debug: bool) -> None:
     """Afisha: schedule library posts and events to Telegram, Facebook and Instagram."""
-    state = State(config)
+    state = State(config, debug=debug)
     ctx.obj = state
     ctx.call_on_close(state.close)
     handler = setup_logging(logging.DEBUG if debug else logging.WARNING)
@@ -570,11 +570,31 @@ def status(state: State, as_json: bool) -> None:
     "--seed", default=0, show_default=True, type=int, help="Seed for fixtures and faults."
 )
 @click.option("--faults", default="", help="Fault spec, e.g. 'sendMessage:429=0.2;*:5xx=0.05'.")
-def sandbox_command(host: str, port: int, seed: int, faults: str) -> None:
+@click.option(
+    "--ig-image-seconds",
+    type=click.FloatRange(0, 86_400),
+    default=None,
+    help="Seconds an Instagram image container takes to process (default 3).",
+)
+@click.option(
+    "--ig-carousel-seconds",
+    type=click.FloatRange(0, 86_400),
+    default=None,
+    help="Seconds an Instagram carousel container takes, after its items (default 6).",
+)
+def sandbox_command(
+    host: str,
+    port: int,
+    seed: int,
+    faults: str,
+    ig_image_seconds: float | None,
+    ig_carousel_seconds: float | None,
+) -> None:
     """Serve the local emulators of Telegram and the Graph API until interrupted."""
     from afisha.sandboxing import serve_sandbox
 
-    serve_sandbox(host, port, seed, faults, click.echo)
+    processing = {"image_seconds": ig_image_seconds, "carousel_seconds": ig_carousel_seconds}
+    serve_sandbox(host, port, seed, faults, click.echo, processing)
 
 
 @cli.command()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import click
 
@@ -19,7 +18,7 @@ from afisha.runtime import serve
 def worker_command(state: State, once: bool, as_json: bool) -> None:
     """Run the publishing engine (several workers may share one PostgreSQL database)."""
     afisha = state.afisha
-    setup_logging(logging.INFO, afisha.settings.secrets())
+    setup_logging(state.log_level, afisha.settings.secrets())
     report = asyncio.run(serve(afisha, once=once))
     if report is not None:
         if as_json:
@@ -38,7 +37,7 @@ def run_command(state: State) -> None:
     from afisha.services import run_services
 
     afisha = state.afisha
-    setup_logging(logging.INFO, afisha.settings.secrets())
+    setup_logging(state.log_level, afisha.settings.secrets())
     services = run_services(afisha, lambda text: click.echo(text, err=True))
     asyncio.run(serve(afisha, services=services))
 

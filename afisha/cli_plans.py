@@ -67,15 +67,22 @@ def feed_json(feed: Feed) -> dict[str, Any]:
 def _report(report: ImportReport, as_json: bool) -> None:
     message, params = report.summary()
     if as_json:
-        emit_json({
-            "committed": report.committed, "dry_run": report.dry_run, "rows": report.rows,
-            "posts": report.posts if report.committed else [],
-            "events": report.events if report.committed else [],
-            "updated": report.updated if report.committed else [],
-            "unchanged": report.unchanged, "skipped": report.skipped,
-            "errors": [{"row": e.row, "column": e.column, "reason": str(e.problem)}
-                       for e in report.errors],
-        })  # fmt: skip
+        emit_json(
+            {
+                "committed": report.committed,
+                "dry_run": report.dry_run,
+                "rows": report.rows,
+                "posts": report.posts if report.committed else [],
+                "events": report.events if report.committed else [],
+                "updated": report.updated if report.committed else [],
+                "unchanged": report.unchanged,
+                "skipped": report.skipped,
+                "errors": [
+                    {"row": e.row, "column": e.column, "reason": str(e.problem)}
+                    for e in report.errors
+                ],
+            }
+        )
     else:
         for error in report.errors:
             click.echo(f"error: {error}", err=True)
@@ -92,9 +99,10 @@ def register(cli: click.Group) -> None:
     @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
     @click.option("--partial", is_flag=True, help="Import the good rows even if others fail.")
     @click.option(
-        "--template", is_flag=True,
+        "--template",
+        is_flag=True,
         help=f"Write an example plan to FILE (default {TEMPLATE}; .xlsx or .csv) and stop.",
-    )  # fmt: skip
+    )
     @click.option(
         "--channels",
         help="Channels: of new events from an .ics file, or of the template's examples.",
@@ -163,9 +171,10 @@ def register(cli: click.Group) -> None:
     @click.argument("url")
     @click.option("--channels", required=True, help="Channel names, comma-separated.")
     @click.option(
-        "--auto", is_flag=True,
+        "--auto",
+        is_flag=True,
         help="Queue each new item into the next free posting slot (default: a draft).",
-    )  # fmt: skip
+    )
     @pass_state
     def feed_add(state: State, url: str, channels: str, auto: bool) -> None:
         """Follow a feed; prints the feed's id."""
@@ -257,7 +266,7 @@ def register(cli: click.Group) -> None:
                     "channel": s.channel.name,
                     "weekday": slots.WEEKDAYS[s.weekday],
                     "time": f"{s.minute // 60:02d}:{s.minute % 60:02d}",
-                }  # fmt: skip
+                }
                 for s in slots.slots_of(session)
             ]
         if as_json:

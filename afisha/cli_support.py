@@ -13,9 +13,9 @@ from typing import Any, NoReturn
 import click
 
 from afisha.config import Settings, load_settings
-from afisha.logs import redact
 from afisha.wiring import Afisha, open_afisha
 from content.errors import AfishaError, ConfigurationError, InvalidInput
+from content.redaction import hide, redact
 
 log = logging.getLogger("afisha")
 ACTOR = "cli"
@@ -74,8 +74,9 @@ def _settings_secrets() -> list[str]:
 class State:
     """Lazily loaded settings and core for the commands of one invocation."""
 
-    def __init__(self, config: Path | None) -> None:
+    def __init__(self, config: Path | None, *, debug: bool = False) -> None:
         self.config = config
+        self.debug = debug
         self.settings_cache: Settings | None = None
         self._afisha: Afisha | None = None
 
@@ -83,7 +84,13 @@ class State:
     def settings(self) -> Settings:
         if self.settings_cache is None:
             self.settings_cache = load_settings(self.config)
+            hide(*self.settings_cache.secrets())
         return self.settings_cache
+
+    @property
+    def log_level(self) -> int:
+        """What long-running commands log: details with --debug, else what they do."""
+        return logging.DEBUG if self.debug else logging.INFO
 
     @property
     def afisha(self) -> Afisha:

@@ -15,12 +15,13 @@ from PIL import Image, ImageDraw
 from afisha.config import Settings, write_settings
 from afisha.runtime import serve
 from afisha.services import run_services
-from afisha.views import event_line, excerpt, local, post_line
+from afisha.views import event_line, local, post_line
 from afisha.wiring import Afisha, open_afisha
 from content.domain.states import Platform
 from content.queueing import scheduling
 from content.storage import registry, store
 from content.storage.secrets import generate_key
+from content.text import excerpt
 from sandbox.fixtures import Fixtures
 from sandbox.runner import SandboxThread
 
@@ -45,7 +46,7 @@ POSTS = [
         {
             "ru": "«Рухани жаңғыру»: библиотека вместе с проектным офисом поддерживает гражданские "
             "инициативы. Предложите свой проект!"
-        },  # fmt: skip
+        },
         ["news-telegram"],
         1,
         False,
@@ -113,19 +114,29 @@ def seed(afisha: Afisha, fixtures: Fixtures, directory: Path) -> None:
             ("library-instagram", Platform.INSTAGRAM, account.id, account.access_token, "kk"),
         ):
             registry.add_channel(
-                session, org, afisha.cipher, name=name, platform=platform,
-                external_id=external, token=token, language=lang, actor="demo",
+                session,
+                org,
+                afisha.cipher,
+                name=name,
+                platform=platform,
+                external_id=external,
+                token=token,
+                language=lang,
+                actor="demo",
                 linked_page_id=account.page_id if platform is Platform.INSTAGRAM else None,
-            )  # fmt: skip
+            )
         colours = [(32, 84, 140), (140, 60, 40), (40, 120, 80)]
         for index, (text, variants, channels, minutes, with_image) in enumerate(POSTS):
             images = []
             if with_image:
                 images.append(_poster(directory / f"poster-{index}.jpg", text[:40], colours[index]))
             new = scheduling.NewPost(
-                text=text, variants=variants, channels=channels, images=images,
+                text=text,
+                variants=variants,
+                channels=channels,
+                images=images,
                 due_at=now + timedelta(minutes=minutes),
-            )  # fmt: skip
+            )
             scheduling.queue_post(session, org, new, afisha.settings.media_path, "demo")
         event = scheduling.NewEvent(
             title="Презентация книги: краеведение Актюбинской области",

@@ -14,18 +14,14 @@ from datetime import timedelta
 from typing import Any
 
 from afisha.channel_factory import ChannelFactory
+from afisha.jobs import worker_jobs
 from afisha.wiring import Afisha
-from channels.base import Outgoing
-from channels.telegram import TelegramChannel
 from scheduler.clock import Clock, SystemClock
 from scheduler.compose import MediaLocation
 from scheduler.engine import DEFAULT_CONCURRENCY, Engine, EngineSettings
-from scheduler.feeds import poll_feeds
-from scheduler.followers import remind_followers
 from scheduler.limits import Pacer
 from scheduler.locks import WorkerLock
 from scheduler.timing import PeriodicJob, Worker, run_once
-from scheduler.tokens import check_tokens
 
 log = logging.getLogger(__name__)
 
@@ -78,41 +74,6 @@ def build_engine(
 Service = Callable[[asyncio.Event, Worker], Coroutine[Any, Any, None]]
 
 
-def follower_reminders(afisha: Afisha, parts: EngineParts) -> PeriodicJob | None:
-    """Private reminders to followers who pressed "Remind me" (needs the bot's token)."""
-    settings = afisha.settings
-    token = settings.telegram_token
-    if not token:
-        return None
-
-    async def send(user_id: int, text: str) -> None:
-        channel = TelegramChannel(
-            token, settings.telegram_api_url, user_id, bots=parts.factory.bots
-        )
-        await channel.publish(Outgoing(text=text))
-
-    return PeriodicJob(
-        "follower-reminders",
-        lambda: remind_followers(afisha.sessions, parts.engine.clock, send),
-        60,
-    )
-
-
-def standard_jobs(afisha: Afisha, parts: EngineParts) -> list[PeriodicJob]:
-    jobs = [
-        follower_reminders(afisha, parts),
-        PeriodicJob("token-check", lambda: check_tokens(parts.engine), 6 * 3600),
-        PeriodicJob(
-            "feeds",
-            lambda: poll_feeds(
-                afisha.sessions, parts.engine.clock, media_dir=afisha.settings.media_path
-            ),
-            600,
-        ),
-    ]
-    return [job for job in jobs if job is not None]
-
-
 async def serve(
     afisha: Afisha,
     *,
@@ -125,16 +86,16 @@ async def serve(
     lock = WorkerLock(afisha.settings.database_url)
     lock.acquire()
     parts = build_engine(afisha)
-    extra_jobs = [*standard_jobs(afisha, parts), *(extra_jobs or [])]
+    jobs = [*worker_jobs(afisha, parts), *(extra_jobs or [])]
     try:
         if once:
-            return await run_once(parts.engine, extra_jobs)
+            return await run_once(parts.engine, jobs)
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, stop.set)
-        worker = Worker(parts.engine, periodic=extra_jobs)
+        worker = Worker(parts.engine, periodic=jobs)
         worker.start()
         tasks = [asyncio.create_task(_guarded(service, stop, worker)) for service in services or []]
         log.info("worker %s started", parts.engine.settings.worker)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from content.domain.timeparse import format_offset
 from content.storage.models import Channel, Event, Media, Post, Publication, StaffMember
 from content.storage.store import QueueStatus
+from content.text import excerpt
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -17,11 +18,6 @@ def iso(moment: datetime | None) -> str | None:
 
 def local(moment: datetime | None, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if moment else "-"
-
-
-def excerpt(text: str, width: int = 50) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 def staff_json(member: StaffMember) -> dict[str, Any]:
@@ -72,6 +68,8 @@ def publication_json(publication: Publication, tz: ZoneInfo) -> dict[str, Any]:
         "remote_url": publication.remote_url,
         "last_error": publication.last_error,
         "sent_at": iso(publication.sent_at),
+        # Sent later than due because the platform was still processing (e.g. Instagram).
+        "late": (publication.progress or {}).get("late"),
     }
 
 
@@ -124,7 +122,7 @@ def post_line(post: Post, tz: ZoneInfo) -> str:
     channels = ",".join(p.channel.name for p in post.publications)
     return (
         f"{post.id:>5}  {post.status.value:<16} {local(due, tz):<22} {channels:<30} "
-        f"{excerpt(post.text)}"
+        f"{excerpt(post.text, 50)}"
     )
 
 

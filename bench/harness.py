@@ -293,22 +293,43 @@ def install(
     with afisha.transaction() as (session, org):
         for i, chat in enumerate(chats[:telegram]):
             add_channel(
-                session, org, afisha.cipher, name=f"tg{i}", platform=Platform.TELEGRAM,
-                external_id=str(chat), token=None, language=None, actor="bench",
-            )  # fmt: skip
+                session,
+                org,
+                afisha.cipher,
+                name=f"tg{i}",
+                platform=Platform.TELEGRAM,
+                external_id=str(chat),
+                token=None,
+                language=None,
+                actor="bench",
+            )
             names.append(f"tg{i}")
         for i, page in enumerate(sandbox.info["pages"][:facebook]):
             add_channel(
-                session, org, afisha.cipher, name=f"fb{i}", platform=Platform.FACEBOOK,
-                external_id=page["id"], token=page["token"], language=None, actor="bench",
-            )  # fmt: skip
+                session,
+                org,
+                afisha.cipher,
+                name=f"fb{i}",
+                platform=Platform.FACEBOOK,
+                external_id=page["id"],
+                token=page["token"],
+                language=None,
+                actor="bench",
+            )
             names.append(f"fb{i}")
         for i, account in enumerate(sandbox.info["instagram"][:instagram]):
             add_channel(
-                session, org, afisha.cipher, name=f"ig{i}", platform=Platform.INSTAGRAM,
-                external_id=account["id"], token=account["token"], language=None, actor="bench",
+                session,
+                org,
+                afisha.cipher,
+                name=f"ig{i}",
+                platform=Platform.INSTAGRAM,
+                external_id=account["id"],
+                token=account["token"],
+                language=None,
+                actor="bench",
                 linked_page_id=account["page_id"],
-            )  # fmt: skip
+            )
             names.append(f"ig{i}")
     return Installation(afisha, environment, workdir, names)
 
@@ -375,9 +396,15 @@ def start_worker(
     """A `bench.worker` process (or `command`, e.g. `afisha worker`), logging to a file."""
     env = {**python_env(), **installation.environment, **(extra_env or {})}
     args = command or [
-        sys.executable, "-m", "bench.worker", "--name", name,
-        "--concurrency", str(concurrency), "--pacing" if pacing else "--no-pacing",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "bench.worker",
+        "--name",
+        name,
+        "--concurrency",
+        str(concurrency),
+        "--pacing" if pacing else "--no-pacing",
+    ]
     log = (installation.workdir / f"{name}.log").open("w")
     started = time.perf_counter()
     process = subprocess.Popen(  # noqa: S603 - our own module or the afisha script

@@ -15,6 +15,7 @@ import logging
 import signal
 
 from afisha.config import load_settings
+from afisha.jobs import engine_jobs
 from afisha.runtime import build_engine
 from afisha.wiring import open_afisha
 from scheduler.engine import DEFAULT_CONCURRENCY
@@ -35,7 +36,7 @@ async def run(name: str, pacing: bool, concurrency: int) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
-    worker = Worker(parts.engine)
+    worker = Worker(parts.engine, periodic=engine_jobs(parts.engine))
     try:
         worker.start()
         log.info("worker %s started", name)

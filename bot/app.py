@@ -53,10 +53,20 @@ async def set_commands(application: Application, router: Router) -> None:
             await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
 
 
+async def _initialize(application: Application) -> None:
+    """Initialise `application`; if it cannot (Telegram refuses the token at getMe, say), close
+    the HTTP clients it opened before raising, so that a failed start leaks no connections."""
+    try:
+        await application.initialize()
+    except BaseException:
+        await application.bot.shutdown()
+        raise
+
+
 async def run_webhook(application: Application, stop: asyncio.Event, url: str, secret: str) -> None:
     """Receive updates through a webhook (delivered to `application.update_queue` by the web
     port) until `stop` is set."""
-    await application.initialize()
+    await _initialize(application)
     await set_commands(application, application.bot_data["router"])
     await application.start()
     await application.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
@@ -69,7 +79,7 @@ async def run_webhook(application: Application, stop: asyncio.Event, url: str, s
 
 async def run_polling(application: Application, stop: asyncio.Event) -> None:
     """Poll for updates until `stop` is set."""
-    await application.initialize()
+    await _initialize(application)
     await set_commands(application, application.bot_data["router"])
     await application.start()
     assert application.updater is not None

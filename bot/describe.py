@@ -3,16 +3,13 @@ and the organisation's time zone."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from babel.numbers import format_decimal
 
 from content.domain.states import PublicationKind
-from content.domain.templates import when
 from content.domain.timeparse import format_offset
 from content.i18n import N_, translate
 from content.storage.models import Publication
+from content.text import headline
 
 SKIP = "-"  # what people send to skip an optional step
 
@@ -23,17 +20,6 @@ _KINDS = {
 }
 
 
-def short(text: str, width: int = 40) -> str:
-    """The first line of `text`, shortened to `width` characters."""
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return first if len(first) <= width else first[: width - 1].rstrip() + "…"
-
-
-def local_time(moment: datetime, tz: ZoneInfo, language: str) -> str:
-    """`5 декабря, суббота, 18:00`: a moment as the reader reads it, in the library's zone."""
-    return when(moment, tz, language)
-
-
 def number(value: int, language: str) -> str:
     return format_decimal(value, format="#,##0", locale=language)
 
@@ -41,9 +27,11 @@ def number(value: int, language: str) -> str:
 def describe_publication(publication: Publication, language: str) -> str:
     """`the post “Book fair…”`, `the 1d reminder of “Poetry night”`."""
     if publication.post is not None:
-        return translate(language, N_("the post “{text}”"), text=short(publication.post.text))
+        return translate(
+            language, N_("the post “{text}”"), text=headline(publication.post.text, 40)
+        )
     event = publication.event
-    title = short(event.title) if event is not None else "?"
+    title = headline(event.title, 40) if event is not None else "?"
     return translate(
         language,
         _KINDS.get(publication.kind, _KINDS[PublicationKind.ANNOUNCEMENT]),

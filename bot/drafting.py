@@ -118,9 +118,13 @@ def keep_as_draft(turn: Turn) -> Post:
     """Store the post being prepared as a draft (the one it came from, if any)."""
     draft = the_draft(turn)
     return save_draft(
-        turn.session, turn.organization, as_new_post(turn, due_at(turn)),
-        turn.services.media_dir, actor(turn), draft=draft,
-    )  # fmt: skip
+        turn.session,
+        turn.organization,
+        as_new_post(turn, due_at(turn)),
+        turn.services.media_dir,
+        actor(turn),
+        draft=draft,
+    )
 
 
 def park_unfinished(turn: Turn) -> None:

@@ -4,15 +4,12 @@ organisation's zone)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_datetime
 
 from content.domain.preview import compose_text, preview
 from content.domain.states import PostStatus, PublicationState
 from content.i18n import N_, translate
 from content.storage.models import Channel
+from content.text import shorten
 
 # Labels, not the raw values: a raw value ("sent") is also a parameter of other messages, which
 # `translate` would then translate as well.
@@ -34,24 +31,6 @@ STATE = {
     PublicationState.MISSED: N_("missed its time"),
     PublicationState.CANCELLED: N_("withdrawn"),
 }
-
-
-def local_time(moment: datetime, tz: ZoneInfo, language: str, now: datetime) -> str:
-    """`5 марта, четверг, 10:00`; the year only when it is not this year."""
-    same_year = moment.astimezone(tz).year == now.astimezone(tz).year
-    pattern = "d MMMM, EEEE, HH:mm" if same_year else "d MMMM y, EEEE, HH:mm"
-    return format_datetime(moment, pattern, tzinfo=tz, locale=language)
-
-
-def excerpt(text: str, limit: int = 60) -> str:
-    """The start of `text` on one line, cut at a word where it can be."""
-    line = " ".join(text.split())
-    if len(line) <= limit:
-        return line
-    cut = line[: limit - 1]
-    if " " in cut[limit // 2 :]:
-        cut = cut[: cut.rindex(" ")]
-    return cut + "…"
 
 
 def channel_names(channels: Iterable[Channel]) -> str:
@@ -76,5 +55,4 @@ def preview_lines(
 
 def quoted(text: str, limit: int = 1500) -> str:
     """A post's text shown inside a longer message (long texts are shortened)."""
-    body = compose_text(text)
-    return body if len(body) <= limit else body[: limit - 1] + "…"
+    return shorten(compose_text(text), limit)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.describe import describe_publication, local_time, short
+from bot.describe import describe_publication
 from bot.dispatch import send
 from bot.flows.channels import ResumeChannel
 from bot.flows.notices import NoticeAction, NoticeActionName
@@ -28,10 +28,12 @@ from content.analytics.periods import last_month
 from content.analytics.report import ReportFormat
 from content.analytics.stats import stats_summary, summary_text
 from content.domain.states import EventStatus, PublicationState, Role
+from content.domain.templates import local_time
 from content.domain.timeparse import zone
 from content.i18n import N_, gettext_for
 from content.storage.models import Channel, Event, Notice, Organization, Publication, StaffMember
 from content.storage.notices import NoticeKind, add_notice, mark_delivered, undelivered
+from content.text import headline
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +79,12 @@ def _publication_readers(session: Session, publication: Publication) -> list[Sta
 
 
 def _publication_message(
-    notice: Notice, publication: Publication, tz: ZoneInfo, language: str
+    notice: Notice, publication: Publication, tz: ZoneInfo, language: str, now: datetime
 ) -> tuple[str, Keyboard]:
     _ = gettext_for(language)
     what = describe_publication(publication, language)
     channel = publication.channel.name
-    due = local_time(publication.due_at, tz, language)
+    due = local_time(publication.due_at, tz, language, now)
     reason = str(notice.details.get("reason") or publication.last_error or "")
 
     def button(label: str, action: NoticeActionName) -> Button:
@@ -92,8 +94,11 @@ def _publication_message(
         text = _(
             "⚠️ Could not publish {what} on {channel} (due {when}).\nReason: {reason}\n"
             "Retry it as it is, or edit the text and retry.",
-            what=what, channel=channel, when=due, reason=reason,
-        )  # fmt: skip
+            what=what,
+            channel=channel,
+            when=due,
+            reason=reason,
+        )
         return text, [
             [button(N_("Retry"), "retry"), button(N_("Edit"), "edit")],
             [button(N_("Drop"), "drop")],
@@ -102,21 +107,27 @@ def _publication_message(
         text = _(
             "❓ I cannot tell whether {what} went out on {channel} ({reason}). Please look at "
             "the channel and tell me; I will not send it again until you do.",
-            what=what, channel=channel, reason=reason,
-        )  # fmt: skip
+            what=what,
+            channel=channel,
+            reason=reason,
+        )
         return text, [[button(N_("Posted"), "yes"), button(N_("Not posted"), "no")]]
     text = _(
         "⏰ {what} on {channel} was due {when}, while Afisha was not running. "
         "What should happen now?",
-        what=what, channel=channel, when=due,
-    )  # fmt: skip
+        what=what,
+        channel=channel,
+        when=due,
+    )
     return text, [
         [button(N_("Publish now"), "now"), button(N_("Reschedule"), "later")],
         [button(N_("Drop"), "drop")],
     ]
 
 
-def _channel_message(notice: Notice, channel: Channel, tz: ZoneInfo, language: str) -> Reply:
+def _channel_message(
+    notice: Notice, channel: Channel, tz: ZoneInfo, language: str, now: datetime
+) -> Reply:
     _ = gettext_for(language)
     details = notice.details
     if notice.kind == NoticeKind.CHANNEL_AUTH_EXPIRED.value:
@@ -124,10 +135,11 @@ def _channel_message(notice: Notice, channel: Channel, tz: ZoneInfo, language: s
             _(
                 "🔑 Channel {channel} can no longer publish: {reason}\nIts publications wait. "
                 "Renew its access, then press Resume.",
-                channel=channel.name, reason=str(details.get("reason") or ""),
+                channel=channel.name,
+                reason=str(details.get("reason") or ""),
             ),
             [[Button(_("Resume"), data=ResumeChannel(channel.id).pack())]],
-        )  # fmt: skip
+        )
     expires = details.get("expires_at")
     if details.get("valid", True) and expires:
         return Reply(
@@ -135,16 +147,17 @@ def _channel_message(notice: Notice, channel: Channel, tz: ZoneInfo, language: s
                 "🔑 The access token of channel {channel} expires {when}. Renew it in time, so "
                 "no publication waits.",
                 channel=channel.name,
-                when=local_time(datetime.fromisoformat(str(expires)), tz, language),
+                when=local_time(datetime.fromisoformat(str(expires)), tz, language, now),
             )
         )
     return Reply(
         _(
             "🔑 The access of channel {channel} does not work: {reason}. Renew it before its "
             "next publication.",
-            channel=channel.name, reason=str(details.get("detail") or ""),
+            channel=channel.name,
+            reason=str(details.get("detail") or ""),
         )
-    )  # fmt: skip
+    )
 
 
 def digest_text(session: Session, now: datetime, tz: ZoneInfo, language: str) -> str:
@@ -166,7 +179,10 @@ def digest_text(session: Session, now: datetime, tz: ZoneInfo, language: str) ->
     ).all()
     if events:
         lines += ["", _("Events this week:")]
-        lines += [f"  • {short(e.title)} — {local_time(e.starts_at, tz, language)}" for e in events]
+        lines += [
+            f"  • {headline(e.title, 40)} — {local_time(e.starts_at, tz, language, now)}"
+            for e in events
+        ]
     return "\n".join(lines)
 
 
@@ -182,7 +198,7 @@ def plan_messages(session: Session, notice: Notice, now: datetime) -> list[Outgo
         return [
             Outgoing(
                 m.telegram_user_id,
-                Reply(*_publication_message(notice, publication, tz, m.language)),
+                Reply(*_publication_message(notice, publication, tz, m.language, now)),
             )
             for m in readers
         ]
@@ -191,7 +207,7 @@ def plan_messages(session: Session, notice: Notice, now: datetime) -> list[Outgo
         if channel is None or notice.details.get("resolved"):
             return []
         return [
-            Outgoing(m.telegram_user_id, _channel_message(notice, channel, tz, m.language))
+            Outgoing(m.telegram_user_id, _channel_message(notice, channel, tz, m.language, now))
             for m in _staff(session, Role.ADMIN)
         ]
     if notice.kind == NoticeKind.WEEKLY_DIGEST.value:

@@ -149,10 +149,11 @@ class Outgoing:
     images: tuple[OutgoingImage, ...] = ()
     link: str | None = None
     buttons: tuple[Button, ...] = ()
-    pad_to_fit: bool = (
-        False  # Instagram: pad an image to an allowed aspect ratio instead of refusing
-    )
-    fingerprint: str = ""  # stable content hash, used to recognise the post when reconciling
+    # Instagram: pad an image to an allowed aspect ratio instead of refusing it.
+    pad_to_fit: bool = False
+    # What earlier steps saved on the publication (its progress: e.g. Instagram's containers,
+    # created ahead by `prepare`), for the channel to use instead of doing them again.
+    progress: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -216,11 +217,14 @@ class Channel(Protocol):
       reconciliation (ids of intermediate objects) is handed to `checkpoint` before the step
       that could publish, so a crash leaves enough to find out what happened.
     - `verify` answers whether an attempt that ended OutcomeUnknown is on the platform, using
-      `progress` (what `checkpoint` saved) and `outgoing.fingerprint`; UNKNOWN when it cannot tell.
+      `progress` (what `checkpoint` saved) and what `publish` would compose from `outgoing`
+      (e.g. a fingerprint of the message as sent, links and all); UNKNOWN when it cannot tell.
     - `fetch_engagement` reads counts for many published items in as few calls as the platform
       allows; missing items are left out of the result, unknown metrics are None.
     - `check_credentials` reads nothing but the token's health.
     - Content that cannot fit the platform is refused with Rejected before any request is made.
+    - A channel may also be `Preparing` (below): then `publish` uses what `prepare` made,
+      found in `outgoing.progress`, when it still fits the content and is usable.
     """
 
     platform: Platform
@@ -238,3 +242,31 @@ class Channel(Protocol):
     async def check_credentials(self) -> CredentialStatus: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Preparing(Protocol):
+    """An optional capability: work done ahead of a publication's due moment, so that at the
+    moment itself only the step that publishes is left (Instagram's containers).
+
+    Contract:
+    - `prepare` may create objects on the platform that publish nothing and are safe to
+      abandon (an unused Instagram container expires); it must never publish, nor do anything
+      a follower could see.
+    - What it made is handed to `checkpoint` as soon as it exists, before waiting on it, so a
+      restart finds and reuses it; `outgoing.progress` is what earlier calls saved, and what
+      still fits the content and is usable is reused, not made again.
+    - It returns the progress to keep (also given to `checkpoint`), when what it made is ready
+      or when it stopped waiting for it (then `publish` waits for the rest).
+    - A failure is raised as a ChannelError; nothing was published, and `publish` at the due
+      moment does whatever is still missing.
+    - `processing_seconds` lists how long the platform recently took to make what `prepare`
+      made ready (oldest first; empty when nothing was measured yet), so the caller can choose
+      how far ahead to prepare.
+    """
+
+    async def prepare(
+        self, outgoing: Outgoing, checkpoint: Checkpoint = no_checkpoint
+    ) -> Mapping[str, Any]: ...
+
+    def processing_seconds(self) -> Sequence[float]: ...

@@ -36,8 +36,9 @@ def download_image(
     if len(data) > max_bytes:
         raise InvalidInput(
             "the image at {url} is larger than {limit} MB: make it smaller",
-            url=url, limit=max_bytes // 1024 // 1024,
-        )  # fmt: skip
+            url=url,
+            limit=max_bytes // 1024 // 1024,
+        )
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / hashlib.sha256(url.encode()).hexdigest()
     target.write_bytes(data)

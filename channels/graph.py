@@ -50,6 +50,7 @@ from channels.base import (
     classify,
 )
 from content.domain.states import Platform
+from content.redaction import guard_loggers, hide, redact
 
 log = logging.getLogger(__name__)
 
@@ -457,6 +458,10 @@ class GraphClient:
         self.version = version
         self.table = graph_error_table(service)
         self._token = token
+        # The token goes in a header, never in a URL; should a record (urllib3 logs request
+        # lines at DEBUG) or a traceback ever carry it, the process's filter masks it.
+        hide(token)
+        guard_loggers("urllib3.connectionpool")
         self._sleep = sleep
         self._max_inline_delay = max_inline_delay
         self._usage: GraphUsage | None = None
@@ -499,7 +504,7 @@ class GraphClient:
     # --- calls ------------------------------------------------------------------------------
 
     def redact(self, text: str) -> str:
-        return text.replace(self._token, "<token>") if self._token else text
+        return redact(text, [self._token])
 
     def _run(self, fn: Callable[[], Any]) -> Any:
         self._local.headers = None

@@ -5,27 +5,30 @@ Instagram a public address for it, create a container per image (plus a carousel
 hand the container ids to `checkpoint`, poll until FINISHED, then `media_publish` once. Only
 that last call can publish, so only it is ever "maybe sent"; everything before it is safe to
 repeat (an unused container expires after 24 h).
+
+All but that last call can therefore be done ahead of the due moment: `prepare` creates the
+containers and waits on them, keeping them in the publication's progress, and `publish` at
+the due moment then only calls `media_publish`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import quote, urlencode
+from typing import Any
 
 from channels.base import (
     AuthExpired,
     ChannelError,
     Checkpoint,
     CredentialStatus,
-    Metrics,
     NotSent,
     Outgoing,
-    OutgoingImage,
     Published,
     RateLimited,
     Reconciliation,
@@ -34,53 +37,55 @@ from channels.base import (
     no_checkpoint,
 )
 from channels.graph import (
-    BATCH_LIMIT,
     DEFAULT_API_URL,
     DEFAULT_TIMEOUT,
     DEFAULT_VERSION,
-    BatchRequest,
-    GraphCallError,
     GraphClient,
     Sleep,
-    refuses_insights,
     text_fingerprint,
 )
-from channels.media import PreparedImage, prepare_for_instagram
+from channels.instagram_containers import (
+    CONTAINER_EXPIRED,
+    POLL_DELAYS,
+    PREPARE_POLL_DELAYS,
+    PROCESSING_FAILED,
+    STILL_PROCESSING,
+    Containers,
+    Prepared,
+    Processing,
+    Status,
+    content_key,
+)
+from channels.instagram_engagement import MEDIA_INSIGHTS, InstagramEngagement, PublicCollector
+from channels.media import PreparedImage
 from content.domain.rules import fit_problems
 from content.domain.states import Platform
 
 log = logging.getLogger(__name__)
 
-MEDIA_INSIGHTS = {"reach": "reach", "views": "views", "saved": "saves", "shares": "shares"}
-POLL_DELAYS = (2.0, 4.0, 8.0, 15.0, 30.0, 30.0, 30.0, 30.0, 30.0, 30.0, 30.0)  # ≈ 4 min in all
 QUOTA_FALLBACK_WAIT = 3600.0  # when the moment a quota slot frees cannot be worked out
 CLOCK_SLACK = timedelta(minutes=5)
 CAROUSEL_MIN = 2
+PROCESSING_KEPT = 20  # recent processing times kept, to choose how far ahead to prepare
+READY_KEPT = 1000  # containers remembered as FINISHED (the progress says so too)
 
-NEEDS_ADDRESS = (
-    "Instagram needs a public web address for each image, and this channel has neither a "
-    "public media address nor a linked Facebook Page to host the images. Ask the administrator "
-    "to configure one."
+# Kept with the post (its progress's `late`) and logged when it waited for Instagram.
+LATE_PROCESSING = (
+    "Instagram was still processing the images prepared ahead at the due moment; the post was "
+    "published as soon as they were ready."
+)
+LATE_UNPREPARED = (
+    "The images were not uploaded to Instagram ahead of the due moment, so the post waited "
+    "for Instagram to process them."
+)
+LATE_REMADE = (
+    "The upload prepared ahead had expired or failed at Instagram, so the images were uploaded "
+    "again and the post waited for Instagram to process them."
 )
 QUOTA_FULL = (
     "The Instagram account has published {used} of the {total} posts Instagram allows through "
     "the API in 24 hours. Afisha will publish when a slot frees up, in about {minutes} minutes."
 )
-PROCESSING_FAILED = "Instagram could not process an image ({detail}). Use another image."
-STILL_PROCESSING = (
-    "Instagram was still processing the images after several minutes, so nothing was "
-    "published. Afisha will try again."
-)
-CONTAINER_EXPIRED = (
-    "Instagram's prepared upload expired before it was published, so nothing was published. "
-    "Afisha will upload the images again."
-)
-
-
-class PublicCollector(Protocol):
-    """Reads public counts of posts by shortcode (e.g. `InstaloaderCollector`)."""
-
-    async def collect(self, shortcodes: Mapping[str, str]) -> dict[str, Metrics]: ...
 
 
 def compose_caption(outgoing: Outgoing) -> str:
@@ -104,7 +109,7 @@ def _number(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-class InstagramChannel:
+class InstagramChannel(InstagramEngagement):
     """One Instagram business account.
 
     Args:
@@ -147,7 +152,6 @@ class InstagramChannel:
         self.public_media_url = public_media_url.rstrip("/") if public_media_url else None
         self.media_root = media_root
         self.name = name or f"Instagram account {ig_user_id}"
-        self._sleep = sleep
         self._now = now
         self._poll_delays = tuple(poll_delays)
         self.collector = collector
@@ -163,56 +167,196 @@ class InstagramChannel:
             if page_token and page_token != token
             else self.graph
         )
+        self.containers = Containers(
+            ig_user_id,
+            self.graph,
+            self.page_graph,
+            page_id=page_id,
+            public_media_url=self.public_media_url,
+            media_root=media_root,
+            sleep=sleep,
+            poll_delays=poll_delays,
+        )
         self.insight_metrics = dict(insight_metrics)
         # None: not known yet; False: the token may not read them (asked once, then never).
         self.insights_allowed: bool | None = None if insight_metrics else False
-        self._hosted: dict[Path, str] = {}  # prepared file -> the address Instagram fetches
+        # Processing times of containers made here, and containers seen FINISHED ahead.
+        self._processing: deque[float] = deque(maxlen=PROCESSING_KEPT)
+        self._ready: set[str] = set()
 
     # --- publishing ---------------------------------------------------------------------------
 
     async def publish(
         self, outgoing: Outgoing, checkpoint: Checkpoint = no_checkpoint
     ) -> Published:
-        """Publish one image or a carousel of 2-10; see the module docstring for the flow."""
+        """Publish one image or a carousel of 2-10; see the module docstring for the flow.
+
+        Containers prepared ahead for this very content (in `outgoing.progress`) are published
+        at once, or as soon as they are FINISHED; expired or failed ones are made again. When
+        the post had to wait for Instagram's processing, the result's `late` says how long and
+        why (and it is logged).
+        """
+        caption = self._caption(outgoing)
+        began = self._now()
+        key = content_key(outgoing, caption)
+        saved = Prepared.read(outgoing.progress, key, began)
+        reason = LATE_UNPREPARED
+        if saved is not None and saved.failed is None:
+            published = await self._publish_prepared(saved, began)
+            if published is not None:
+                return published
+            reason = LATE_REMADE
+        images = await self.containers.prepare_images(outgoing)
+        await self._check_quota()
+        made = await self._make(key, outgoing, caption, images, checkpoint)
+        processing = await self.containers.wait(made.ids, self._poll_delays)
+        self._raise_unless_finished(processing)
+        self._measured(made)
+        return await self._media_publish(made, began if processing.waited else None, reason)
+
+    async def prepare(
+        self, outgoing: Outgoing, checkpoint: Checkpoint = no_checkpoint
+    ) -> Mapping[str, Any]:
+        """Create the containers ahead and wait until Instagram has processed them; never
+        publishes (the `Preparing` contract). Containers saved in `outgoing.progress` for the
+        same content are reused; expired or failed ones are made again, once."""
+        caption = self._caption(outgoing)
+        key = content_key(outgoing, caption)
+        saved = Prepared.read(outgoing.progress, key, self._now())
+        if saved is not None and saved.failed:
+            raise Rejected(saved.failed, platform=self.platform)
+        if saved is not None and saved.ready_at is not None:
+            return saved.progress()
+        processing = None
+        for _ in range(2):
+            made_here = saved is None
+            if saved is None:
+                images = await self.containers.prepare_images(outgoing)
+                saved = await self._make(key, outgoing, caption, images, checkpoint)
+            processing = await self.containers.wait(saved.ids, PREPARE_POLL_DELAYS)
+            if processing.status is Status.IN_PROGRESS:
+                return saved.progress()  # publish waits for the rest
+            if processing.status is Status.FINISHED:
+                saved = saved.ready(self._now())
+                if made_here:
+                    self._measured(saved)
+                if len(self._ready) >= READY_KEPT:  # prepared and never published: forget them
+                    self._ready.clear()
+                self._ready.add(saved.container)
+                await checkpoint(saved.progress())
+                return saved.progress()
+            log.info("Instagram containers %s ahead of time; making them again", processing.status)
+            failed, saved = saved, None
+        assert processing is not None
+        if processing.status is Status.EXPIRED:
+            raise NotSent(CONTAINER_EXPIRED, platform=self.platform)
+        reason = PROCESSING_FAILED.format(detail=processing.detail)
+        await checkpoint(replace(failed, failed=reason).progress())
+        raise Rejected(reason, platform=self.platform)
+
+    def processing_seconds(self) -> Sequence[float]:
+        """How long containers made by this channel took to be FINISHED, oldest first."""
+        return tuple(self._processing)
+
+    def _caption(self, outgoing: Outgoing) -> str:
+        """The caption, or Rejected (before any request) when the post cannot fit."""
         caption = compose_caption(outgoing)
         problems = fit_problems(self.platform, caption, len(outgoing.images), self.name)
         if problems:
             raise Rejected(" ".join(str(p) for p in problems), platform=self.platform)
-        prepared = [
-            await asyncio.to_thread(prepare_for_instagram, image, pad_to_fit=outgoing.pad_to_fit)
-            for image in outgoing.images
-        ]
-        await self._check_quota()
-        urls = [
-            await self._image_url(image, ready)
-            for image, ready in zip(outgoing.images, prepared, strict=True)
-        ]
-        children: list[str] = []
-        if len(urls) == 1:
-            container = await self._container(
-                image_url=urls[0], caption=caption, alt_text=outgoing.images[0].alt_text
+        return caption
+
+    async def _make(
+        self,
+        key: str,
+        outgoing: Outgoing,
+        caption: str,
+        images: Sequence[PreparedImage],
+        checkpoint: Checkpoint,
+    ) -> Prepared:
+        """New containers, handed to `checkpoint` before anything waits on them."""
+        created = self._now()
+        container, children = await self.containers.make(outgoing, caption, images)
+        made = Prepared(key, container, tuple(children), created)
+        await checkpoint(made.progress())
+        return made
+
+    def _measured(self, made: Prepared) -> None:
+        """Note how long Instagram took to process containers made here."""
+        done = made.ready_at or self._now()
+        self._processing.append(max(0.0, (done - made.created_at).total_seconds()))
+
+    def _raise_unless_finished(self, processing: Processing) -> None:
+        if processing.status is Status.ERROR:
+            detail = PROCESSING_FAILED.format(detail=processing.detail)
+            raise Rejected(detail, platform=self.platform)
+        if processing.status is Status.EXPIRED:
+            raise NotSent(CONTAINER_EXPIRED, platform=self.platform)
+        if processing.status is Status.IN_PROGRESS:
+            raise NotSent(STILL_PROCESSING, platform=self.platform)
+
+    async def _publish_prepared(self, saved: Prepared, began: datetime) -> Published | None:
+        """Publish containers made ahead; None when they cannot be (expired, failed), so that
+        they are made again. Nothing else is asked of Instagram first when they are known to be
+        FINISHED."""
+        waited = False
+        if saved.ready_at is None and saved.container not in self._ready:
+            processing = await self.containers.wait(saved.ids, self._poll_delays)
+            if processing.status in (Status.EXPIRED, Status.ERROR):
+                log.info("Instagram containers prepared ahead are %s", processing.status)
+                return None
+            self._raise_unless_finished(processing)
+            waited = processing.waited
+        self._ready.discard(saved.container)
+        try:
+            return await self._media_publish(saved, began if waited else None, LATE_PROCESSING)
+        except RateLimited:
+            raise
+        except NotSent as error:
+            # Nothing was published: are the containers still usable?
+            processing = await self.containers.wait(saved.ids, self._poll_delays)
+            if processing.status in (Status.EXPIRED, Status.ERROR):
+                log.info("Instagram containers prepared ahead are %s", processing.status)
+                return None
+            if processing.status is not Status.FINISHED or not processing.waited:
+                raise error from None
+            return await self._media_publish(saved, began, LATE_PROCESSING)
+
+    async def _media_publish(
+        self, made: Prepared, late_since: datetime | None, reason: str
+    ) -> Published:
+        """The one call that publishes; `late_since`: when the post began waiting for
+        Instagram's processing, to be said in the result."""
+        started = self._now()
+        try:
+            answer = await self.graph.post(
+                f"{self.ig_user_id}/media_publish", {"creation_id": made.container}
             )
-        else:
-            for url, image in zip(urls, outgoing.images, strict=True):
-                children.append(
-                    await self._container(
-                        image_url=url, is_carousel_item="true", alt_text=image.alt_text
-                    )
-                )
-            container = await self._container(
-                media_type="CAROUSEL", children=",".join(children), caption=caption
-            )
-        await checkpoint({"container_id": container, "child_container_ids": children})
-        await self._wait_until_finished([*children, container])
-        answer = await self.graph.post(
-            f"{self.ig_user_id}/media_publish", {"creation_id": container}
-        )
+        except RateLimited as limited:
+            raise await self._quota_or(limited) from None
         media_id = str(answer["id"])
+        extra: dict[str, Any] = {
+            "container_id": made.container,
+            "child_container_ids": list(made.children),
+        }
+        if late_since is not None:
+            seconds = round((started - late_since).total_seconds(), 1)
+            extra["late"] = {"seconds": seconds, "reason": reason}
+            log.warning("Instagram post on %s went out %.1f s late: %s", self.name, seconds, reason)
         permalink, shortcode = await self._permalink(media_id)
-        extra = {"container_id": container, "child_container_ids": children}
         if shortcode:
             extra["shortcode"] = shortcode
         return Published(media_id, permalink, extra)
+
+    async def _quota_or(self, limited: RateLimited) -> RateLimited:
+        """The refusal for a full quota (with when a slot frees), else `limited` itself."""
+        try:
+            await self._check_quota()
+        except RateLimited as full:
+            return full
+        except ChannelError:
+            pass
+        return limited
 
     async def _check_quota(self) -> None:
         """Refuse before publishing when the 24-hour publishing quota is used up."""
@@ -248,71 +392,6 @@ class InstagramChannel:
         oldest = sorted(stamps, reverse=True)[used - 1]
         frees_at = oldest + timedelta(seconds=window)
         return min(max((frees_at - self._now()).total_seconds(), 60.0), float(window))
-
-    async def _image_url(self, image: OutgoingImage, prepared: PreparedImage) -> str:
-        """A public address Instagram can fetch the prepared image from."""
-        if image.public_url and not prepared.changed:
-            return image.public_url
-        if self.public_media_url and self.media_root:
-            try:
-                relative = prepared.path.resolve().relative_to(self.media_root.resolve())
-            except ValueError:
-                pass
-            else:
-                return f"{self.public_media_url}/{quote(relative.as_posix())}"
-        if prepared.path in self._hosted:
-            return self._hosted[prepared.path]
-        if not self.page_id:
-            raise Rejected(NEEDS_ADDRESS, platform=self.platform)
-        data = await asyncio.to_thread(prepared.path.read_bytes)
-        # Unpublished: followers never see it, so repeating it after a lost answer is harmless.
-        uploaded = await self.page_graph.post(
-            f"{self.page_id}/photos",
-            {"published": "false"},
-            files={"source": (prepared.path.name, data, "image/jpeg")},
-            idempotent=True,
-        )
-        photo = await self.page_graph.get(str(uploaded["id"]), fields="images,picture")
-        sources = [i for i in photo.get("images") or [] if isinstance(i, dict) and i.get("source")]
-        if sources:
-            url = str(max(sources, key=lambda i: _number(i.get("width")) or 0)["source"])
-        elif photo.get("picture"):
-            url = str(photo["picture"])
-        else:
-            raise NotSent(
-                "Facebook stored the image but did not say where; Afisha will try again.",
-                platform=self.platform,
-            )
-        self._hosted[prepared.path] = url
-        return url
-
-    async def _container(self, **params: str | None) -> str:
-        """A media container; creating one publishes nothing (it expires unused after 24 h)."""
-        data = {k: v for k, v in params.items() if v}
-        answer = await self.graph.post(f"{self.ig_user_id}/media", data, idempotent=True)
-        return str(answer["id"])
-
-    async def _wait_until_finished(self, containers: Sequence[str]) -> None:
-        """Poll each container's status with growing pauses until all are FINISHED."""
-        pending = list(containers)
-        for delay in (*self._poll_delays, None):
-            still: list[str] = []
-            for container in pending:
-                answer = await self.graph.get(container, fields="status_code,status")
-                status = str(answer.get("status_code") or "")
-                if status == "ERROR":
-                    detail = str(answer.get("status") or "error")
-                    raise Rejected(PROCESSING_FAILED.format(detail=detail), platform=self.platform)
-                if status == "EXPIRED":
-                    raise NotSent(CONTAINER_EXPIRED, platform=self.platform)
-                if status not in ("FINISHED", "PUBLISHED"):
-                    still.append(container)
-            pending = still
-            if not pending:
-                return
-            if delay is not None:
-                await self._sleep(delay)
-        raise NotSent(STILL_PROCESSING, platform=self.platform)
 
     async def _permalink(self, media_id: str) -> tuple[str | None, str | None]:
         try:
@@ -381,100 +460,6 @@ class InstagramChannel:
             and text_fingerprint(str(m.get("caption") or "")) == wanted
         ]
         return min(matches, key=lambda m: _parse_time(m.get("timestamp")) or since, default=None)
-
-    # --- engagement ---------------------------------------------------------------------------
-
-    def _fields(self, with_insights: bool) -> str:
-        fields = "like_count,comments_count,shortcode"
-        if with_insights:
-            fields += f",insights.metric({','.join(self.insight_metrics)})"
-        return fields
-
-    async def fetch_engagement(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
-        """Likes and comments, plus reach, views, saves and shares where the token may read
-        insights (one batch call per 50 media). Without insights, the optional public collector
-        fills in what it can see (views of videos); unknown values stay None."""
-        ids = list(dict.fromkeys(remote_ids))
-        bodies: dict[str, Mapping[str, Any]] = {}
-        retry: list[str] = []
-        for start in range(0, len(ids), BATCH_LIMIT):
-            chunk = ids[start : start + BATCH_LIMIT]
-            with_insights = self.insights_allowed is not False
-            for media_id, answer in zip(chunk, await self._read(chunk, with_insights), strict=True):
-                if isinstance(answer, GraphCallError):
-                    if with_insights and refuses_insights(answer):
-                        self.insights_allowed = False
-                        retry.append(media_id)
-                    else:
-                        self._skip(media_id, answer)
-                    continue
-                if with_insights:
-                    self.insights_allowed = True
-                bodies[media_id] = answer
-        for start in range(0, len(retry), BATCH_LIMIT):
-            chunk = retry[start : start + BATCH_LIMIT]
-            for media_id, answer in zip(chunk, await self._read(chunk, False), strict=True):
-                if isinstance(answer, GraphCallError):
-                    self._skip(media_id, answer)
-                else:
-                    bodies[media_id] = answer
-        result = {media_id: self._metrics(media_id, body) for media_id, body in bodies.items()}
-        if self.collector is not None and self.insights_allowed is False:
-            await self._add_public_counts(result, bodies)
-        return result
-
-    async def _read(self, ids: Sequence[str], with_insights: bool) -> list[Any]:
-        query = urlencode({"fields": self._fields(with_insights)})
-        return await self.graph.batch([BatchRequest("GET", f"{i}?{query}") for i in ids])
-
-    def _skip(self, media_id: str, error: GraphCallError) -> None:
-        failure = self.graph.classify(error)
-        if isinstance(failure, AuthExpired):
-            raise failure
-        log.info("no engagement for Instagram media %s: %s", media_id, failure.reason)
-
-    def _metrics(self, media_id: str, body: Mapping[str, Any]) -> Metrics:
-        values: dict[str, int | None] = {}
-        for entry in (body.get("insights") or {}).get("data") or []:
-            points = entry.get("values") or []
-            field_name = self.insight_metrics.get(str(entry.get("name")))
-            if field_name and points:
-                values[field_name] = _number(points[-1].get("value"))
-        return Metrics(
-            remote_id=media_id,
-            reactions=_number(body.get("like_count")),
-            comments=_number(body.get("comments_count")),
-            shares=values.get("shares"),
-            views=values.get("views"),
-            reach=values.get("reach"),
-            saves=values.get("saves"),
-            source="graph+insights" if values else "graph",
-        )
-
-    async def _add_public_counts(
-        self, result: dict[str, Metrics], bodies: Mapping[str, Mapping[str, Any]]
-    ) -> None:
-        assert self.collector is not None
-        shortcodes = {m: str(b["shortcode"]) for m, b in bodies.items() if b.get("shortcode")}
-        try:
-            public = await self.collector.collect(shortcodes)
-        except ChannelError as error:
-            log.info("public Instagram counts not read: %s", error.reason)
-            return
-        for media_id, seen in public.items():
-            mine = result.get(media_id)
-            if mine is None:
-                continue
-            result[media_id] = Metrics(
-                remote_id=media_id,
-                reactions=mine.reactions if mine.reactions is not None else seen.reactions,
-                comments=mine.comments if mine.comments is not None else seen.comments,
-                shares=mine.shares,
-                views=seen.views,
-                reach=mine.reach,
-                saves=mine.saves,
-                source=f"{mine.source}+{seen.source}",
-            )
 
     # --- health -------------------------------------------------------------------------------
 

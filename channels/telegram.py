@@ -11,9 +11,8 @@ What a bot cannot do, and so this channel does not pretend to:
   of a message Telegram confirmed (the engine then asks a person);
 - read view counts: `Metrics.views` is always None ("n/a"), never 0;
 - ask for reaction counts: Telegram pushes `message_reaction_count` updates to the bot (it must be
-  an administrator and list them in `allowed_updates`, see `REACTION_UPDATES`). The bot
-  application hands each update to `parse_reaction_update` and stores the count; a channel also
-  remembers counts given to `note_reactions`, and `fetch_engagement` reports those, else None.
+  an administrator and list them in `allowed_updates`, see `REACTION_UPDATES`), and the staff
+  bot stores each count (`bot.reactions`); `fetch_engagement` reads nothing and says None.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import httpx
 from telegram import (
@@ -36,7 +35,6 @@ from telegram import (
     InlineKeyboardMarkup,
     InputMediaPhoto,
     Message,
-    Update,
 )
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -71,6 +69,7 @@ from channels.base import (
 from channels.telegram_pools import PooledRequest
 from content.domain.preview import TelegramPart, TelegramPartKind, preview
 from content.domain.states import Platform
+from content.redaction import guard_loggers, hide, redact
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +77,6 @@ log = logging.getLogger(__name__)
 REACTION_UPDATES = ("message_reaction_count",)
 CALLBACK_DATA_MAX_BYTES = 64
 BUTTON_URL_SCHEMES = ("http://", "https://", "tg://")
-MASK = "[REDACTED]"
 
 # --- messages a person reads: plain English for now, kept as templates for the catalog ----------
 
@@ -335,21 +333,6 @@ def _make_bot(token: str, api_url: str, timeouts: TelegramTimeouts) -> SharedBot
     return SharedBot(bot, request)
 
 
-class _TokenFilter(logging.Filter):
-    """Masks bot tokens in records of the loggers that print request URLs."""
-
-    tokens: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = message
-        for token in self.tokens:
-            cleaned = cleaned.replace(token, MASK)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
-
-
 # httpx logs every request URL (which holds the token) at INFO, and PTB logs its base URL at
 # DEBUG. Logger-level filters run before any handler, whatever logging setup the process has.
 _URL_LOGGERS = (
@@ -359,42 +342,11 @@ _URL_LOGGERS = (
     "telegram.request.BaseRequest",
     "telegram.request.HTTPXRequest",
 )
-_TOKEN_FILTER = _TokenFilter()
 
 
 def _hide_token_in_logs(token: str) -> None:
-    _TokenFilter.tokens.add(token)
-    for name in _URL_LOGGERS:
-        logger = logging.getLogger(name)
-        if _TOKEN_FILTER not in logger.filters:
-            logger.addFilter(_TOKEN_FILTER)
-
-
-# --- reactions -----------------------------------------------------------------------------------
-
-
-class ReactionCount(NamedTuple):
-    chat_id: int
-    message_id: int
-    total_reactions: int
-
-
-def parse_reaction_update(update: Update | Mapping[str, Any]) -> ReactionCount | None:
-    """The reaction total of a `message_reaction_count` update (PTB Update or raw JSON), else None.
-
-    The total sums every reaction type (emoji, custom emoji, paid); it replaces earlier counts.
-    """
-    if isinstance(update, Update):
-        counted = update.message_reaction_count
-        if counted is None:
-            return None
-        total = sum(reaction.total_count for reaction in counted.reactions)
-        return ReactionCount(counted.chat.id, counted.message_id, total)
-    raw = update.get("message_reaction_count")
-    if not isinstance(raw, Mapping):
-        return None
-    total = sum(int(reaction.get("total_count", 0)) for reaction in raw.get("reactions", []))
-    return ReactionCount(int(raw["chat"]["id"]), int(raw["message_id"]), total)
+    hide(token)
+    guard_loggers(*_URL_LOGGERS)
 
 
 # --- the channel ---------------------------------------------------------------------------------
@@ -462,8 +414,6 @@ class TelegramChannel:
             token, api_url.rstrip("/"), timeouts or TelegramTimeouts()
         )
         self._username = chat_id[1:] if isinstance(chat_id, str) and chat_id[:1] == "@" else None
-        self._numeric_chat_id: int | None = chat_id if isinstance(chat_id, int) else None
-        self._reactions: dict[int, int] = {}
 
     @property
     def bot(self) -> Bot:
@@ -601,7 +551,6 @@ class TelegramChannel:
         if sent:
             # The answer names the chat: no getChat needed for the public username.
             self._username = sent[0].chat.username
-            self._numeric_chat_id = sent[0].chat.id
         return {
             "chat_id": sent[0].chat.id if sent else self.chat_id,
             "message_ids": [m.message_id for m in sent],
@@ -636,29 +585,14 @@ class TelegramChannel:
             )
         return Reconciliation(Verdict.UNKNOWN, None, CANNOT_VERIFY)
 
-    def note_reactions(self, update: Update | Mapping[str, Any]) -> ReactionCount | None:
-        """Remember the reaction total of an update about this channel; returns what was read."""
-        count = parse_reaction_update(update)
-        if count is None or not self._is_this_chat(count.chat_id):
-            return None
-        self._reactions[count.message_id] = count.total_reactions
-        return count
-
-    def _is_this_chat(self, chat_id: int) -> bool:
-        return str(chat_id) in (str(self.chat_id), str(self._numeric_chat_id))
-
     async def fetch_engagement(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
-        """Reaction totals remembered from updates (None when none came); views are always None.
+        """Nothing the Bot API can read: reactions and views are None ("n/a"), never 0.
 
-        Makes no request: the Bot API has no call that reads counts.
+        Makes no request: the Bot API has no call that reads counts (reaction totals arrive as
+        updates to the staff bot, which stores them itself).
         """
         return {
-            remote_id: Metrics(
-                remote_id,
-                reactions=self._reactions.get(int(remote_id)),
-                views=None,
-                source="bot_updates",
-            )
+            remote_id: Metrics(remote_id, reactions=None, views=None, source="bot_updates")
             for remote_id in remote_ids
         }
 
@@ -693,6 +627,6 @@ class TelegramChannel:
     def _classify(self, exc: BaseException, *, idempotent: bool = False) -> ChannelError:
         error = classify(exc, TELEGRAM_ERRORS, self.platform, idempotent=idempotent)
         if self._token in error.reason:  # belt and braces: reasons never quote URLs
-            error.reason = error.reason.replace(self._token, MASK)
+            error.reason = redact(error.reason, [self._token])
             error.args = (error.reason,)
         return error

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -19,7 +21,7 @@ class InvalidInput(AfishaError):
     def __init__(self, template: str, **params: Any) -> None:
         self.template = template
         self.params = params
-        super().__init__(template.format(**params))
+        super().__init__(template.format(**{k: shown(v, "en") for k, v in params.items()}))
 
 
 class NotFound(InvalidInput):
@@ -40,3 +42,24 @@ class ConfigurationError(AfishaError):
 
 class StorageError(AfishaError):
     """The database cannot be reached or used."""
+
+
+@dataclass(frozen=True)
+class LocalMoment:
+    """A moment named in a message: shown in the zone `at` carries (the organisation's), with
+    the year when it is not the year of `now`."""
+
+    at: datetime
+    now: datetime
+
+
+def shown(value: Any, language: str) -> Any:
+    """A message parameter as a person reads it in `language`: a LocalMoment through the one
+    local-time format, anything else as it is."""
+    if isinstance(value, LocalMoment):
+        # Imported here: content.domain.templates imports modules that import this one.
+        from content.domain.templates import local_time
+
+        tz = value.at.tzinfo or UTC
+        return local_time(value.at, tz, language, value.now)
+    return value

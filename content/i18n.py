@@ -13,7 +13,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from content.domain.languages import LANGUAGES
-from content.errors import InvalidInput
+from content.errors import InvalidInput, shown
 
 LOCALES = Path(__file__).with_name("locales")
 DOMAIN = "afisha"
@@ -50,13 +50,17 @@ def catalog(language: str) -> dict[str, str]:
 
 def translate(language: str, message: str, /, **params: object) -> str:
     """`message` in `language` (English when untranslated), with `{name}` params filled in."""
-    table = catalog(language if language in LANGUAGES else "en")
+    language = language if language in LANGUAGES else "en"
+    table = catalog(language)
     text = table.get(message, message)
     if not params:
         return text
     # Parameters that are themselves marked messages (e.g. "the text length") translate too.
     return text.format(
-        **{k: table.get(v, v) if isinstance(v, str) else v for k, v in params.items()}
+        **{
+            k: table.get(v, v) if isinstance(v, str) else shown(v, language)
+            for k, v in params.items()
+        }
     )
 
 

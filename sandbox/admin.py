@@ -8,6 +8,9 @@
 - `POST revoke {"token"}`;
 - `POST limits {"telegram_flood": bool, "overall_per_second": N, "per_chat_per_minute": N}`
   (each emulator part reads the keys it knows);
+- Instagram: `GET instagram/processing`, `POST instagram/processing {"image_seconds",
+  "carousel_seconds", "fail_next"}` (how long containers take to process on the sandbox's clock,
+  and how many of the next image containers end in ERROR);
 - Telegram: `POST telegram/updates` (what users do: `{"type": "message", "user_id", "text"}`,
   `{"type": "photo", "user_id", "image_base64"?, "caption"?}`,
   `{"type": "callback", "user_id", "chat_id", "message_id", "data"}`),
@@ -26,6 +29,7 @@ from aiohttp import web
 from PIL import Image
 
 from sandbox.faults import FaultSpecError
+from sandbox.graph_state import graph_state
 from sandbox.telegram_errors import BotApiError
 from sandbox.telegram_state import telegram_state
 
@@ -52,6 +56,12 @@ def add_routes(app: web.Application, sandbox: Sandbox) -> None:
         ("POST", "faults/force", lambda body, req: _force_fault(sandbox, body)),
         ("POST", "revoke", lambda body, req: _revoke(sandbox, body)),
         ("POST", "limits", lambda body, req: _limits(sandbox, body)),
+        ("GET", "instagram/processing", lambda body, req: graph_state(sandbox).processing()),
+        (
+            "POST",
+            "instagram/processing",
+            lambda body, req: graph_state(sandbox).configure_processing(body),
+        ),
         ("POST", "telegram/updates", lambda body, req: _inject(sandbox, body)),
         ("GET", "telegram/chats/{chat_id}/messages", lambda body, req: _messages(sandbox, req)),
         ("GET", "telegram/callbacks/{query_id}", lambda body, req: _callback(sandbox, req)),

@@ -10,7 +10,11 @@ Kinds:
 - `5xx`: an internal server error, nothing recorded;
 - `slow`: the answer comes after `slow_seconds` (longer than a client's read timeout);
 - `drop_before`: the connection is dropped before anything is recorded;
-- `drop_after`: the item is recorded, then the connection is dropped ("did it post?").
+- `drop_after`: the item is recorded, then the connection is dropped ("did it post?");
+- `echo`: a refusal that quotes the request, credentials and all, as a filtering proxy's error
+  page does (Telegram: a plain-text 400 naming the URL, which holds the bot token; Graph: an
+  error answer naming the Authorization header), nothing recorded. Tests use it to show that
+  no secret reaches a log, a message or the database by way of a failure.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-KINDS = ("429", "5xx", "slow", "drop_before", "drop_after")
+KINDS = ("429", "5xx", "slow", "drop_before", "drop_after", "echo")
 
 
 class FaultSpecError(ValueError):

@@ -74,6 +74,8 @@ async def handle_http(state: GraphState, request: web.Request) -> web.StreamResp
         return drop_connection(request)
     if fault == "5xx":
         return _error_response(state, errors.unknown_error(state.rng.choice((1, 2))))
+    if fault == "echo":
+        return _echo(request)
     if fault == "429":
         return _error_response(state, injected_throttle(state, call))
     if fault == "slow":
@@ -86,6 +88,14 @@ async def handle_http(state: GraphState, request: web.Request) -> web.StreamResp
     if fault == "drop_after":
         return drop_connection(request)
     return response
+
+
+def _echo(request: web.Request) -> web.Response:
+    """A refusal quoting the request, token and all (the `echo` fault)."""
+    authorization = request.headers.get("Authorization", "")
+    message = f"Invalid request {request.method} {request.path_qs}, Authorization: {authorization}"
+    error = {"message": message, "type": "GraphMethodException", "code": 100}
+    return web.json_response({"error": error}, status=400)
 
 
 def _error_response(state: GraphState, error: GraphError) -> web.Response:

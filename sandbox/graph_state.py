@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 DEFAULT_IG_QUOTA = 50
 IG_QUOTA_SECONDS = 86_400
 CONTAINER_LIFETIME = timedelta(hours=24)
+# Meta publishes no figure for how long an image container takes to process; a few seconds is
+# what integrators report for an image, and a carousel waits for its items and then takes its
+# own few seconds to assemble.
+DEFAULT_IMAGE_PROCESSING = 3.0
+DEFAULT_CAROUSEL_PROCESSING = 6.0
 
 
 @dataclass
@@ -79,7 +84,8 @@ class IgContainer:
     image: StoredImage | None = None
     children: list[str] = field(default_factory=list)
     is_carousel_item: bool = False
-    polls: int = 0
+    processing_seconds: float = 0.0  # fixed when created, from the settings of that moment
+    fails: bool = False  # ends in ERROR instead of FINISHED
     published_media_id: str | None = None
 
 
@@ -111,8 +117,10 @@ class CallBudget:
 class GraphSettings:
     """Knobs for tests and the admin API."""
 
-    ig_processing_seconds: float = 5.0  # a container is FINISHED after this much sandbox time,
-    ig_polls_to_finish: int = 2  # ... or on this status poll, whichever comes first
+    # Sandbox seconds from a container's creation until it is FINISHED (see sandbox.instagram).
+    ig_image_processing_seconds: float = DEFAULT_IMAGE_PROCESSING
+    ig_carousel_processing_seconds: float = DEFAULT_CAROUSEL_PROCESSING
+    ig_failing_containers: int = 0  # the next this many image containers end in ERROR
     duplicate_window_seconds: int = 3600
     policy_marker: str = "#sandbox-policy-block"
     page_budget: CallBudget = field(default_factory=lambda: CallBudget(4800))
@@ -236,6 +244,36 @@ class GraphState:
         if "ig_quota" in body:
             for account in self.sandbox.fixtures.instagram:
                 self.set_ig_quota(account.id, int(body["ig_quota"]))
+
+    def configure_processing(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The admin API's `POST instagram/processing`: `image_seconds`, `carousel_seconds`
+        (sandbox seconds from a container's creation until it is FINISHED; for containers
+        created from now on) and `fail_next` (that many next image containers end in ERROR).
+        Returns the settings now."""
+        settings = self.settings
+        for key, attribute in (
+            ("image_seconds", "ig_image_processing_seconds"),
+            ("carousel_seconds", "ig_carousel_processing_seconds"),
+        ):
+            if key in body:
+                seconds = float(body[key])
+                if not 0 <= seconds <= CONTAINER_LIFETIME.total_seconds():
+                    raise ValueError(f"{key} must be between 0 and 86400 seconds")
+                setattr(settings, attribute, seconds)
+        if "fail_next" in body:
+            count = int(body["fail_next"])
+            if count < 0:
+                raise ValueError("fail_next must not be negative")
+            settings.ig_failing_containers = count
+        return self.processing()
+
+    def processing(self) -> dict[str, Any]:
+        settings = self.settings
+        return {
+            "image_seconds": settings.ig_image_processing_seconds,
+            "carousel_seconds": settings.ig_carousel_processing_seconds,
+            "fail_next": settings.ig_failing_containers,
+        }
 
     def on_clock_advanced(self) -> None:
         """The admin API moved time on: scheduled posts that fell due become visible."""

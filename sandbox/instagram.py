@@ -1,7 +1,10 @@
 """Instagram content publishing on the Graph API: containers, publishing, quota, media, insights.
 
-A container is IN_PROGRESS until `ig_processing_seconds` of sandbox time have passed or it has
-been polled `ig_polls_to_finish` times, then FINISHED; unpublished after 24 h it is EXPIRED.
+A container is IN_PROGRESS for its processing time on the sandbox's clock (settings
+`ig_image_processing_seconds`, `ig_carousel_processing_seconds`: a carousel is also never FINISHED
+before all its items are), then FINISHED, or ERROR for one made to fail
+(`ig_failing_containers`); unpublished 24 h after its creation it is EXPIRED. Polling does not
+hurry it, as on the real platform.
 """
 
 from __future__ import annotations
@@ -37,7 +40,11 @@ CAROUSEL_MIN, CAROUSEL_MAX = 2, 10
 HASHTAG = re.compile(r"(?<!\w)#\w+")
 MENTION = re.compile(r"(?<![\w@])@[\w.]+")
 
+# For ERROR, Graph's `status` carries the error subcode (IG Container reference); which subcode
+# an image that cannot be processed gets is a best guess.
+ERROR_SUBCODE = 2207001
 STATUS_TEXT = {
+    "ERROR": f"Error: Media upload has failed with error code {ERROR_SUBCODE}",
     "IN_PROGRESS": "In Progress: Media is still being processed.",
     "FINISHED": "Finished: Media has been uploaded and it is ready to be published.",
     "PUBLISHED": "Published: Media has been published.",
@@ -65,11 +72,11 @@ DEPRECATED_METRICS = (
     "ig_reels_aggregated_all_plays_count",
 )
 # What Graph lists as valid in its "metric[i] must be one of" message, for media.
-LISTED_METRICS = [
-    "impressions", "reach", "replies", "saved", "likes", "comments", "shares",
-    "total_interactions", "follows", "profile_visits", "profile_activity", "navigation",
-    "ig_reels_video_view_total_time", "ig_reels_avg_watch_time", "views",
-]  # fmt: skip
+LISTED_METRICS = (
+    "impressions reach replies saved likes comments shares total_interactions follows "
+    "profile_visits profile_activity navigation ig_reels_video_view_total_time "
+    "ig_reels_avg_watch_time views"
+).split()
 
 
 def _account(state: GraphState, ig_user_id: str) -> Any:
@@ -142,6 +149,11 @@ async def create_container(state: GraphState, call: Call, ig_user_id: str) -> di
             f"(#100) Param media_type must be one of {{IMAGE, CAROUSEL, STORIES}} in the "
             f"sandbox; got {media_type}"
         )
+    settings = state.settings
+    carousel = media_type == "CAROUSEL"
+    fails = not carousel and settings.ig_failing_containers > 0
+    if fails:
+        settings.ig_failing_containers -= 1
     container = IgContainer(
         id=state.new_number(CONTAINER_ID_BASE),
         ig_user_id=ig_user_id,
@@ -151,6 +163,12 @@ async def create_container(state: GraphState, call: Call, ig_user_id: str) -> di
         image=image,
         children=children,
         is_carousel_item=is_item,
+        processing_seconds=(
+            settings.ig_carousel_processing_seconds
+            if carousel
+            else settings.ig_image_processing_seconds
+        ),
+        fails=fails,
     )
     state.containers[container.id] = container
     return {"id": container.id}
@@ -162,20 +180,21 @@ def container_status(state: GraphState, container: IgContainer) -> str:
     age = state.now() - container.created_at
     if age >= CONTAINER_LIFETIME:
         return "EXPIRED"
-    settings = state.settings
-    if (
-        age >= timedelta(seconds=settings.ig_processing_seconds)
-        or container.polls >= settings.ig_polls_to_finish
-    ):
-        return "FINISHED"
-    return "IN_PROGRESS"
+    if age < timedelta(seconds=container.processing_seconds):
+        return "IN_PROGRESS"
+    if container.fails:
+        return "ERROR"
+    items = [container_status(state, state.containers[c]) for c in container.children]
+    if "ERROR" in items:
+        return "ERROR"
+    if "IN_PROGRESS" in items:
+        return "IN_PROGRESS"
+    return "FINISHED"
 
 
 async def read_container(state: GraphState, call: Call, container_id: str) -> dict[str, Any]:
     container = state.containers[container_id]
     requests = call.fields("id")
-    if any(r.name in ("status_code", "status") for r in requests):
-        container.polls += 1
     status = container_status(state, container)
     fields: dict[str, Callable[[], Any]] = {
         "id": lambda: container.id,

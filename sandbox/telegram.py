@@ -3,7 +3,8 @@
 
 Each call is counted in the ledger, then may meet an injected fault (`sandbox.faults`):
 `429` answers Too Many Requests, `5xx` a server error, `slow` answers late (the action still
-happens), `drop_before` drops the connection and does nothing, `drop_after` acts, then drops it.
+happens), `drop_before` drops the connection and does nothing, `drop_after` acts, then drops it,
+`echo` refuses with a page quoting the request's URL (and so the token).
 The emulator's state lives in `sandbox.telegram_state.TelegramState`.
 """
 
@@ -90,6 +91,12 @@ async def handle_method(
         return error_response(too_many_requests(sandbox.faults.retry_after))
     if kind == "5xx":
         return server_error(sandbox)
+    if kind == "echo":
+        return web.Response(
+            status=400,
+            text=f"Request refused: {request.method} {request.url}",
+            content_type="text/plain",
+        )
     if kind == "drop_before":
         return drop_connection(request)
     if kind == "slow":

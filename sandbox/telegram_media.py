@@ -115,10 +115,16 @@ class FileStore:
             file_id, unique_id, n = self._ids("AgACAgIAAxkBAAI")
             files.append(
                 StoredFile(
-                    file_id, unique_id, "photo", f"photos/file_{n}.jpg", buffer.getvalue(),
-                    width=sized.width, height=sized.height, mime_type="image/jpeg",
+                    file_id,
+                    unique_id,
+                    "photo",
+                    f"photos/file_{n}.jpg",
+                    buffer.getvalue(),
+                    width=sized.width,
+                    height=sized.height,
+                    mime_type="image/jpeg",
                 )
-            )  # fmt: skip
+            )
         group = tuple(f.file_id for f in files)
         for file in files:
             file.photo_group = group

@@ -33,11 +33,11 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 ALBUM_LIMIT = 10
 CALLBACK_DATA_LIMIT = 64  # bytes
-_BUTTON_ACTIONS = (
-    "url", "callback_data", "web_app", "login_url", "switch_inline_query",
-    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
-    "callback_game", "pay",
-)  # fmt: skip
+_BUTTON_ACTIONS = tuple(
+    "url callback_data web_app login_url switch_inline_query "
+    "switch_inline_query_current_chat switch_inline_query_chosen_chat copy_text "
+    "callback_game pay".split()
+)
 
 
 # -- parameters shared by the sending methods ----------------------------------------------------
@@ -199,9 +199,13 @@ async def send_photo(state: TelegramState, p: Params) -> dict[str, Any]:
     photo = await photo_files(state, p.upload("photo"), p.values.get("photo"))
     admit(state, chat)
     message = state.new_message(
-        chat, state.bot_sender(chat), photo=photo, caption=caption,
-        caption_entities=entities, reply_markup=markup,
-    )  # fmt: skip
+        chat,
+        state.bot_sender(chat),
+        photo=photo,
+        caption=caption,
+        caption_entities=entities,
+        reply_markup=markup,
+    )
     publish(state, [message])
     return message.to_api()
 
@@ -217,9 +221,13 @@ async def send_document(state: TelegramState, p: Params) -> dict[str, Any]:
     document = await document_file(state, p.upload("document"), p.values.get("document"))
     admit(state, chat)
     message = state.new_message(
-        chat, state.bot_sender(chat), document=document, caption=caption,
-        caption_entities=entities, reply_markup=markup,
-    )  # fmt: skip
+        chat,
+        state.bot_sender(chat),
+        document=document,
+        caption=caption,
+        caption_entities=entities,
+        reply_markup=markup,
+    )
     publish(state, [message])
     return message.to_api()
 

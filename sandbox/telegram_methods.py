@@ -240,18 +240,31 @@ async def get_chat_member(state: TelegramState, p: Params) -> dict[str, Any]:
 
 def _administrator(user: dict[str, Any], chat_type: str) -> dict[str, Any]:
     rights = dict.fromkeys(
-        ("can_manage_chat", "can_delete_messages", "can_manage_video_chats",
-         "can_restrict_members", "can_change_info", "can_invite_users", "can_post_stories",
-         "can_edit_stories", "can_delete_stories"),
+        (
+            "can_manage_chat",
+            "can_delete_messages",
+            "can_manage_video_chats",
+            "can_restrict_members",
+            "can_change_info",
+            "can_invite_users",
+            "can_post_stories",
+            "can_edit_stories",
+            "can_delete_stories",
+        ),
         True,
-    )  # fmt: skip
+    )
     rights["can_promote_members"] = False
     if chat_type == "channel":
         rights.update(can_post_messages=True, can_edit_messages=True)
     else:
         rights["can_pin_messages"] = True
-    return {"status": "administrator", "user": user, "can_be_edited": False,
-            "is_anonymous": False, **rights}  # fmt: skip
+    return {
+        "status": "administrator",
+        "user": user,
+        "can_be_edited": False,
+        "is_anonymous": False,
+        **rights,
+    }
 
 
 async def get_file(state: TelegramState, p: Params) -> dict[str, Any]:

@@ -263,9 +263,16 @@ class TelegramState:
         media = sum(1 for m in messages if m.has_media)
         kind = "post" if first.chat["type"] != "private" else "private"
         self.sandbox.ledger.record(
-            LedgerItem("telegram", str(first.chat["id"]), str(first.message_id), text, media,
-                       self.sandbox.clock.now(), kind)
-        )  # fmt: skip
+            LedgerItem(
+                "telegram",
+                str(first.chat["id"]),
+                str(first.message_id),
+                text,
+                media,
+                self.sandbox.clock.now(),
+                kind,
+            )
+        )
 
     def find_message(self, chat_id: int, message_id: int) -> StoredMessage | None:
         return next((m for m in self.history.get(chat_id, []) if m.message_id == message_id), None)
@@ -275,10 +282,14 @@ class TelegramState:
         self.history[chat_id].remove(message)
         ledger = self.sandbox.ledger
         ledger.items = [
-            i for i in ledger.items
-            if not (i.platform == "telegram" and i.target == str(chat_id)
-                    and i.remote_id == str(message.message_id))
-        ]  # fmt: skip
+            i
+            for i in ledger.items
+            if not (
+                i.platform == "telegram"
+                and i.target == str(chat_id)
+                and i.remote_id == str(message.message_id)
+            )
+        ]
 
     def chat_history(self, chat_id: int) -> list[dict[str, Any]]:
         """What the chat shows, oldest first, for pages and tests (JSON-ready)."""
@@ -319,10 +330,13 @@ class TelegramState:
         """A user writes to the bot in their private chat; returns the update (None if filtered)."""
         user = self.user(user_id)
         entities = [
-            {"type": "bot_command", "offset": utf16_len(text[: m.start()]),
-             "length": utf16_len(m.group(0))}
+            {
+                "type": "bot_command",
+                "offset": utf16_len(text[: m.start()]),
+                "length": utf16_len(m.group(0)),
+            }
             for m in _COMMAND.finditer(text)
-        ]  # fmt: skip
+        ]
         message = self.new_message(self.chat_json(user_id), user, text=text, entities=entities)
         return self.enqueue("message", message.to_api())
 
@@ -348,10 +362,8 @@ class TelegramState:
         if not any(b.get("callback_data") == data for b in buttons):
             raise LookupError(f"message {message_id} has no button with callback_data {data!r}")
         user = self.user(user_id)
-        query_id = str(int.from_bytes(
-            hashlib.sha256(f"{self.sandbox.seed}:cb:{len(self.callback_queries)}".encode()).digest()[:8],
-            "big",
-        ))  # fmt: skip
+        seed = f"{self.sandbox.seed}:cb:{len(self.callback_queries)}"
+        query_id = str(int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big"))
         self.callback_queries[query_id] = CallbackQuery(
             query_id, user_id, chat_id, message_id, data
         )
@@ -385,15 +397,19 @@ class TelegramState:
                 if reactions == message.reactions:
                     continue
                 message.reactions = reactions
-                update = self.enqueue("message_reaction_count", {
-                    "chat": message.chat,
-                    "message_id": message.message_id,
-                    "date": int(now.timestamp()),
-                    "reactions": [
-                        {"type": {"type": "emoji", "emoji": emoji}, "total_count": count}
-                        for emoji, count in reactions.items()
-                    ],
-                })  # fmt: skip
+                counted = [
+                    {"type": {"type": "emoji", "emoji": emoji}, "total_count": count}
+                    for emoji, count in reactions.items()
+                ]
+                update = self.enqueue(
+                    "message_reaction_count",
+                    {
+                        "chat": message.chat,
+                        "message_id": message.message_id,
+                        "date": int(now.timestamp()),
+                        "reactions": counted,
+                    },
+                )
                 if update is not None:
                     updates.append(update)
         return updates

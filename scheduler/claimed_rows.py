@@ -8,7 +8,7 @@ a post with images) is marked for the full compose, which loads the ORM objects.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -79,12 +79,27 @@ def read_claimed(connection: Connection, ids: list[int], channels: ChannelRows) 
         .where(publications.c.id.in_(ids))
         .order_by(publications.c.due_at, publications.c.id)
     ).all()
+    return claimed_from((row._mapping for row in rows), channels)
+
+
+def claimed_from(rows: Iterable[Mapping[Any, Any]], channels: ChannelRows) -> list[ClaimedRow]:
+    """Claimed rows (as read_claimed's query names their columns) as ClaimedRows, text posts
+    without images composed."""
     claimed = []
-    for row in rows:
-        values = row._mapping
+    for values in rows:
         channel = channels.channel({c.name: values[f"channel_{c.name}"] for c in CHANNELS.c})
-        plain = row.post_id is not None and row.event_id is None and not row.has_images
-        text = text_in(channel.language, row.text, row.variants) if plain else None
-        outgoing = None if text is None else post_outgoing(text, (), row.link)
-        claimed.append(ClaimedRow(row.id, row.due_at, row.post_id, row.progress, channel, outgoing))
+        plain = values["post_id"] is not None and values["event_id"] is None
+        plain = plain and not values["has_images"]
+        text = text_in(channel.language, values["text"], values["variants"]) if plain else None
+        outgoing = None if text is None else post_outgoing(text, (), values["link"])
+        claimed.append(
+            ClaimedRow(
+                values["id"],
+                values["due_at"],
+                values["post_id"],
+                values["progress"],
+                channel,
+                outgoing,
+            )
+        )
     return claimed

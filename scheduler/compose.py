@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -39,11 +38,6 @@ class MediaLocation:
         )
 
 
-def fingerprint(text: str) -> str:
-    """A stable hash of the text as people see it (whitespace folded), for reconciliation."""
-    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:32]
-
-
 def _facts(event: Event) -> EventFacts:
     return EventFacts(
         title=event.title,
@@ -65,9 +59,7 @@ def _event_text(publication: Publication, event: Event, tz: ZoneInfo, language: 
 
 def post_outgoing(text: str, images: tuple[OutgoingImage, ...], link: str | None) -> Outgoing:
     """What a post sends: its text in the channel's language, its images and link."""
-    return Outgoing(
-        text=text, images=images, link=link, pad_to_fit=True, fingerprint=fingerprint(text)
-    )
+    return Outgoing(text=text, images=images, link=link, pad_to_fit=True)
 
 
 def compose(publication: Publication, tz: ZoneInfo, media: MediaLocation) -> Outgoing:
@@ -101,5 +93,4 @@ def compose(publication: Publication, tz: ZoneInfo, media: MediaLocation) -> Out
         images=images,
         buttons=tuple(buttons),
         pad_to_fit=True,
-        fingerprint=fingerprint(text),
     )

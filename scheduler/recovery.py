@@ -11,13 +11,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from channels.base import ChannelError, Outgoing, Verdict
-from content.domain.states import PublicationState, transition
+from content.domain.states import PublicationState, move_publication
 from content.storage.models import Attempt, Channel, Post, PostMedia, Publication
 from content.storage.notices import NoticeKind, add_notice
 from content.storage.store import organization_zones
 from scheduler.claims import CLAIMABLE
 from scheduler.compose import compose
-from scheduler.engine import Engine, mark_sent
+from scheduler.datastore import mark_sent
+from scheduler.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,8 @@ def expire_leases(session: Session, now: datetime) -> int:
         )
     )
     for publication in stale:
-        publication.state = transition(publication.state, PublicationState.UNCONFIRMED)
+        move_publication(publication, PublicationState.UNCONFIRMED)
         publication.last_error = "the worker stopped while sending"
-        publication.claimed_by = None
-        publication.lease_until = None
         session.execute(
             update(Attempt)
             .where(Attempt.publication_id == publication.id, Attempt.finished_at.is_(None))
@@ -58,9 +57,7 @@ def mark_missed(session: Session, now: datetime, grace: timedelta) -> int:
         )
     )
     for publication in overdue:
-        publication.state = transition(publication.state, PublicationState.MISSED)
-        publication.claimed_by = None
-        publication.lease_until = None
+        move_publication(publication, PublicationState.MISSED)
         late = now - publication.due_at
         publication.last_error = f"missed: {int(late.total_seconds() // 60)} minutes overdue"
         add_notice(
@@ -145,7 +142,7 @@ async def reconcile_unconfirmed(engine: Engine) -> dict[str, int]:
                 mark_sent(session, publication, result.published, now)
             elif verdict is Verdict.NOT_POSTED:
                 # Confirmed absent: sending again cannot double it.
-                publication.state = transition(publication.state, PublicationState.SCHEDULED)
+                move_publication(publication, PublicationState.SCHEDULED)
                 publication.due_at = now
             elif tries == 1 or tries >= VERIFY_TRIES:
                 # Tell staff once when it first cannot be settled, not on every try.

@@ -14,10 +14,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from content.storage.wal_checkpoints import BackgroundCheckpoints, applies
 from scheduler.claims import next_due
-from scheduler.collect import collect_due
 from scheduler.engine import Engine
 from scheduler.locks import exclusive
-from scheduler.recovery import expire_leases, mark_missed, reconcile_unconfirmed
+from scheduler.recovery import expire_leases, mark_missed
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +29,15 @@ ROUND_MAX = 30.0
 
 @dataclass(frozen=True)
 class PeriodicJob:
+    """A job run every `seconds`; the composition root lists them all (`afisha.jobs`)."""
+
     name: str
     run: Callable[[], Awaitable[object]]
     seconds: float
     exclusive: bool = True  # on one worker at a time
+    report: str = ""  # its entry in run_once's report (default: its name)
+    # What to stop when the worker stops (work the job left running: preparations, say).
+    close: Callable[[], Awaitable[None]] | None = None
 
 
 class Worker:
@@ -148,18 +152,16 @@ class Worker:
 
         return run
 
-    def default_jobs(self) -> list[PeriodicJob]:
-        return [
-            PeriodicJob("reconcile", lambda: reconcile_unconfirmed(self.engine), 60),
-            PeriodicJob("collect", lambda: collect_due(self.engine), 60),
-        ]
-
     def add_periodic(self, job: PeriodicJob) -> None:
         """Run `job` every `job.seconds` from now on (also after start)."""
         self.scheduler.add_job(
-            self._periodic(job), "interval", seconds=job.seconds, id=f"afisha-{job.name}",
-            next_run_time=datetime.now(UTC) + timedelta(seconds=1), replace_existing=True,
-        )  # fmt: skip
+            self._periodic(job),
+            "interval",
+            seconds=job.seconds,
+            id=f"afisha-{job.name}",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=1),
+            replace_existing=True,
+        )
 
     def start(self) -> None:
         # What the process has built so far (modules, mappings, clients) lives as long as it
@@ -173,10 +175,13 @@ class Worker:
         self.scheduler.start()
         now = datetime.now(UTC)
         self.scheduler.add_job(
-            self.publish_round, "interval", seconds=self.sweep_seconds, id="afisha-sweep",
+            self.publish_round,
+            "interval",
+            seconds=self.sweep_seconds,
+            id="afisha-sweep",
             next_run_time=now,
-        )  # fmt: skip
-        for job in [*self.default_jobs(), *self.periodic]:
+        )
+        for job in self.periodic:
             self.add_periodic(job)
 
     async def stop(self, grace_seconds: float = 30.0) -> None:
@@ -191,24 +196,29 @@ class Worker:
             log.warning("stopping with a publishing round still running; it will be reconciled")
         else:
             self._round_lock.release()
+        for job in self.periodic:
+            if job.close is not None:
+                await job.close()
         if self.checkpoints is not None:
             self.checkpoints.stop()
 
 
-async def run_once(engine: Engine, extra: list[PeriodicJob] | None = None) -> dict[str, object]:
-    """One pass of everything due (for `afisha worker --once` and cron-style deployments)."""
+async def run_once(engine: Engine, jobs: list[PeriodicJob] | None = None) -> dict[str, object]:
+    """One pass of everything due, then each of `jobs` once (for `afisha worker --once` and
+    cron-style deployments)."""
     now = engine.clock.now()
     with engine.sessions.begin() as session:
         crashed = expire_leases(session, now)
         missed = mark_missed(session, now, engine.settings.grace)
     report: dict[str, object] = {"crashed": crashed, "missed": missed}
     report["attempts"] = await engine.publish_due()
-    report["reconciled"] = await reconcile_unconfirmed(engine)
-    report["snapshots"] = await collect_due(engine)
-    for job in extra or []:
+    for job in jobs or []:
         result = await job.run()
         # Reports are printed as JSON: a job's dataclass result becomes a plain dict.
-        report[job.name] = (
+        report[job.report or job.name] = (
             asdict(result) if is_dataclass(result) and not isinstance(result, type) else result
         )
+    for job in jobs or []:
+        if job.close is not None:  # what was made so far is saved; the next run goes on
+            await job.close()
     return report

@@ -31,8 +31,12 @@ def extract() -> Catalog:
         ):
             msgid = message[0] if isinstance(message, tuple) else message
             if msgid:
-                template.add(msgid, locations=[(f"{package}/{filename}", lineno)],
-                             auto_comments=comments, context=context)  # fmt: skip
+                template.add(
+                    msgid,
+                    locations=[(f"{package}/{filename}", lineno)],
+                    auto_comments=comments,
+                    context=context,
+                )
     return template
 
 

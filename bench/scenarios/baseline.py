@@ -38,11 +38,25 @@ def run(context: Context) -> dict[str, Any]:
             context.say(f"baseline: {count} APScheduler jobs, variant {variant}")
             chats = ",".join(str(c) for c in sandbox.chats[:CHANNELS])
             command = [
-                sys.executable, "-m", "bench.baseline", "--db-url", database.url,
-                "--api-url", sandbox.base_url, "--token", sandbox.bot_token, f"--chats={chats}",
-                "--count", str(count), "--variant", variant, "--observe", str(observe),
-                "--label", f"aps-{variant}",
-            ]  # fmt: skip
+                sys.executable,
+                "-m",
+                "bench.baseline",
+                "--db-url",
+                database.url,
+                "--api-url",
+                sandbox.base_url,
+                "--token",
+                sandbox.bot_token,
+                f"--chats={chats}",
+                "--count",
+                str(count),
+                "--variant",
+                variant,
+                "--observe",
+                str(observe),
+                "--label",
+                f"aps-{variant}",
+            ]
             done = subprocess.run(  # noqa: S603 - our own module
                 command, cwd=ROOT, env=python_env(), capture_output=True, text=True, check=True
             )

@@ -49,9 +49,14 @@ def run(context: Context, script: Path = SCRIPT) -> dict[str, Any]:
     repeat = 20 if context.scale >= 1 else 3
     context.say(f"stats: {snapshots} snapshots (bench/stats_bench.py)")
     command = [
-        sys.executable, "-m", "bench.stats_bench", "--snapshots", str(snapshots),
-        "--repeat", str(repeat),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "bench.stats_bench",
+        "--snapshots",
+        str(snapshots),
+        "--repeat",
+        str(repeat),
+    ]
     try:
         done = subprocess.run(  # noqa: S603 - a module of this repository
             command, cwd=ROOT, env=python_env(), capture_output=True, text=True, timeout=TIMEOUT

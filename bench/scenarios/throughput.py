@@ -53,10 +53,20 @@ def ceiling(
 ) -> dict[str, Any]:
     chats = ",".join(str(c) for c in sandbox.chats[:CHANNELS])
     command = [
-        sys.executable, "-m", "bench.ceiling", "--api-url", sandbox.base_url,
-        "--token", sandbox.bot_token, f"--chats={chats}", "--count", str(count),
-        "--concurrency", str(concurrency), *(["--stock"] if client == "stock" else []),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "bench.ceiling",
+        "--api-url",
+        sandbox.base_url,
+        "--token",
+        sandbox.bot_token,
+        f"--chats={chats}",
+        "--count",
+        str(count),
+        "--concurrency",
+        str(concurrency),
+        *(["--stock"] if client == "stock" else []),
+    ]
     done = subprocess.run(  # noqa: S603 - our own module
         command, cwd=ROOT, env=python_env(), capture_output=True, text=True, check=True
     )

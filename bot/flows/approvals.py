@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from bot.access import Permission
 from bot.drafting import actor, park_unfinished
-from bot.formatting import STATUS, local_time, quoted
+from bot.formatting import STATUS, quoted
 from bot.router import Router
 from bot.turn import Button, Turn
 from content.domain.callback_data import CallbackData
 from content.domain.states import PostStatus, Role
+from content.domain.templates import local_time
 from content.i18n import N_, translate
 from content.queueing.drafts import approve_post, get_post, reject_post
 from content.storage.models import Channel, Post, StaffMember

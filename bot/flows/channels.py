@@ -8,12 +8,12 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.access import Permission
-from bot.describe import local_time
 from bot.flows.events import actor
 from bot.router import STALE_BUTTON, Router
 from bot.turn import Button, Keyboard, Turn
 from content.domain.callback_data import CallbackData
 from content.domain.states import ChannelStatus, PublicationState
+from content.domain.templates import local_time
 from content.i18n import N_
 from content.storage.models import Channel, Publication
 from content.storage.registry import set_channel_status
@@ -41,12 +41,13 @@ def _health(turn: Turn, channel: Channel) -> str:
     if channel.token_checked_at is None:
         return turn._("token not checked yet")
     checked = turn._(
-        "checked {when}", when=local_time(channel.token_checked_at, turn.tz, turn.language)
+        "checked {when}",
+        when=local_time(channel.token_checked_at, turn.tz, turn.language, turn.now()),
     )
     expires = channel.token_expires_at
     if expires is None:
         return checked + ", " + turn._("no expiry date")
-    when = local_time(expires, turn.tz, turn.language)
+    when = local_time(expires, turn.tz, turn.language, turn.now())
     if expires <= turn.now():
         return checked + ", ⚠️ " + turn._("expired {when}", when=when)
     if expires - turn.now() <= SOON:
@@ -85,9 +86,13 @@ async def channels(turn: Turn) -> None:
             )
         if channel.status is not ChannelStatus.ACTIVE:
             keyboard.append(
-                [Button("▶️ " + turn._("Resume {channel}", channel=channel.name),
-                        data=ResumeChannel(channel.id).pack())]
-            )  # fmt: skip
+                [
+                    Button(
+                        "▶️ " + turn._("Resume {channel}", channel=channel.name),
+                        data=ResumeChannel(channel.id).pack(),
+                    )
+                ]
+            )
     turn.say("\n".join(lines), keyboard or None)
 
 
@@ -106,9 +111,13 @@ async def resume(turn: Turn, pressed: ResumeChannel) -> None:
         .where(Publication.channel_id == channel.id, Publication.state == PublicationState.PAUSED)
     )
     set_channel_status(
-        turn.session, turn.organization, channel.name, ChannelStatus.ACTIVE, actor(turn),
+        turn.session,
+        turn.organization,
+        channel.name,
+        ChannelStatus.ACTIVE,
+        actor(turn),
         now=turn.now(),
-    )  # fmt: skip
+    )
     turn.queue_changed = True
     turn.edit(
         turn._(

@@ -13,13 +13,13 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from bot.access import Permission
-from bot.describe import SKIP, local_time
+from bot.describe import SKIP
 from bot.router import STALE_BUTTON, Router
 from bot.turn import Button, Keyboard, Turn
 from content.domain.callback_data import CallbackData
 from content.domain.reminders import DEFAULT_OFFSETS, plan_reminders
 from content.domain.states import ChannelStatus
-from content.domain.templates import EventFacts, announcement_text
+from content.domain.templates import EventFacts, announcement_text, local_time
 from content.domain.timeparse import format_offset, parse_offsets, parse_when
 from content.errors import InvalidInput
 from content.i18n import N_, explain
@@ -130,13 +130,13 @@ def summary(turn: Turn) -> tuple[str, Keyboard]:
     facts = _event_facts(data)
     announce_at = datetime.fromisoformat(str(data["announce_at"]))
     offsets = [int(m) for m in data.get("offsets", [])]
-    tz, language = turn.tz, turn.language
+    tz, language, now = turn.tz, turn.language, turn.now()
     planned = plan_reminders(facts.starts_at, offsets, announce_at, tz)
     lines = [
         turn._("Please check the event:"),
         "",
         f"📅 {facts.title}",
-        f"🕒 {local_time(facts.starts_at, turn.tz, turn.language)}",
+        f"🕒 {local_time(facts.starts_at, tz, language, now)}",
     ]
     if facts.place:
         lines.append(f"📍 {facts.place}")
@@ -146,12 +146,12 @@ def summary(turn: Turn) -> tuple[str, Keyboard]:
         lines.append("🖼 " + turn._("with a poster"))
     lines += [
         "",
-        turn._("Announcement: {when}", when=local_time(announce_at, turn.tz, turn.language)),
+        turn._("Announcement: {when}", when=local_time(announce_at, tz, language, now)),
     ]
     if planned:
         lines.append(turn._("Reminders:"))
         lines += [
-            f"  • {format_offset(r.offset_minutes)} — {local_time(r.due_at, tz, language)}"
+            f"  • {format_offset(r.offset_minutes)} — {local_time(r.due_at, tz, language, now)}"
             for r in planned
         ]
     else:
@@ -225,8 +225,11 @@ async def new_event(turn: Turn) -> None:
 async def title(turn: Turn) -> None:
     text = _text(turn)
     if len(text) > 300:
-        raise InvalidInput("the title is {length} characters long; keep it within {limit}",
-                           length=len(text), limit=300)  # fmt: skip
+        raise InvalidInput(
+            "the title is {length} characters long; keep it within {limit}",
+            length=len(text),
+            limit=300,
+        )
     turn.conversation.data["title"] = text
     ask(turn, "when")
 
@@ -244,8 +247,11 @@ async def when(turn: Turn) -> None:
 async def place(turn: Turn) -> None:
     text = _text(turn)
     if len(text) > 300:
-        raise InvalidInput("the place is {length} characters long; keep it within {limit}",
-                           length=len(text), limit=300)  # fmt: skip
+        raise InvalidInput(
+            "the place is {length} characters long; keep it within {limit}",
+            length=len(text),
+            limit=300,
+        )
     turn.conversation.data["place"] = _optional(text)
     ask(turn, "about")
 
@@ -281,8 +287,9 @@ async def image(turn: Turn) -> None:
 async def link(turn: Turn) -> None:
     text = _text(turn)
     if text != SKIP and not _URL.match(text):
-        raise InvalidInput("{link} is not a web link: send one starting with https://, or -",
-                           link=text)  # fmt: skip
+        raise InvalidInput(
+            "{link} is not a web link: send one starting with https://, or -", link=text
+        )
     turn.conversation.data["link"] = _optional(text)
     ask(turn, "reminders")
 
@@ -375,7 +382,7 @@ async def _schedule(turn: Turn) -> None:
             "with {count} reminder(s).",
             id=event.id,
             title=facts.title,
-            when=local_time(announce_at, turn.tz, turn.language),
+            when=local_time(announce_at, turn.tz, turn.language, turn.now()),
             channels=", ".join(names),
             count=reminders,
         )

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.access import Permission, check_may_change
-from bot.describe import describe_publication, local_time
+from bot.describe import describe_publication
 from bot.flows.events import TRY_AGAIN, actor, example_time
 from bot.router import Router
 from bot.turn import Turn
 from content.domain.callback_data import CallbackData
 from content.domain.states import PublicationState
+from content.domain.templates import local_time
 from content.domain.timeparse import parse_when
 from content.errors import InvalidInput
 from content.i18n import N_, explain
@@ -99,28 +100,35 @@ async def _ask(turn: Turn, action: str, publication_id: int) -> None:
             turn._(
                 "Send the new text for {what} on {channel}; it goes out at once. "
                 "Now it reads:\n\n{text}",
-                what=what, channel=publication.channel.name, text=current or "—",
+                what=what,
+                channel=publication.channel.name,
+                text=current or "—",
             )
-        )  # fmt: skip
+        )
     else:
         turn.conversation.start(FLOW, "when", publication_id=publication_id)
         turn.say(
             turn._(
                 "When should {what} go out on {channel}? Send now or a local date and time, "
                 "e.g. {example}.",
-                what=what, channel=publication.channel.name,
+                what=what,
+                channel=publication.channel.name,
                 example=example_time(turn),
             )
-        )  # fmt: skip
+        )
 
 
 @routes.step(FLOW, "text", Permission.EDIT)
 async def new_text(turn: Turn) -> None:
     try:
         publication = replace_text_and_retry(
-            turn.session, turn.organization, int(turn.conversation.data["publication_id"]),
-            turn.incoming.text or "", now=turn.now(), actor=actor(turn),
-        )  # fmt: skip
+            turn.session,
+            turn.organization,
+            int(turn.conversation.data["publication_id"]),
+            turn.incoming.text or "",
+            now=turn.now(),
+            actor=actor(turn),
+        )
     except InvalidInput as err:
         turn.say(explain(err, turn.language) + "\n" + turn._(TRY_AGAIN))
         return
@@ -141,9 +149,13 @@ async def new_time(turn: Turn) -> None:
     try:
         due_at = parse_when(turn.incoming.text or "", turn.tz, turn.now())
         publication = reschedule_publication(
-            turn.session, turn.organization, int(turn.conversation.data["publication_id"]),
-            due_at, now=turn.now(), actor=actor(turn),
-        )  # fmt: skip
+            turn.session,
+            turn.organization,
+            int(turn.conversation.data["publication_id"]),
+            due_at,
+            now=turn.now(),
+            actor=actor(turn),
+        )
     except InvalidInput as err:
         turn.say(explain(err, turn.language) + "\n" + turn._(TRY_AGAIN))
         return
@@ -154,6 +166,6 @@ async def new_time(turn: Turn) -> None:
             "🕒 {what} goes out on {channel} {when}.",
             what=describe_publication(publication, turn.language),
             channel=publication.channel.name,
-            when=local_time(due_at, turn.tz, turn.language),
+            when=local_time(due_at, turn.tz, turn.language, turn.now()),
         )
     )

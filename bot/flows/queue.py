@@ -8,7 +8,7 @@ from typing import Literal
 
 from bot.access import Permission, check_may_change, may_change
 from bot.drafting import OpenDraft, actor, park_unfinished
-from bot.formatting import STATE, STATUS, excerpt, local_time, quoted
+from bot.formatting import STATE, STATUS, quoted
 from bot.keyboards import (
     TimeChoice,
     chosen_time,
@@ -22,12 +22,14 @@ from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
 from content.domain.callback_data import CallbackData
 from content.domain.states import PostStatus
+from content.domain.templates import local_time
 from content.errors import InvalidInput
 from content.i18n import N_, explain
 from content.queueing.drafts import discard_draft, get_post, list_drafts
 from content.queueing.post_queue import next_due, publish_now, queue_page, reschedule_post
 from content.queueing.scheduling import cancel_post
 from content.storage.models import Post, StaffMember
+from content.text import excerpt
 
 FLOW = "queue"
 PAGE_SIZE = 5

@@ -8,17 +8,18 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from bot.access import Permission
-from bot.describe import local_time, short
 from bot.flows.events import TRY_AGAIN, _text, _when, actor, example_time
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
 from content.domain.callback_data import CallbackData, RemindMe
 from content.domain.states import EventStatus
+from content.domain.templates import local_time
 from content.errors import InvalidInput
 from content.i18n import N_, explain
 from content.queueing.event_changes import cancel_event_with_notice
 from content.queueing.rescheduling import reschedule_event
 from content.storage.models import Event, EventSubscription
+from content.text import headline
 
 MOVE_FLOW = "event_move"
 LISTED = 10  # events shown by /events
@@ -69,11 +70,11 @@ async def events(turn: Turn) -> None:
         lines += [
             "",
             f"📅 {event.title}",
-            f"🕒 {local_time(event.starts_at, turn.tz, turn.language)}",
+            f"🕒 {local_time(event.starts_at, turn.tz, turn.language, turn.now())}",
         ]
         if event.place:
             lines.append(f"📍 {event.place}")
-        row = [Button(f"🔔 {short(event.title, 24)}", data=RemindMe(event.id).pack())]
+        row = [Button(f"🔔 {headline(event.title, 24)}", data=RemindMe(event.id).pack())]
         if staff:
             row += [
                 Button("🕒 " + turn._("Move"), data=MoveEvent(event.id).pack()),
@@ -102,15 +103,17 @@ async def move_pressed(turn: Turn, pressed: MoveEvent) -> None:
     event = _scheduled_event(turn, pressed.event_id)
     if event is None:
         return
-    starts = local_time(event.starts_at, turn.tz, turn.language)
+    starts = local_time(event.starts_at, turn.tz, turn.language, turn.now())
     turn.conversation.start(MOVE_FLOW, "when", event_id=event.id)
     turn.say(
         turn._(
             "“{title}” starts {when}. When does it start now? Send the local date and "
             "time, e.g. {example}; its announcement and reminders move with it.",
-            title=event.title, when=starts, example=example_time(turn),
+            title=event.title,
+            when=starts,
+            example=example_time(turn),
         )
-    )  # fmt: skip
+    )
 
 
 @routes.button(CancelEvent, Permission.EDIT)
@@ -118,20 +121,21 @@ async def cancel_pressed(turn: Turn, pressed: CancelEvent) -> None:
     event = _scheduled_event(turn, pressed.event_id)
     if event is None:
         return
-    starts = local_time(event.starts_at, turn.tz, turn.language)
+    starts = local_time(event.starts_at, turn.tz, turn.language, turn.now())
     notice, silent = CancelConfirmed(event.id, True), CancelConfirmed(event.id, False)
     turn.say(
         turn._(
             "Cancel “{title}” ({when})? Its unsent announcement and reminders are "
             "withdrawn. Where it was announced, I can post a cancellation notice.",
-            title=event.title, when=starts,
+            title=event.title,
+            when=starts,
         ),
         [
             [Button(turn._("Cancel and post a notice"), data=notice.pack())],
             [Button(turn._("Cancel without a notice"), data=silent.pack())],
             [Button(turn._("Keep the event"), data=KeepEvent().pack())],
         ],
-    )  # fmt: skip
+    )
 
 
 @routes.button(CancelConfirmed, Permission.EDIT)
@@ -140,17 +144,23 @@ async def cancel_confirmed(turn: Turn, pressed: CancelConfirmed) -> None:
     if event is None:
         return
     done = cancel_event_with_notice(
-        turn.session, turn.organization, event.id, notify=pressed.notify, now=turn.now(),
+        turn.session,
+        turn.organization,
+        event.id,
+        notify=pressed.notify,
+        now=turn.now(),
         actor=actor(turn),
-    )  # fmt: skip
+    )
     turn.queue_changed = True
     turn.edit(
         turn._(
             "Cancelled “{title}”: {withdrawn} unsent publication(s) withdrawn, "
             "cancellation notice on {notices} channel(s).",
-            title=event.title, withdrawn=done.withdrawn, notices=done.notices,
+            title=event.title,
+            withdrawn=done.withdrawn,
+            notices=done.notices,
         )
-    )  # fmt: skip
+    )
 
 
 @routes.step(MOVE_FLOW, "when", Permission.EDIT)
@@ -158,9 +168,13 @@ async def move_to(turn: Turn) -> None:
     try:
         starts_at = _when(turn, _text(turn))
         moved = reschedule_event(
-            turn.session, turn.organization, int(turn.conversation.data["event_id"]),
-            starts_at, now=turn.now(), actor=actor(turn),
-        )  # fmt: skip
+            turn.session,
+            turn.organization,
+            int(turn.conversation.data["event_id"]),
+            starts_at,
+            now=turn.now(),
+            actor=actor(turn),
+        )
     except InvalidInput as err:
         turn.say(explain(err, turn.language) + "\n" + turn._(TRY_AGAIN))
         return
@@ -170,10 +184,12 @@ async def move_to(turn: Turn) -> None:
         turn._(
             "Moved to {when}: {moved} publication(s) got a new time, {added} reminder(s) "
             "added, {withdrawn} withdrawn.",
-            when=local_time(starts_at, turn.tz, turn.language),
-            moved=moved.moved, added=moved.added, withdrawn=moved.withdrawn,
+            when=local_time(starts_at, turn.tz, turn.language, turn.now()),
+            moved=moved.moved,
+            added=moved.added,
+            withdrawn=moved.withdrawn,
         )
-    )  # fmt: skip
+    )
 
 
 # --- "Remind me" -----------------------------------------------------------------------
@@ -205,6 +221,6 @@ async def remind(turn: Turn, pressed: RemindMe) -> None:
     turn.answer(
         turn._(
             "Done! I will send you a private reminder before “{title}” starts.",
-            title=short(event.title, 60),
+            title=headline(event.title, 60),
         )
     )

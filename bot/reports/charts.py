@@ -23,6 +23,7 @@ from bot.reports.fonts import printable
 from content.analytics import labels
 from content.analytics.queries import Heatmap, SeriesPoint, TopPost
 from content.i18n import N_, translate
+from content.text import shorten
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -79,7 +80,7 @@ def top_posts_chart(top: Sequence[TopPost], lang: str) -> Figure:
     if not top:
         _nothing(axes, lang)
         return figure
-    names = [f"{i}. {_short(printable(t.title), 48)}" for i, t in enumerate(top, 1)]
+    names = [f"{i}. {shorten(printable(t.title), 48)}" for i, t in enumerate(top, 1)]
     values = [t.totals["interactions"].value for t in top]
     positions = list(range(len(top)))[::-1]
     known = [(y, v) for y, v in zip(positions, values, strict=True) if v is not None]
@@ -124,7 +125,3 @@ def heatmap_chart(heatmap: Heatmap, lang: str) -> Figure:
 def _nothing(axes: Axes, lang: str) -> None:
     message = translate(lang, N_("Nothing was published in this period"))
     axes.text(0.5, 0.5, message, ha="center", va="center", transform=axes.transAxes)
-
-
-def _short(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

@@ -32,6 +32,7 @@ from content.analytics.metrics import (
 from content.analytics.periods import Period, offset_spans
 from content.domain.states import Platform, PublicationKind
 from content.storage.models import Channel, Event, Post, Publication
+from content.text import headline
 
 DAY = 86400
 EPOCH_DAY = date(1970, 1, 1)
@@ -164,7 +165,7 @@ def post_breakdown(session: Session, post_id: int) -> Breakdown | None:
     rows = _publication_rows(
         session, Publication.post_id == post_id, Publication.sent_at.is_not(None)
     )
-    return Breakdown(excerpt(post.text), rows, _sum(session, Publication.post_id == post_id))
+    return Breakdown(headline(post.text, 60), rows, _sum(session, Publication.post_id == post_id))
 
 
 def event_breakdown(session: Session, event_id: int) -> Breakdown | None:
@@ -175,12 +176,6 @@ def event_breakdown(session: Session, event_id: int) -> Breakdown | None:
     where = Publication.event_id == event_id
     rows = _publication_rows(session, where, Publication.sent_at.is_not(None))
     return Breakdown(event.title, rows, _sum(session, where))
-
-
-def excerpt(text: str, width: int = 60) -> str:
-    """The first line of a text, shortened to `width` characters."""
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return first if len(first) <= width else first[: width - 1].rstrip() + "…"
 
 
 # --- totals -----------------------------------------------------------------------------------
@@ -377,7 +372,12 @@ def top_posts(session: Session, period: Period, limit: int = 10) -> list[TopPost
     ):
         links[post_id or 0].append(Link(name, platform, url))
     return [
-        TopPost(row.post_id, excerpt(texts.get(row.post_id, "")), _totals(row), links[row.post_id])
+        TopPost(
+            row.post_id,
+            headline(texts.get(row.post_id, ""), 60),
+            _totals(row),
+            links[row.post_id],
+        )
         for row in rows
     ]
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import dateparser
 
 from content.domain.timeparse import parse_when
-from content.errors import InvalidInput
+from content.errors import InvalidInput, LocalMoment
 
 LANGUAGES = ["ru", "kk", "lt", "en"]
 _ISO_LIKE = re.compile(r"^\s*(now|\d{4}-\d{2}-\d{2}([ T].*)?)\s*$", re.IGNORECASE)
@@ -111,6 +111,6 @@ def parse_natural_time(text: str, tz: ZoneInfo, now: datetime) -> datetime:
     if result < now - timedelta(minutes=1):
         raise InvalidInput(
             "{time} is in the past: choose a later time",
-            time=result.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            time=LocalMoment(result.astimezone(tz), now),
         )
     return result

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from content.errors import IllegalTransition
+
+if TYPE_CHECKING:
+    from content.storage.models import Publication
 
 
 class Platform(StrEnum):
@@ -110,3 +114,31 @@ def transition(current: S, target: S) -> S:
     if type(current) is not type(target) or target not in _TABLES[type(current)][current]:
         raise IllegalTransition(type(current).__name__, str(current), str(target))
     return target
+
+
+# A publication is claimed (claimed_by, lease_until) only while a worker holds it: claimed ahead
+# and waiting (SCHEDULED, RETRY_WAIT) or being sent (SENDING). Every other move of its state
+# releases the claim, in the same write: the two must never be set apart.
+UNCLAIMED: dict[str, Any] = {"claimed_by": None, "lease_until": None}
+
+
+def move_publication(publication: Publication, target: PublicationState) -> None:
+    """The one write path of a publication's state (ORM): a legal transition, and the claim
+    released unless the move is the engine's own begin (to SENDING, which keeps its worker)."""
+    publication.state = transition(publication.state, target)
+    if target is not PublicationState.SENDING:
+        publication.claimed_by = None
+        publication.lease_until = None
+
+
+def publication_moves(
+    sources: Iterable[PublicationState], target: PublicationState
+) -> dict[str, Any]:
+    """The same write for a Core UPDATE's `values(...)`: the move must be legal from each of
+    `sources` (which the statement's WHERE holds the rows to), and the claim is released
+    unless the target is SENDING."""
+    for source in sources:
+        transition(source, target)
+    if target is PublicationState.SENDING:
+        return {"state": target}
+    return {"state": target, **UNCLAIMED}

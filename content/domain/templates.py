@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_timedelta
@@ -65,9 +65,14 @@ def word(language: str, key: str) -> str:
     return _WORDS.get(language, _WORDS["en"])[key]
 
 
-def when(moment: datetime, tz: ZoneInfo, language: str) -> str:
-    """A start time as people read it, e.g. `5 декабря, суббота, 18:00`."""
-    return format_datetime(moment, "d MMMM, EEEE, HH:mm", tzinfo=tz, locale=language)
+def local_time(moment: datetime, tz: tzinfo, language: str, now: datetime | None = None) -> str:
+    """A moment as people read it, in the organisation's zone `tz` and the reader's language:
+    `5 декабря, суббота, 18:00`, with the year (`5 декабря 2027, ...`) when it is not the
+    year of `now`. Staff's messages give `now`; a post's own text does not (it is read when
+    it goes out, about its coming days)."""
+    same_year = now is None or moment.astimezone(tz).year == now.astimezone(tz).year
+    pattern = "d MMMM, EEEE, HH:mm" if same_year else "d MMMM y, EEEE, HH:mm"
+    return format_datetime(moment, pattern, tzinfo=tz, locale=language)
 
 
 def relative(offset_minutes: int, language: str) -> str:
@@ -76,7 +81,7 @@ def relative(offset_minutes: int, language: str) -> str:
 
 
 def _lines(event: EventFacts, tz: ZoneInfo, language: str) -> list[str]:
-    lines = [f"🕒 {when(event.starts_at, tz, language)}"]
+    lines = [f"🕒 {local_time(event.starts_at, tz, language)}"]
     if event.place:
         lines.append(f"📍 {word(language, 'place')}: {event.place}")
     return lines
@@ -103,7 +108,7 @@ def cancellation_text(event: EventFacts, tz: ZoneInfo, language: str) -> str:
     return "\n".join(
         [
             f"❌ {word(language, 'cancelled')}: {event.title}",
-            f"🕒 {when(event.starts_at, tz, language)}",
+            f"🕒 {local_time(event.starts_at, tz, language)}",
             word(language, "cancel_note"),
         ]
     )

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
-from content.errors import InvalidInput
+from content.errors import InvalidInput, LocalMoment
 
 _KNOWN_ZONES = available_timezones() | {"UTC"}
 _LOCAL = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2})?$")
@@ -66,7 +66,7 @@ def parse_when(text: str, tz: ZoneInfo, now: datetime, *, allow_past: bool = Fal
     if not allow_past and result < now - timedelta(minutes=1):
         raise InvalidInput(
             "{time} is in the past: choose a later time",
-            time=result.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z"),
+            time=LocalMoment(result.astimezone(tz), now),
         )
     return result
 

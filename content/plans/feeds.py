@@ -21,6 +21,7 @@ from content.queueing.scheduling import NewPost, queue_post
 from content.queueing.slots import next_free_slot
 from content.storage.models import Feed, FeedItem, Organization, Post
 from content.storage.registry import audit, get_channel
+from content.text import shorten
 
 SUMMARY_LIMIT = 900  # leaves room for the title within every platform's caption limit
 
@@ -67,12 +68,6 @@ def plain_text(markup: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _shorten(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
-
-
 def parse_feed(data: bytes) -> list[FeedEntry]:
     """The feed's items, oldest first; InvalidInput when `data` is no RSS or Atom feed."""
     # Imported here: the engine polls feeds only where the library follows some, and
@@ -96,7 +91,7 @@ def parse_feed(data: bytes) -> list[FeedEntry]:
             FeedEntry(
                 key=hashlib.sha256(identity.encode()).hexdigest(),
                 title=title,
-                summary=_shorten(summary, SUMMARY_LIMIT) if summary != title else "",
+                summary=shorten(summary, SUMMARY_LIMIT) if summary != title else "",
                 link=link,
                 # Feeds list the newest first: without dates, the document order is reversed.
                 published=calendar.timegm(published) if published else -position,
@@ -154,9 +149,14 @@ def remove_feed(session: Session, org: Organization, feed_id: int, actor: str) -
 
 
 def ingest(
-    session: Session, org: Organization, feed: Feed, entries: list[FeedEntry], now: datetime,
-    media_dir: Path, actor: str,
-) -> Ingested:  # fmt: skip
+    session: Session,
+    org: Organization,
+    feed: Feed,
+    entries: list[FeedEntry],
+    now: datetime,
+    media_dir: Path,
+    actor: str,
+) -> Ingested:
     """Turn the entries not seen before into drafts, or (auto) posts in the next free slots."""
     seen = set(session.scalars(select(FeedItem.item_key).where(FeedItem.feed_id == feed.id)))
     result = Ingested()
@@ -170,19 +170,20 @@ def ingest(
             # Both refuse before writing: a refused item simply stays a draft.
             try:
                 due_at = next_free_slot(session, list(feed.channels), now)
-                new = NewPost(text=entry.text, channels=list(feed.channels), due_at=due_at,
-                              link=entry.link)  # fmt: skip
+                new = NewPost(
+                    text=entry.text, channels=list(feed.channels), due_at=due_at, link=entry.link
+                )
                 post = queue_post(session, org, new, media_dir, actor)
                 result.queued.append(post.id)
             except InvalidInput as problem:
                 reason = str(problem)
         if post is None:
-            post = Post(organization_id=org.id, text=entry.text, link=entry.link,
-                        status=PostStatus.DRAFT)  # fmt: skip
+            post = Post(
+                organization_id=org.id, text=entry.text, link=entry.link, status=PostStatus.DRAFT
+            )
             session.add(post)
             session.flush()
-            audit(session, org, actor, "post.draft", f"post:{post.id}", feed=feed.id,
-                  reason=reason)  # fmt: skip
+            audit(session, org, actor, "post.draft", f"post:{post.id}", feed=feed.id, reason=reason)
             result.drafts.append(post.id)
         session.add(FeedItem(feed_id=feed.id, item_key=entry.key, post_id=post.id))
     session.flush()

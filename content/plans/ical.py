@@ -146,10 +146,16 @@ def _read_event(number: int, item: icalendar.Component, tz: ZoneInfo) -> Calenda
     if ends_at is not None and ends_at <= starts_at:
         raise _Problem("DTEND", InvalidInput("the event must end after it starts"))
     return CalendarEvent(
-        number=number, uid=uid, title=title, starts_at=starts_at, ends_at=ends_at,
-        place=_text(item, "LOCATION"), description=_text(item, "DESCRIPTION"),
-        url=_text(item, "URL"), cancelled=(_text(item, "STATUS") or "").upper() == "CANCELLED",
-    )  # fmt: skip
+        number=number,
+        uid=uid,
+        title=title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=_text(item, "LOCATION"),
+        description=_text(item, "DESCRIPTION"),
+        url=_text(item, "URL"),
+        cancelled=(_text(item, "STATUS") or "").upper() == "CANCELLED",
+    )
 
 
 class _Problem(Exception):

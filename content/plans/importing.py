@@ -81,9 +81,12 @@ class ImportReport:
                 "{unchanged} row(s) were already imported"
             )
         return message, {
-            "posts": len(self.posts), "events": len(self.events), "updated": len(self.updated),
-            "unchanged": self.unchanged, "errors": len(self.errors),
-        }  # fmt: skip
+            "posts": len(self.posts),
+            "events": len(self.events),
+            "updated": len(self.updated),
+            "unchanged": self.unchanged,
+            "errors": len(self.errors),
+        }
 
 
 def _local_images(image_dir: Path | None, downloads: Path, fetch: Fetch) -> Callable[[str], Path]:
@@ -117,9 +120,14 @@ def _imported(session: Session, org: Organization, source: str, key: str) -> Imp
 
 
 def _create_rows(
-    session: Session, org: Organization, rows: list[PlannedRow], report: ImportReport,
-    media_dir: Path, now: datetime, actor: str,
-) -> None:  # fmt: skip
+    session: Session,
+    org: Organization,
+    rows: list[PlannedRow],
+    report: ImportReport,
+    media_dir: Path,
+    now: datetime,
+    actor: str,
+) -> None:
     for row in rows:
         if _imported(session, org, SHEET, row.key):
             report.unchanged += 1
@@ -137,8 +145,8 @@ def _create_rows(
                 record = ImportRow(event_id=event.id)
         except InvalidInput as problem:
             has_image = bool(row.post and row.post.images) or bool(row.event and row.event.image)
-            column = _COLUMN_OF.get(problem.template, "image" if "image" in problem.template
-                                    and has_image else "text")  # fmt: skip
+            guess = "image" if "image" in problem.template and has_image else "text"
+            column = _COLUMN_OF.get(problem.template, guess)
             report.errors.append(RowError(row.number, column, problem))
             continue
         record.organization_id, record.source = org.id, SHEET
@@ -148,9 +156,15 @@ def _create_rows(
 
 
 def _apply_calendar_event(
-    session: Session, org: Organization, item: CalendarEvent, report: ImportReport,
-    channels: list[str], offsets: list[int], now: datetime, actor: str,
-) -> None:  # fmt: skip
+    session: Session,
+    org: Organization,
+    item: CalendarEvent,
+    report: ImportReport,
+    channels: list[str],
+    offsets: list[int],
+    now: datetime,
+    actor: str,
+) -> None:
     record = _imported(session, org, ICAL, item.uid)
     event_id = record.event_id if record else own_event_id(org, item.uid)
     event = session.get(Event, event_id) if event_id is not None else None
@@ -163,18 +177,27 @@ def _apply_calendar_event(
         if not channels:
             raise InvalidInput("new events need channels: give them with --channels")
         new = NewEvent(
-            title=item.title, starts_at=item.starts_at, ends_at=item.ends_at, place=item.place,
-            description=item.description, registration_url=item.url, channels=channels,
-            reminder_offsets=offsets, announce_at=now,
-        )  # fmt: skip
+            title=item.title,
+            starts_at=item.starts_at,
+            ends_at=item.ends_at,
+            place=item.place,
+            description=item.description,
+            registration_url=item.url,
+            channels=channels,
+            reminder_offsets=offsets,
+            announce_at=now,
+        )
         created = add_event(session, org, new, Path(), now, actor)
         report.events.append(created.id)
         session.add(
             ImportRow(
-                organization_id=org.id, source=ICAL, row_key=_row_key(ICAL, item.uid),
-                external_uid=item.uid, event_id=created.id,
+                organization_id=org.id,
+                source=ICAL,
+                row_key=_row_key(ICAL, item.uid),
+                external_uid=item.uid,
+                event_id=created.id,
             )
-        )  # fmt: skip
+        )
         return
     if event.status is not EventStatus.SCHEDULED:
         report.unchanged += 1
@@ -189,13 +212,16 @@ def _apply_calendar_event(
     if item.starts_at != event.starts_at or ends_at != event.ends_at:
         if item.starts_at <= now:
             raise InvalidInput("the event's start is in the past: choose a later time")
-        reschedule_event(session, org, event.id, item.starts_at, now=now, actor=actor,
-                         new_ends_at=item.ends_at)  # fmt: skip
+        reschedule_event(
+            session, org, event.id, item.starts_at, now=now, actor=actor, new_ends_at=item.ends_at
+        )
         changed = True
     for attribute, value in (
-        ("title", item.title), ("place", item.place), ("description", item.description),
+        ("title", item.title),
+        ("place", item.place),
+        ("description", item.description),
         ("registration_url", item.url),
-    ):  # fmt: skip
+    ):
         if getattr(event, attribute) != value:
             setattr(event, attribute, value)
             changed = True
@@ -206,9 +232,15 @@ def _apply_calendar_event(
 
 
 def _import_calendar(
-    session: Session, org: Organization, data: bytes, report: ImportReport, channels: list[str],
-    offsets: list[int], now: datetime, actor: str,
-) -> None:  # fmt: skip
+    session: Session,
+    org: Organization,
+    data: bytes,
+    report: ImportReport,
+    channels: list[str],
+    offsets: list[int],
+    now: datetime,
+    actor: str,
+) -> None:
     items, report.errors = read_calendar(data, zone(org.timezone))
     report.rows = len(items) + len(report.errors)
     for name in channels:
@@ -220,9 +252,13 @@ def _import_calendar(
     seen: set[str] = set()
     for item in items:
         if item.uid in seen:
-            report.errors.append(RowError(item.number, "UID", InvalidInput(
-                "the same UID as an earlier event: remove one of them"
-            )))  # fmt: skip
+            report.errors.append(
+                RowError(
+                    item.number,
+                    "UID",
+                    InvalidInput("the same UID as an earlier event: remove one of them"),
+                )
+            )
             continue
         seen.add(item.uid)
         try:

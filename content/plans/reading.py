@@ -55,8 +55,11 @@ def _sheet(table: Sequence[Sequence[object]]) -> Sheet:
         if any(cells.values()):
             rows.append(SheetRow(index, cells))
     if len(rows) > MAX_ROWS:
-        raise InvalidInput("the file has {count} rows; import at most {limit} at a time",
-                           count=len(rows), limit=MAX_ROWS)  # fmt: skip
+        raise InvalidInput(
+            "the file has {count} rows; import at most {limit} at a time",
+            count=len(rows),
+            limit=MAX_ROWS,
+        )
     return Sheet([h for h in headers if h], rows)
 
 

@@ -9,10 +9,10 @@ from datetime import date, time, timedelta
 
 from content.errors import InvalidInput
 
-HEADERS = (
-    "kind", "date", "time", "channels", "text", "text_ru", "text_kk", "text_lt", "text_en",
-    "title", "image", "link", "place", "ends", "reminders", "announce", "language", "notes",
-)  # fmt: skip
+HEADERS = tuple(
+    "kind date time channels text text_ru text_kk text_lt text_en "
+    "title image link place ends reminders announce language notes".split()
+)
 LANGS = ("ru", "kk", "lt", "en")
 POSTS = 30
 EVENT_DAYS = (4, 10, 16, 22, 27)  # days after the first, one event in each week or so
@@ -59,17 +59,36 @@ TOPICS = (
 
 # title, description, place, language, registration link
 EVENTS = (
-    ("Встреча с автором", "Писательница расскажет о новом романе и ответит на вопросы.",
-     "Читальный зал", "ru", ""),
-    ("Балаларға арналған ертегі сағаты", "3–7 жастағы балаларға қазақ ертегілерін оқимыз.",
-     "Балалар бөлімі", "kk", ""),
-    ("Knygų mainų popietė", "Atsineškite perskaitytą knygą ir išsirinkite kitą.", "Fojė", "lt",
-     ""),
-    ("Board games evening", "Classic and new board games for teens and adults.", "Hall 2", "en",
-     ""),
-    ("Мастер-класс по каллиграфии", "Все материалы предоставим, нужна только запись.", "Зал 3",
-     "ru", "https://example.org/calligraphy"),
-)  # fmt: skip
+    (
+        "Встреча с автором",
+        "Писательница расскажет о новом романе и ответит на вопросы.",
+        "Читальный зал",
+        "ru",
+        "",
+    ),
+    (
+        "Балаларға арналған ертегі сағаты",
+        "3–7 жастағы балаларға қазақ ертегілерін оқимыз.",
+        "Балалар бөлімі",
+        "kk",
+        "",
+    ),
+    ("Knygų mainų popietė", "Atsineškite perskaitytą knygą ir išsirinkite kitą.", "Fojė", "lt", ""),
+    (
+        "Board games evening",
+        "Classic and new board games for teens and adults.",
+        "Hall 2",
+        "en",
+        "",
+    ),
+    (
+        "Мастер-класс по каллиграфии",
+        "Все материалы предоставим, нужна только запись.",
+        "Зал 3",
+        "ru",
+        "https://example.org/calligraphy",
+    ),
+)
 
 Cell = str | date | time
 
@@ -82,9 +101,11 @@ def template_rows(first_day: date, channels: list[str]) -> list[dict[str, Cell]]
         day = first_day + timedelta(days=index)
         topic = TOPICS[index % len(TOPICS)]
         row: dict[str, Cell] = {
-            "kind": "post", "date": day, "time": time(10, 0) if index % 2 == 0 else time(17, 30),
+            "kind": "post",
+            "date": day,
+            "time": time(10, 0) if index % 2 == 0 else time(17, 30),
             "channels": names,
-        }  # fmt: skip
+        }
         if index % 5 == 4:
             # One text per language: each channel gets the variant in its audience's language.
             row["text"] = topic[LANGS.index("en")]
@@ -98,12 +119,22 @@ def template_rows(first_day: date, channels: list[str]) -> list[dict[str, Cell]]
     for offset, (title, description, place, language, link) in zip(EVENT_DAYS, EVENTS, strict=True):
         day = first_day + timedelta(days=offset)
         announce = day - timedelta(days=7)
-        rows.append({
-            "kind": "event", "date": day, "time": time(18, 0), "channels": names, "title": title,
-            "text": description, "place": place, "ends": time(19, 30), "reminders": "1d,2h",
-            "announce": f"{announce.isoformat()} 12:00" if announce > first_day else "now",
-            "language": language, "link": link,
-        })  # fmt: skip
+        rows.append(
+            {
+                "kind": "event",
+                "date": day,
+                "time": time(18, 0),
+                "channels": names,
+                "title": title,
+                "text": description,
+                "place": place,
+                "ends": time(19, 30),
+                "reminders": "1d,2h",
+                "announce": f"{announce.isoformat()} 12:00" if announce > first_day else "now",
+                "language": language,
+                "link": link,
+            }
+        )
     return rows
 
 

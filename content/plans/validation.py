@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from content.domain.languages import LANGUAGES, check_language
 from content.domain.reminders import DEFAULT_OFFSETS
 from content.domain.timeparse import local_to_utc, parse_offsets
-from content.errors import InvalidInput
+from content.errors import InvalidInput, LocalMoment
 from content.i18n import N_, explain, translate
 from content.plans.reading import Sheet, SheetRow
 from content.queueing.scheduling import NewEvent, NewPost
@@ -26,9 +26,10 @@ from content.queueing.scheduling import NewEvent, NewPost
 POST, EVENT = "post", "event"
 VARIANT_COLUMNS = {f"text_{language}": language for language in LANGUAGES}
 COLUMNS = (
-    "key", "kind", "date", "time", "channels", "text", *VARIANT_COLUMNS, "title", "image", "link",
-    "place", "ends", "reminders", "announce", "language",
-)  # fmt: skip
+    *"key kind date time channels text".split(),
+    *VARIANT_COLUMNS,
+    *"title image link place ends reminders announce language".split(),
+)
 REQUIRED = ("date", "time", "channels")
 IGNORED = ("notes", "comment", "comments")  # the desk's own remarks, not imported
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
@@ -52,9 +53,12 @@ class RowError:
 
     def explain(self, language: str) -> str:
         return translate(
-            language, N_("row {row}, column {column}: {reason}"),
-            row=self.row, column=self.column, reason=explain(self.problem, language),
-        )  # fmt: skip
+            language,
+            N_("row {row}, column {column}: {reason}"),
+            row=self.row,
+            column=self.column,
+            reason=explain(self.problem, language),
+        )
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,7 @@ def _local(context: Context, naive: datetime) -> datetime:
     if moment < context.now - timedelta(minutes=1):
         raise InvalidInput(
             "{time} is in the past: choose a later time",
-            time=moment.astimezone(context.tz).strftime("%Y-%m-%d %H:%M %Z"),
+            time=LocalMoment(moment.astimezone(context.tz), context.now),
         )
     return moment
 
@@ -175,7 +179,7 @@ def check_headers(sheet: Sheet) -> list[RowError]:
                 column=header,
                 known=", ".join(COLUMNS),
             ),
-        )  # fmt: skip
+        )
         for header in sheet.headers
         if header not in COLUMNS and header not in IGNORED
     ]
@@ -226,21 +230,34 @@ def check_row(row: SheetRow, context: Context) -> PlannedRow | list[RowError]:
             r.fail("text", InvalidInput("the post has no text"))
         for column in ("title", "place", "ends", "reminders", "announce", "language"):
             if r.cell(column):
-                r.fail(column, InvalidInput("{column} is for events: set kind to event, or "
-                                            "clear the cell", column=column))  # fmt: skip
+                r.fail(
+                    column,
+                    InvalidInput(
+                        "{column} is for events: set kind to event, or clear the cell",
+                        column=column,
+                    ),
+                )
         if not r.errors and at and channels:
-            post = NewPost(text=text, channels=channels, due_at=at,
-                           images=[image] if image else [], link=link,
-                           variants={k: v for k, v in variants.items() if v != text})  # fmt: skip
+            post = NewPost(
+                text=text,
+                channels=channels,
+                due_at=at,
+                images=[image] if image else [],
+                link=link,
+                variants={k: v for k, v in variants.items() if v != text},
+            )
     elif kind == EVENT:
         title = r.read("title", _required)
         language = r.read("language", lambda t: check_language(t) if t else context.language)
         description = r.cell("text") or (variants.get(language) if language else None)
         for column, lang in VARIANT_COLUMNS.items():
             if r.cell(column) and lang != language:
-                r.fail(column, InvalidInput(
-                    "an event has one description: put it in text and set its language"
-                ))  # fmt: skip
+                r.fail(
+                    column,
+                    InvalidInput(
+                        "an event has one description: put it in text and set its language"
+                    ),
+                )
         ends = None
         if r.cell("ends") and day is not None:
             ends_text = r.cell("ends")
@@ -257,11 +274,18 @@ def check_row(row: SheetRow, context: Context) -> PlannedRow | list[RowError]:
             r.fail("announce", InvalidInput("the announcement must go out before the event starts"))
         if not r.errors and at and channels and title and offsets is not None and announce:
             event = NewEvent(
-                title=title, starts_at=at, channels=channels, announce_at=announce,
-                reminder_offsets=offsets, ends_at=ends, place=r.cell("place") or None,
-                description=description or None, image=image, registration_url=link,
+                title=title,
+                starts_at=at,
+                channels=channels,
+                announce_at=announce,
+                reminder_offsets=offsets,
+                ends_at=ends,
+                place=r.cell("place") or None,
+                description=description or None,
+                image=image,
+                registration_url=link,
                 language=language,
-            )  # fmt: skip
+            )
     if r.errors:
         return r.errors
     return PlannedRow(row.number, key, post=post, event=event)
@@ -289,9 +313,8 @@ def check_sheet(sheet: Sheet, context: Context) -> Checked:
         if isinstance(result, list):
             checked.errors += result
         elif result.key in seen:
-            checked.errors.append(RowError(row.number, "key", InvalidInput(
-                "the same as row {row}: remove one of them", row=seen[result.key]
-            )))  # fmt: skip
+            twice = InvalidInput("the same as row {row}: remove one of them", row=seen[result.key])
+            checked.errors.append(RowError(row.number, "key", twice))
         else:
             seen[result.key] = row.number
             checked.rows.append(result)

@@ -78,11 +78,16 @@ def queue_many(
     if not checked:
         return []
     audit(
-        session, org, actor, "post.queue_many", None, posts=len(checked),
+        session,
+        org,
+        actor,
+        "post.queue_many",
+        None,
+        posts=len(checked),
         channels=sorted({c.name for one in checked for c in one.channels}),
         first_due=min(p.due_at for p in posts).isoformat(),
         last_due=max(p.due_at for p in posts).isoformat(),
-    )  # fmt: skip
+    )
     session.flush()  # before the ids are reserved: on SQLite, this first write takes the lock
     post_ids = _reserve_post_ids(session, len(checked))
     now = utcnow()

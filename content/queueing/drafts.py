@@ -40,9 +40,14 @@ def _editable_draft(draft: Post | None) -> None:
 
 
 def save_draft(
-    session: Session, org: Organization, new: NewPost, media_dir: Path, actor: str,
-    *, draft: Post | None = None,
-) -> Post:  # fmt: skip
+    session: Session,
+    org: Organization,
+    new: NewPost,
+    media_dir: Path,
+    actor: str,
+    *,
+    draft: Post | None = None,
+) -> Post:
     """Keep `new` as a draft (a new one, or `draft` updated); channels and time may be missing,
     and nothing is checked against the channels' limits yet."""
     _editable_draft(draft)
@@ -98,9 +103,14 @@ def discard_draft(session: Session, org: Organization, post_id: int, actor: str)
 
 
 def submit_for_approval(
-    session: Session, org: Organization, new: NewPost, media_dir: Path, actor: str,
-    *, draft: Post | None = None,
-) -> Post:  # fmt: skip
+    session: Session,
+    org: Organization,
+    new: NewPost,
+    media_dir: Path,
+    actor: str,
+    *,
+    draft: Post | None = None,
+) -> Post:
     """A post checked as if it were queued, then left waiting for a manager's approval."""
     _editable_draft(draft)
     channels, facts = check_post(session, new)
@@ -127,9 +137,13 @@ def _pending(session: Session, org: Organization, post_id: int) -> Post:
 
 
 def approve_post(
-    session: Session, org: Organization, post_id: int, reviewer_id: int, now: datetime,
+    session: Session,
+    org: Organization,
+    post_id: int,
+    reviewer_id: int,
+    now: datetime,
     actor: str,
-) -> Post:  # fmt: skip
+) -> Post:
     """Queue a post waiting for approval on its planned channels, at its planned time (or now,
     if that has passed while it waited)."""
     post = _pending(session, org, post_id)
@@ -143,15 +157,23 @@ def approve_post(
     for channel in channels:
         session.add(
             Publication(
-                kind=PublicationKind.POST, post=post, channel_id=channel.id, due_at=due_at,
+                kind=PublicationKind.POST,
+                post=post,
+                channel_id=channel.id,
+                due_at=due_at,
                 state=PublicationState.SCHEDULED,
             )
-        )  # fmt: skip
+        )
     session.flush()
     audit(
-        session, org, actor, "post.approve", f"post:{post_id}",
-        channels=[c.name for c in channels], due_at=due_at.isoformat(),
-    )  # fmt: skip
+        session,
+        org,
+        actor,
+        "post.approve",
+        f"post:{post_id}",
+        channels=[c.name for c in channels],
+        due_at=due_at.isoformat(),
+    )
     return post
 
 

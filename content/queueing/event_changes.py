@@ -23,9 +23,14 @@ class Cancelled:
 
 
 def cancel_event_with_notice(
-    session: Session, org: Organization, event_id: int, *, notify: bool, now: datetime,
+    session: Session,
+    org: Organization,
+    event_id: int,
+    *,
+    notify: bool,
+    now: datetime,
     actor: str,
-) -> Cancelled:  # fmt: skip
+) -> Cancelled:
     """Cancel an event (withdrawing what is unsent); with `notify`, queue a cancellation notice
     now on each channel where the announcement went out. Channels that never announced the
     event get no notice: their followers heard nothing to take back."""
@@ -43,10 +48,13 @@ def cancel_event_with_notice(
     for channel_id in channels:
         session.add(
             Publication(
-                kind=PublicationKind.CANCELLATION, event=event, channel_id=channel_id,
-                due_at=now, state=PublicationState.SCHEDULED,
+                kind=PublicationKind.CANCELLATION,
+                event=event,
+                channel_id=channel_id,
+                due_at=now,
+                state=PublicationState.SCHEDULED,
             )
-        )  # fmt: skip
+        )
     session.flush()
     audit(session, org, actor, "event.cancel_notice", f"event:{event_id}", channels=channels)
     return Cancelled(withdrawn, len(channels))

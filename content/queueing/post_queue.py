@@ -71,9 +71,13 @@ def _queued(session: Session, org: Organization, post_id: int) -> tuple[Post, li
 
 
 def reschedule_post(
-    session: Session, org: Organization, post_id: int, due_at: datetime, now: datetime,
+    session: Session,
+    org: Organization,
+    post_id: int,
+    due_at: datetime,
+    now: datetime,
     actor: str,
-) -> int:  # fmt: skip
+) -> int:
     """Move a queued post's unsent publications to `due_at`; returns how many moved."""
     if due_at <= now:
         raise InvalidInput("the new time is in the past: choose a later time")

@@ -106,18 +106,27 @@ def reschedule_event(
         for offset, due in plan.items():
             session.add(
                 Publication(
-                    kind=PublicationKind.REMINDER, event=event, channel_id=channel_id,
-                    due_at=due, offset_minutes=offset,
+                    kind=PublicationKind.REMINDER,
+                    event=event,
+                    channel_id=channel_id,
+                    due_at=due,
+                    offset_minutes=offset,
                 )
-            )  # fmt: skip
+            )
             added += 1
 
     old_start = event.starts_at
     event.starts_at, event.ends_at = new_starts_at, new_ends_at
     session.flush()
     audit(
-        session, org, actor, "event.reschedule", f"event:{event.id}",
+        session,
+        org,
+        actor,
+        "event.reschedule",
+        f"event:{event.id}",
         starts_at=[old_start.isoformat(), new_starts_at.isoformat()],
-        moved=moved, added=added, withdrawn=withdrawn,
-    )  # fmt: skip
+        moved=moved,
+        added=added,
+        withdrawn=withdrawn,
+    )
     return Rescheduled(moved, added, withdrawn)

@@ -110,9 +110,13 @@ def check_post(session: Session, new: NewPost) -> tuple[list[Channel], list[Imag
 
 
 def fill_post(
-    session: Session, org: Organization, post: Post, new: NewPost, facts: list[ImageFacts],
+    session: Session,
+    org: Organization,
+    post: Post,
+    new: NewPost,
+    facts: list[ImageFacts],
     media_dir: Path,
-) -> None:  # fmt: skip
+) -> None:
     """Write `new`'s text, variants, link, author and images (with alt texts) into `post`."""
     post.text = new.text.strip()
     post.variants = dict(new.variants)
@@ -135,9 +139,14 @@ def fill_post(
 
 
 def queue_post(
-    session: Session, org: Organization, new: NewPost, media_dir: Path, actor: str,
-    *, draft: Post | None = None,
-) -> Post:  # fmt: skip
+    session: Session,
+    org: Organization,
+    new: NewPost,
+    media_dir: Path,
+    actor: str,
+    *,
+    draft: Post | None = None,
+) -> Post:
     """Queue a post with one publication per channel; InvalidInput writes nothing.
 
     `draft`: an existing draft (or a post back from approval) to queue instead of a new post.
@@ -161,16 +170,25 @@ def queue_post(
         )
     session.flush()
     audit(
-        session, org, actor, "post.queue", f"post:{post.id}",
-        channels=[c.name for c in channels], due_at=new.due_at.isoformat(),
-    )  # fmt: skip
+        session,
+        org,
+        actor,
+        "post.queue",
+        f"post:{post.id}",
+        channels=[c.name for c in channels],
+        due_at=new.due_at.isoformat(),
+    )
     return post
 
 
 def add_event(
-    session: Session, org: Organization, new: NewEvent, media_dir: Path, now: datetime,
+    session: Session,
+    org: Organization,
+    new: NewEvent,
+    media_dir: Path,
+    now: datetime,
     actor: str,
-) -> Event:  # fmt: skip
+) -> Event:
     """Create an event with its announcement and reminder publications on each channel."""
     title = new.title.strip()
     if not title:
@@ -207,22 +225,32 @@ def add_event(
     for channel in channels:
         session.add(
             Publication(
-                kind=PublicationKind.ANNOUNCEMENT, event=event, channel_id=channel.id,
+                kind=PublicationKind.ANNOUNCEMENT,
+                event=event,
+                channel_id=channel.id,
                 due_at=new.announce_at,
             )
-        )  # fmt: skip
+        )
         for reminder in reminders:
             session.add(
                 Publication(
-                    kind=PublicationKind.REMINDER, event=event, channel_id=channel.id,
-                    due_at=reminder.due_at, offset_minutes=reminder.offset_minutes,
+                    kind=PublicationKind.REMINDER,
+                    event=event,
+                    channel_id=channel.id,
+                    due_at=reminder.due_at,
+                    offset_minutes=reminder.offset_minutes,
                 )
-            )  # fmt: skip
+            )
     session.flush()
     audit(
-        session, org, actor, "event.add", f"event:{event.id}",
-        channels=[c.name for c in channels], starts_at=new.starts_at.isoformat(),
-    )  # fmt: skip
+        session,
+        org,
+        actor,
+        "event.add",
+        f"event:{event.id}",
+        channels=[c.name for c in channels],
+        starts_at=new.starts_at.isoformat(),
+    )
     return event
 
 

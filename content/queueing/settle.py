@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from content.domain.rules import fit_problems
-from content.domain.states import PostStatus, PublicationState, transition
+from content.domain.states import PostStatus, PublicationState, move_publication, transition
 from content.errors import InvalidInput, NotFound
 from content.storage.models import Organization, Post, Publication
 from content.storage.registry import audit
@@ -39,11 +39,9 @@ def _expect(publication: Publication, *states: PublicationState) -> None:
 
 
 def _schedule(publication: Publication, due_at: datetime) -> None:
-    publication.state = transition(publication.state, S.SCHEDULED)
+    move_publication(publication, S.SCHEDULED)
     publication.due_at = due_at
     publication.last_error = None
-    publication.claimed_by = None
-    publication.lease_until = None
 
 
 def finish_post(post: Post | None) -> None:
@@ -69,27 +67,36 @@ def retry_failed(
 
 
 def settle_unconfirmed(
-    session: Session, org: Organization, publication_id: int, posted: bool, *, now: datetime,
-    actor: str, remote_url: str | None = None,
-) -> Publication:  # fmt: skip
+    session: Session,
+    org: Organization,
+    publication_id: int,
+    posted: bool,
+    *,
+    now: datetime,
+    actor: str,
+    remote_url: str | None = None,
+) -> Publication:
     """A person looked: posted → SENT (the time is when they said so; without a remote id,
     engagement is not collected); not posted → sent again now, which cannot double it."""
     publication = get_publication(session, org, publication_id)
     _expect(publication, S.UNCONFIRMED)
     if posted:
-        publication.state = transition(publication.state, S.SENT)
+        move_publication(publication, S.SENT)
         publication.sent_at = publication.sent_at or now
         publication.remote_url = remote_url or publication.remote_url
         publication.last_error = None
-        publication.claimed_by = None
-        publication.lease_until = None
         finish_post(publication.post)
     else:
         _schedule(publication, now)
     audit(
-        session, org, actor, "publication.settle", f"publication:{publication.id}",
-        posted=posted, remote_url=remote_url,
-    )  # fmt: skip
+        session,
+        org,
+        actor,
+        "publication.settle",
+        f"publication:{publication.id}",
+        posted=posted,
+        remote_url=remote_url,
+    )
     return publication
 
 
@@ -105,9 +112,14 @@ def publish_missed_now(
 
 
 def reschedule_publication(
-    session: Session, org: Organization, publication_id: int, due_at: datetime, *,
-    now: datetime, actor: str,
-) -> Publication:  # fmt: skip
+    session: Session,
+    org: Organization,
+    publication_id: int,
+    due_at: datetime,
+    *,
+    now: datetime,
+    actor: str,
+) -> Publication:
     """Give a missed, failed or still scheduled publication a new time.
 
     An event's announcement or reminder must still go out before the event starts.
@@ -125,9 +137,13 @@ def reschedule_publication(
     else:
         _schedule(publication, due_at)
     audit(
-        session, org, actor, "publication.reschedule", f"publication:{publication.id}",
+        session,
+        org,
+        actor,
+        "publication.reschedule",
+        f"publication:{publication.id}",
         due_at=[old.isoformat(), due_at.isoformat()],
-    )  # fmt: skip
+    )
     return publication
 
 
@@ -137,18 +153,21 @@ def drop_publication(
     """Give up on a publication that has not gone out; its post is finished if nothing is left."""
     publication = get_publication(session, org, publication_id)
     _expect(publication, S.MISSED, S.FAILED, S.UNCONFIRMED, S.SCHEDULED, S.PAUSED, S.RETRY_WAIT)
-    publication.state = transition(publication.state, S.CANCELLED)
-    publication.claimed_by = None
-    publication.lease_until = None
+    move_publication(publication, S.CANCELLED)
     finish_post(publication.post)
     audit(session, org, actor, "publication.drop", f"publication:{publication.id}")
     return publication
 
 
 def replace_text_and_retry(
-    session: Session, org: Organization, publication_id: int, text: str, *, now: datetime,
+    session: Session,
+    org: Organization,
+    publication_id: int,
+    text: str,
+    *,
+    now: datetime,
     actor: str,
-) -> Publication:  # fmt: skip
+) -> Publication:
     """Fix a failed publication's words and send it again now.
 
     For a post this replaces the text in the channel's language (its variant if it has one, else

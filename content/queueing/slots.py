@@ -116,9 +116,13 @@ def slot_times(
 
 
 def add_slot(
-    session: Session, org: Organization, channel_name: str, weekdays: list[int], minute: int,
+    session: Session,
+    org: Organization,
+    channel_name: str,
+    weekdays: list[int],
+    minute: int,
     actor: str,
-) -> list[ChannelSlot]:  # fmt: skip
+) -> list[ChannelSlot]:
     """Add weekly posting times to a channel; times it already has are kept once."""
     channel = get_channel(session, channel_name)
     existing = {(s.weekday, s.minute) for s in slots_of(session, [channel])}
@@ -135,9 +139,13 @@ def add_slot(
 
 
 def remove_slot(
-    session: Session, org: Organization, channel_name: str, weekdays: list[int], minute: int,
+    session: Session,
+    org: Organization,
+    channel_name: str,
+    weekdays: list[int],
+    minute: int,
     actor: str,
-) -> int:  # fmt: skip
+) -> int:
     """Remove weekly posting times from a channel; returns how many there were."""
     channel = get_channel(session, channel_name)
     removed = 0

@@ -62,9 +62,14 @@ def ensure_organization(session: Session, name: str, timezone: str, language: st
         audit(session, org, "system", "organization.create", f"organization:{org.id}")
     elif (org.timezone, org.language, org.name) != (timezone, language, name):
         audit(
-            session, org, "system", "organization.update", f"organization:{org.id}",
-            timezone=[org.timezone, timezone], language=[org.language, language],
-        )  # fmt: skip
+            session,
+            org,
+            "system",
+            "organization.update",
+            f"organization:{org.id}",
+            timezone=[org.timezone, timezone],
+            language=[org.language, language],
+        )
         org.timezone, org.language, org.name = timezone, language, name
     return org
 
@@ -82,9 +87,14 @@ def parse_role(text: str) -> Role:
 
 
 def add_staff(
-    session: Session, org: Organization, user_id: int, name: str, role: str, language: str | None,
+    session: Session,
+    org: Organization,
+    user_id: int,
+    name: str,
+    role: str,
+    language: str | None,
     actor: str,
-) -> StaffMember:  # fmt: skip
+) -> StaffMember:
     if user_id <= 0:
         raise InvalidInput("a Telegram user id is a positive number, not {id}", id=user_id)
     if not name.strip():
@@ -214,9 +224,14 @@ def add_channel(
 
 
 def set_channel_status(
-    session: Session, org: Organization, name: str, status: ChannelStatus, actor: str,
-    reason: str | None = None, now: datetime | None = None,
-) -> Channel:  # fmt: skip
+    session: Session,
+    org: Organization,
+    name: str,
+    status: ChannelStatus,
+    actor: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Channel:
     """Pause or resume a channel; resuming sends what expired credentials paused, from `now`
     (the current time unless given: the engine's clock, say)."""
     channel = get_channel(session, name)

@@ -141,9 +141,19 @@ def test_post_add_json_shows_the_publications(afisha: Afisha, tmp_path: Path) ->
 def test_events_queue_announcement_and_reminders(afisha: Afisha) -> None:
     day = local_date(20)
     event_id = afisha.ok(
-        "event", "add", "--title", "Poetry evening", "--starts", f"{day} 18:00",
-        "--place", "Hall", "--channels", "news", "--reminders", "7d,1d,2h",
-    ).output.strip()  # fmt: skip
+        "event",
+        "add",
+        "--title",
+        "Poetry evening",
+        "--starts",
+        f"{day} 18:00",
+        "--place",
+        "Hall",
+        "--channels",
+        "news",
+        "--reminders",
+        "7d,1d,2h",
+    ).output.strip()
     events = json.loads(afisha.ok("event", "list", "--json").output)
     assert events[0]["reminders"] == ["7d", "1d", "2h"]
     kinds = [(p["kind"], p["offset"]) for p in events[0]["publications"]]
@@ -352,3 +362,41 @@ def test_init_writes_settings_with_a_key_and_refuses_to_overwrite(
     assert data["source"]["language"] == "AFISHA_LANGUAGE"
     assert data["settings"]["timezone"] == "Europe/Vilnius"
     assert data["settings"]["secret_key"] == "******** (set)"
+
+
+def test_sandbox_takes_instagram_processing_times() -> None:
+    from afisha.sandboxing import make_sandbox
+    from sandbox.graph_state import DEFAULT_CAROUSEL_PROCESSING, graph_state
+
+    sandbox = make_sandbox(0, "", {"image_seconds": 12.5, "carousel_seconds": None})
+    refused = CliRunner().invoke(cli, ["sandbox", "--ig-carousel-seconds", "-1"])
+
+    assert graph_state(sandbox).processing() == {
+        "image_seconds": 12.5,
+        "carousel_seconds": DEFAULT_CAROUSEL_PROCESSING,
+        "fail_next": 0,
+    }
+    assert refused.exit_code == 2
+    assert "--ig-carousel-seconds" in refused.output
+
+
+def test_post_show_says_when_a_publication_went_out_late_and_why(
+    afisha: Afisha, database_url: str
+) -> None:
+    from sqlalchemy import create_engine, update
+
+    from content.storage.models import Publication
+
+    added = afisha.ok(
+        "post", "add", "--text", "Late", "--channels", "news", "--at", "now", "--json"
+    )
+    data = json.loads(added.output)
+    late = {"seconds": 7.5, "reason": "Instagram was still processing the images"}
+    database = create_engine(database_url)
+    with database.begin() as connection:
+        connection.execute(update(Publication).values(progress={"late": late}))
+    database.dispose()
+
+    shown = json.loads(afisha.ok("post", "show", str(data["id"]), "--json").output)
+
+    assert [p["late"] for p in shown["publications"]] == [late]

@@ -151,8 +151,10 @@ def test_feeds_from_the_command_line(afisha: Afisha, tmp_path: Path) -> None:
 
 
 def test_slots_and_next_slot(afisha: Afisha) -> None:
-    assert "has no posting times" in afisha("post", "add", "--text", "x", "--channels", "news",
-                                            "--at", "next-slot").output  # fmt: skip
+    assert (
+        "has no posting times"
+        in afisha("post", "add", "--text", "x", "--channels", "news", "--at", "next-slot").output
+    )
     afisha.ok("slot", "add", "news", "tue,thu", "10:00")
     afisha.ok("slot", "add", "kz", "thu", "10:00")
     assert json.loads(afisha.ok("slot", "list", "--json").output) == [
@@ -163,18 +165,19 @@ def test_slots_and_next_slot(afisha: Afisha) -> None:
     first = json.loads(
         afisha.ok(
             "post", "add", "--text", "A", "--channels", "news", "--at", "next-slot", "--json"
-        ).output  # fmt: skip
+        ).output
     )["publications"][0]["due_at"]
     second = json.loads(
         afisha.ok(
             "post", "add", "--text", "B", "--channels", "news", "--at", "next-slot", "--json"
-        ).output  # fmt: skip
+        ).output
     )["publications"][0]["due_at"]
     almaty = ZoneInfo("Asia/Almaty")
     times = [datetime.fromisoformat(t).astimezone(almaty) for t in (first, second)]
     assert [t.strftime("%a %H:%M") for t in times] in (
-        ["Tue 10:00", "Thu 10:00"], ["Thu 10:00", "Tue 10:00"],
-    )  # fmt: skip
+        ["Tue 10:00", "Thu 10:00"],
+        ["Thu 10:00", "Tue 10:00"],
+    )
     assert times[0] > datetime.now(UTC)
     assert times[1] > times[0]
     both = afisha.ok("slot", "next", "--channels", "news,kz").output

@@ -26,9 +26,11 @@ from tests.support.images import make_image
 @pytest.fixture
 def afisha(database_url: str, tmp_path: Path) -> Iterator[Afisha]:
     settings = Settings(
-        database_url=database_url, organization="Central Library", timezone="Europe/Vilnius",
+        database_url=database_url,
+        organization="Central Library",
+        timezone="Europe/Vilnius",
         media_dir=str(tmp_path / "media"),
-    )  # fmt: skip
+    )
     core = open_afisha(settings, migrate=True)
     try:
         yield core
@@ -38,9 +40,16 @@ def afisha(database_url: str, tmp_path: Path) -> Iterator[Afisha]:
 
 def add_news_channel(afisha: Afisha, session: Session, org: Organization) -> None:
     add_channel(
-        session, org, afisha.cipher, name="news", platform=Platform.TELEGRAM,
-        external_id="@library_news", token=None, language=None, actor="test",
-    )  # fmt: skip
+        session,
+        org,
+        afisha.cipher,
+        name="news",
+        platform=Platform.TELEGRAM,
+        external_id="@library_news",
+        token=None,
+        language=None,
+        actor="test",
+    )
 
 
 @pytest.fixture
@@ -56,9 +65,12 @@ async def test_events_ics_serves_the_upcoming_events(
     with afisha.transaction() as (session, org):
         add_news_channel(afisha, session, org)
         new = NewEvent(
-            title="Knygų mainų popietė", starts_at=now + timedelta(days=3), channels=["news"],
-            announce_at=now, reminder_offsets=[120],
-        )  # fmt: skip
+            title="Knygų mainų popietė",
+            starts_at=now + timedelta(days=3),
+            channels=["news"],
+            announce_at=now,
+            reminder_offsets=[120],
+        )
         event_id = add_event(session, org, new, afisha.settings.media_path, now, "test").id
     response = await client.get("/events.ics")
     assert response.status == 200
@@ -76,18 +88,24 @@ async def test_media_files_are_served_from_the_media_directory_only(
     with afisha.transaction() as (session, org):
         add_news_channel(afisha, session, org)
         post = queue_post(
-            session, org, NewPost("x", ["news"], datetime.now(UTC), images=[image]),
-            afisha.settings.media_path, "test",
-        )  # fmt: skip
+            session,
+            org,
+            NewPost("x", ["news"], datetime.now(UTC), images=[image]),
+            afisha.settings.media_path,
+            "test",
+        )
         stored = post.media[0].media.path
     response = await client.get(f"/media/{stored}")
     assert response.status == 200
     assert await response.read() == image.read_bytes()
     (tmp_path / "secret.txt").write_text("not public")
     for path in (
-        "/media/../secret.txt", "/media/%2e%2e/secret.txt", "/media/..%2fsecret.txt",
-        "/media/nothing.jpg", f"/media/{tmp_path}/secret.txt",
-    ):  # fmt: skip
+        "/media/../secret.txt",
+        "/media/%2e%2e/secret.txt",
+        "/media/..%2fsecret.txt",
+        "/media/nothing.jpg",
+        f"/media/{tmp_path}/secret.txt",
+    ):
         answer = await client.get(path)
         assert answer.status == 404, path
         assert "not public" not in await answer.text()

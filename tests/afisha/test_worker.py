@@ -37,21 +37,15 @@ def test_worker_once_publishes_each_post_once_on_every_platform(
         return result.stdout
 
     afisha("channel", "add", "tg", "--platform", "telegram", "--chat-id", str(fixtures.chats[0].id))
+    # Ids and tokens hold no spaces: each command reads as one line would be typed.
     afisha(
-        "channel",
-        "add",
-        "fb",
-        "--platform",
-        "facebook",
-        "--page-id",
-        page.id,
-        "--token",
-        page.access_token,
+        *f"channel add fb --platform facebook --page-id {page.id} "
+        f"--token {page.access_token}".split()
     )
     afisha(
-        "channel", "add", "ig", "--platform", "instagram", "--ig-user-id", account.id,
-        "--token", account.access_token, "--page-id", account.page_id,
-    )  # fmt: skip
+        *f"channel add ig --platform instagram --ig-user-id {account.id} "
+        f"--token {account.access_token} --page-id {account.page_id}".split()
+    )
     poster = make_image(tmp_path / "poster.jpg", (1080, 1350))
     afisha(
         "post",

@@ -66,11 +66,18 @@ def test_the_run_command_writes_results_and_a_table(tmp_path: Path) -> None:
 
 def test_a_missed_target_is_marked_in_the_table() -> None:
     figures = {
-        "publications": 500, "window_seconds": 60.0, "channels": 50, "workers": 2,
-        "delivered": 499, "duplicated": 1, "lost": 1, "answers_429_sandbox": 0,
+        "publications": 500,
+        "window_seconds": 60.0,
+        "channels": 50,
+        "workers": 2,
+        "delivered": 499,
+        "duplicated": 1,
+        "lost": 1,
+        "answers_429_sandbox": 0,
         "per_worker": {"once-w1": {"attempts": 250, "sent": 250}},
-        "lateness_ms": {"p50": 12.0, "p99": 80.0, "max": 95.0}, "passed": False,
-    }  # fmt: skip
+        "lateness_ms": {"p50": 12.0, "p99": 80.0, "max": 95.0},
+        "passed": False,
+    }
     results = {
         "date": "2026-11-23",
         "machine": {"nproc": 2, "cpu": "x", "python": "3", "sqlite": "3"},
@@ -133,9 +140,14 @@ def test_a_small_chaos_run_settles_everything(tmp_path: Path) -> None:
     if POSTGRES_URL is None:
         pytest.skip("the chaos run uses PostgreSQL")
     results = chaos.run(
-        40, kills=0, seed=1, workdir=tmp_path, restart_pg=False, deadline=150,
+        40,
+        kills=0,
+        seed=1,
+        workdir=tmp_path,
+        restart_pg=False,
+        deadline=150,
         fault_spec="sendMessage:drop_after=0.2",
-    )  # fmt: skip
+    )
     assert results["passed"], results["problems"]
     assert results["counts"]["delivered_once"] + results["counts"]["unconfirmed_total"] >= 40
     assert "Chaos run" in report.chaos_markdown(results)

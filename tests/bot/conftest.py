@@ -45,14 +45,27 @@ def library(tmp_path: Path, sandbox: SandboxThread) -> Iterator[Library]:
         add_staff(session, org, MANAGER, "Marat", "manager", "kk", "test")
         add_staff(session, org, EDITOR, "Egle", "editor", "lt", "test")
         add_channel(
-            session, org, cipher, name="news", platform=Platform.TELEGRAM,
-            external_id=str(fixtures.chats[0].id), token=None, language="ru", actor="test",
-        )  # fmt: skip
+            session,
+            org,
+            cipher,
+            name="news",
+            platform=Platform.TELEGRAM,
+            external_id=str(fixtures.chats[0].id),
+            token=None,
+            language="ru",
+            actor="test",
+        )
         add_channel(
-            session, org, cipher, name="fb", platform=Platform.FACEBOOK,
-            external_id=fixtures.pages[0].id, token=fixtures.pages[0].access_token,
-            language="ru", actor="test",
-        )  # fmt: skip
+            session,
+            org,
+            cipher,
+            name="fb",
+            platform=Platform.FACEBOOK,
+            external_id=fixtures.pages[0].id,
+            token=fixtures.pages[0].access_token,
+            language="ru",
+            actor="test",
+        )
     services = BotServices(
         sessions, SystemClock(), tmp_path / "media", "en", fetch_image=download_image
     )

@@ -74,10 +74,17 @@ def add_instagram(library: Library, sandbox: SandboxThread) -> None:
     with library.sessions.begin() as session:
         org = session.scalars(select(Organization)).one()
         add_channel(
-            session, org, library.cipher, name="ig", platform=Platform.INSTAGRAM,
-            external_id=account.id, token=account.access_token, language="ru", actor="test",
+            session,
+            org,
+            library.cipher,
+            name="ig",
+            platform=Platform.INSTAGRAM,
+            external_id=account.id,
+            token=account.access_token,
+            language="ru",
+            actor="test",
             linked_page_id=account.page_id,
-        )  # fmt: skip
+        )
 
 
 def require_approval(library: Library) -> None:

@@ -25,9 +25,12 @@ def expire_fb(library: Library, clock: ManualClock) -> int:
     """The Page token stopped working while a post was waiting; returns the channel id."""
     with library.sessions.begin() as session:
         queue_post(
-            session, organization(session), NewPost("For the Page", ["fb"], clock.now()),
-            library.services.media_dir, "test",
-        )  # fmt: skip
+            session,
+            organization(session),
+            NewPost("For the Page", ["fb"], clock.now()),
+            library.services.media_dir,
+            "test",
+        )
         fb = session.scalars(select(Channel).where(Channel.name == "fb")).one()
         fb.status = ChannelStatus.AUTH_EXPIRED
         fb.status_reason = "Error validating access token: the session has been invalidated"

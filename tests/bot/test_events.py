@@ -205,8 +205,9 @@ async def test_bad_input_is_explained_and_the_step_asked_again(
     if answer == "photo":
         replies = await bot.send_photo(ENGLISH, make_image(tmp_path / "p.jpg").read_bytes())
     elif answer == "document":
-        replies = await send_document(bot, ENGLISH, b"%PDF-1.4 not an image", "report.pdf",
-                                      "application/pdf")  # fmt: skip
+        replies = await send_document(
+            bot, ENGLISH, b"%PDF-1.4 not an image", "report.pdf", "application/pdf"
+        )
     else:
         replies = await bot.send(ENGLISH, answer)
     (reply,) = replies
@@ -290,8 +291,10 @@ async def test_events_lists_upcoming_events_for_everyone(
     (reply,) = await bot.send(EDITOR, "/events")
     assert "10 gruodžio" in str(reply["text"])  # Lithuanian dates for Egle
     assert BotHarness.buttons(reply) == [
-        f"remind:{event_id}", f"evt:move:{event_id}", f"evt:cancel:{event_id}",
-    ]  # fmt: skip
+        f"remind:{event_id}",
+        f"evt:move:{event_id}",
+        f"evt:cancel:{event_id}",
+    ]
 
 
 async def test_moving_an_event_moves_its_reminders(
@@ -325,8 +328,10 @@ async def test_cancel_with_notice_withdraws_reminders_and_tells_the_channel(
         await bot.send(ADMIN, "/events")
         (ask,) = await bot.press(ADMIN, f"evt:cancel:{event_id}")
         assert BotHarness.buttons(ask) == [
-            f"evt:cx:{event_id}:1", f"evt:cx:{event_id}:0", "evt:keep",
-        ]  # fmt: skip
+            f"evt:cx:{event_id}:1",
+            f"evt:cx:{event_id}:0",
+            "evt:keep",
+        ]
         (done,) = await bot.press(ADMIN, f"evt:cx:{event_id}:1")
         assert "3" in str(done["text"])
         assert "1" in str(done["text"])

@@ -95,10 +95,16 @@ def gone(library: Library) -> str:
     """A Telegram channel whose chat no longer exists: Telegram rejects what is sent to it."""
     with library.sessions.begin() as session:
         add_channel(
-            session, organization(session), library.cipher, name="gone",
-            platform=Platform.TELEGRAM, external_id="-1009999999999", token=None, language="lt",
+            session,
+            organization(session),
+            library.cipher,
+            name="gone",
+            platform=Platform.TELEGRAM,
+            external_id="-1009999999999",
+            token=None,
+            language="lt",
             actor="test",
-        )  # fmt: skip
+        )
     return "gone"
 
 
@@ -114,9 +120,14 @@ def fault(sandbox: SandboxThread, method: str, kind: str) -> None:
 
 
 async def test_a_failed_publication_reaches_its_author_and_retry_publishes_it(
-    bot: BotHarness, library: Library, sandbox: SandboxThread, engine: Engine, gone: str,
-    clock: ManualClock, staff_chats: None,
-) -> None:  # fmt: skip
+    bot: BotHarness,
+    library: Library,
+    sandbox: SandboxThread,
+    engine: Engine,
+    gone: str,
+    clock: ManualClock,
+    staff_chats: None,
+) -> None:
     pub_id = queue(library, "Book fair on Saturday", gone, author=staff_id(library, EDITOR))
     await engine.publish_due()
     assert publication(library, pub_id).state is S.FAILED
@@ -126,8 +137,10 @@ async def test_a_failed_publication_reaches_its_author_and_retry_publishes_it(
     (message,) = received[EDITOR]
     assert "„Book fair on Saturday“" in str(message["text"])  # Lithuanian, for Egle
     assert BotHarness.buttons(message) == [
-        f"ntc:retry:{pub_id}", f"ntc:edit:{pub_id}", f"ntc:drop:{pub_id}",
-    ]  # fmt: skip
+        f"ntc:retry:{pub_id}",
+        f"ntc:edit:{pub_id}",
+        f"ntc:drop:{pub_id}",
+    ]
     assert await deliver(bot, library) == {user: [] for user in STAFF}  # delivered once
     assert notices(library)[0].delivered_at is not None
 
@@ -144,9 +157,14 @@ async def test_a_failed_publication_reaches_its_author_and_retry_publishes_it(
 
 
 async def test_edit_fixes_the_text_and_sends_it_again(
-    bot: BotHarness, library: Library, sandbox: SandboxThread, engine: Engine, gone: str,
-    clock: ManualClock, staff_chats: None,
-) -> None:  # fmt: skip
+    bot: BotHarness,
+    library: Library,
+    sandbox: SandboxThread,
+    engine: Engine,
+    gone: str,
+    clock: ManualClock,
+    staff_chats: None,
+) -> None:
     pub_id = queue(library, "Book fiar", gone)
     await engine.publish_due()
     received = await deliver(bot, library)
@@ -213,8 +231,10 @@ async def test_missed_publications_can_be_published_rescheduled_or_dropped(
     received = await deliver(bot, library)
     assert len(received[EDITOR]) == 3
     assert BotHarness.buttons(received[EDITOR][0]) == [
-        f"ntc:now:{now_id}", f"ntc:later:{now_id}", f"ntc:drop:{now_id}",
-    ]  # fmt: skip
+        f"ntc:now:{now_id}",
+        f"ntc:later:{now_id}",
+        f"ntc:drop:{now_id}",
+    ]
 
     await press(bot, EDITOR, f"ntc:now:{now_id}")
     await press(bot, EDITOR, f"ntc:drop:{drop_id}")
@@ -227,8 +247,10 @@ async def test_missed_publications_can_be_published_rescheduled_or_dropped(
     (reply,) = await bot.send(EDITOR, "2026-12-02 10:00")
     assert "2 gruodžio" in str(reply["text"])
     assert [publication(library, i).state for i in (now_id, later_id, drop_id)] == [
-        S.SCHEDULED, S.SCHEDULED, S.CANCELLED,
-    ]  # fmt: skip
+        S.SCHEDULED,
+        S.SCHEDULED,
+        S.CANCELLED,
+    ]
     assert publication(library, later_id).due_at == START.replace(day=2, hour=5)
     assert await engine.publish_due() == 1
 

@@ -28,17 +28,26 @@ def sent_post(
     """A post sent `days_ago` on news and fb, with engagement on both."""
     with library.sessions.begin() as session:
         post = queue_post(
-            session, organization(session), NewPost(text, ["news", "fb"], clock.now()),
-            library.services.media_dir, "test",
-        )  # fmt: skip
+            session,
+            organization(session),
+            NewPost(text, ["news", "fb"], clock.now()),
+            library.services.media_dir,
+            "test",
+        )
         session.flush()
         when = clock.now() - timedelta(days=days_ago)
         for publication in post.publications:
             publication.state = PublicationState.SENT
             publication.sent_at = when
             publication.remote_url = f"https://example.test/{publication.channel_id}/{text[:4]}"
-            record_snapshot(session, publication, when + timedelta(hours=1), source="test",
-                            reactions=reactions, **counts)  # fmt: skip
+            record_snapshot(
+                session,
+                publication,
+                when + timedelta(hours=1),
+                source="test",
+                reactions=reactions,
+                **counts,
+            )
         return post.id
 
 

@@ -74,13 +74,17 @@ def facebook_channel(sandbox: SandboxThread, page: int = 0, **kwargs: Any) -> Fa
 
 
 class Sleeps:
-    """An injectable sleep that only records what it was asked to wait."""
+    """An injectable sleep that records what it was asked to wait and, given a sandbox, lets
+    that much sandbox time pass instead (so Instagram containers process meanwhile)."""
 
-    def __init__(self) -> None:
+    def __init__(self, sandbox: SandboxThread | None = None) -> None:
         self.delays: list[float] = []
+        self.sandbox = sandbox
 
     async def __call__(self, seconds: float) -> None:
         self.delays.append(seconds)
+        if self.sandbox is not None:
+            advance(self.sandbox, seconds)
 
 
 def instagram_channel(sandbox: SandboxThread, **kwargs: Any) -> InstagramChannel:
@@ -88,7 +92,7 @@ def instagram_channel(sandbox: SandboxThread, **kwargs: Any) -> InstagramChannel
     account = sandbox.sandbox.fixtures.instagram[0]
     page = next(p for p in sandbox.sandbox.fixtures.pages if p.id == account.page_id)
     kwargs.setdefault("timeout", TIMEOUT)
-    kwargs.setdefault("sleep", Sleeps())
+    kwargs.setdefault("sleep", Sleeps(sandbox))
     kwargs.setdefault("page_token", page.access_token)
     token = kwargs.pop("token", account.access_token)
     return InstagramChannel(account.id, token, api_url(sandbox), "v21.0", page_id=page.id, **kwargs)

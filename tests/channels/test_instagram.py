@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,10 +17,13 @@ from channels.base import (
     NotSent,
     OutcomeUnknown,
     Outgoing,
+    Preparing,
     RateLimited,
     Rejected,
     Verdict,
 )
+from channels.instagram import InstagramChannel
+from sandbox.graph_state import DEFAULT_CAROUSEL_PROCESSING, DEFAULT_IMAGE_PROCESSING
 from sandbox.runner import SandboxThread
 from tests.channels.graph_helpers import (
     FileServer,
@@ -46,6 +51,14 @@ def ops(sandbox: SandboxThread) -> dict[str, int]:
     return dict(on_state(sandbox, lambda s: dict(s.calls_by_op)))
 
 
+class Crashed(Exception):
+    """The process stopped (a test's stand-in for a crash)."""
+
+
+async def _crash() -> None:
+    raise Crashed
+
+
 class Recorder:
     """A checkpoint that notes what it was given and what the platform held at that moment."""
 
@@ -59,12 +72,13 @@ class Recorder:
         self.published_then.append(len(ledger(self.sandbox, "instagram")))
 
 
-async def test_is_a_channel(sandbox: SandboxThread) -> None:
+async def test_is_a_channel_that_prepares(sandbox: SandboxThread) -> None:
     assert isinstance(instagram_channel(sandbox), Channel)
+    assert isinstance(instagram_channel(sandbox), Preparing)
 
 
 async def test_single_image_hosted_on_the_page(sandbox: SandboxThread, tmp_path: Path) -> None:
-    sleeps = Sleeps()
+    sleeps = Sleeps(sandbox)
     channel = instagram_channel(sandbox, sleep=sleeps)
     checkpoint = Recorder(sandbox)
 
@@ -78,10 +92,16 @@ async def test_single_image_hosted_on_the_page(sandbox: SandboxThread, tmp_path:
     assert published.url
     assert published.url.startswith("https://www.instagram.com/p/")
     assert published.extra["shortcode"] in published.url
-    assert checkpoint.saved == [{"container_id": published.extra["container_id"],
-                                 "child_container_ids": []}]  # fmt: skip
+    [saved] = checkpoint.saved
+    assert (saved["container_id"], saved["child_container_ids"]) == (
+        published.extra["container_id"],
+        [],
+    )
+    assert saved["prepared"]["ready_at"] is None  # saved before it was waited on
+    assert published.extra["late"]["seconds"] >= 0  # it waited for processing, and says so
+    assert "not uploaded to Instagram ahead" in published.extra["late"]["reason"]
     assert checkpoint.published_then == [0]  # saved before media_publish
-    assert sleeps.delays == [2.0]  # the sandbox finishes a container on its second poll
+    assert sum(sleeps.delays) >= DEFAULT_IMAGE_PROCESSING  # polled until it was processed
     assert ops(sandbox)["media_publish"] == 1
 
 
@@ -238,8 +258,6 @@ async def test_failures_before_media_publish_are_retry_safe(
 
 
 async def test_expired_container_is_not_sent(sandbox: SandboxThread, tmp_path: Path) -> None:
-    on_state(sandbox, lambda s: setattr(s.settings, "ig_polls_to_finish", 99))
-
     async def a_day_passes(seconds: float) -> None:
         advance(sandbox, 25 * 3600)
 
@@ -252,8 +270,8 @@ async def test_expired_container_is_not_sent(sandbox: SandboxThread, tmp_path: P
 async def test_container_that_never_finishes_is_not_sent(
     sandbox: SandboxThread, tmp_path: Path
 ) -> None:
-    on_state(sandbox, lambda s: setattr(s.settings, "ig_polls_to_finish", 99))
-    sleeps = Sleeps()
+    on_state(sandbox, lambda s: s.configure_processing({"image_seconds": 3600}))
+    sleeps = Sleeps(sandbox)
 
     with pytest.raises(NotSent, match="still processing"):
         await instagram_channel(sandbox, sleep=sleeps, poll_delays=(1.0, 2.0, 4.0)).publish(
@@ -327,3 +345,218 @@ async def test_credentials_with_the_pages_token(sandbox: SandboxThread) -> None:
     assert linked.valid
     assert "regional_library" in linked.detail
     assert not unrelated.valid
+
+
+# --- containers prepared ahead --------------------------------------------------------------
+
+
+def sandbox_now(sandbox: SandboxThread) -> datetime:
+    return sandbox.call(sandbox.sandbox.clock.now)
+
+
+def ahead_channel(sandbox: SandboxThread, **kwargs: Any) -> InstagramChannel:
+    """A channel whose clock is the sandbox's, so that time it waits is sandbox time."""
+    return instagram_channel(sandbox, now=lambda: sandbox_now(sandbox), **kwargs)
+
+
+async def made_not_processed(sandbox: SandboxThread, outgoing: Outgoing) -> dict[str, Any]:
+    """Containers made ahead, then the worker stopped before Instagram had processed them:
+    what it saved."""
+    checkpoint = Recorder(sandbox)
+    with pytest.raises(Crashed):
+        await ahead_channel(sandbox, sleep=lambda seconds: _crash()).prepare(outgoing, checkpoint)
+    [saved] = checkpoint.saved
+    return saved
+
+
+def containers(sandbox: SandboxThread) -> int:
+    return int(on_state(sandbox, lambda s: len(s.containers)))
+
+
+async def test_prepared_ahead_then_only_media_publish_at_the_due_moment(
+    sandbox: SandboxThread, tmp_path: Path
+) -> None:
+    channel = ahead_channel(sandbox)
+    images = tuple(stored_image(tmp_path, f"{n}.jpg", (1080, 1080)) for n in range(2))
+    outgoing = Outgoing("Two covers", images)
+    checkpoint = Recorder(sandbox)
+
+    progress = await channel.prepare(outgoing, checkpoint)
+    prepared_calls, made = http_calls(sandbox), containers(sandbox)
+    due = sandbox_now(sandbox)
+    published = await channel.publish(replace(outgoing, progress=progress))
+    media_at = on_state(sandbox, lambda s: s.media[published.remote_id].published_at)
+
+    assert checkpoint.published_then == [0, 0]  # nothing was published while preparing
+    assert checkpoint.saved[0]["container_id"] == progress["container_id"]  # kept at once
+    assert progress["prepared"]["ready_at"] is not None
+    assert len(progress["child_container_ids"]) == 2
+    assert ledger(sandbox, "instagram") == [(published.remote_id, "Two covers", 2)]
+    assert published.extra["container_id"] == progress["container_id"]
+    assert "late" not in published.extra
+    # media_publish first, then the permalink: no container made or polled at the due moment.
+    assert http_calls(sandbox) - prepared_calls == 2
+    assert containers(sandbox) == made
+    # One loopback request's worth (the lateness figures are measured in tests/scheduler).
+    assert (media_at - due).total_seconds() < 0.1
+    [measured] = channel.processing_seconds()
+    assert DEFAULT_CAROUSEL_PROCESSING <= measured < DEFAULT_CAROUSEL_PROCESSING + 10
+
+
+async def test_a_restart_reuses_the_containers_prepared_before_it(
+    sandbox: SandboxThread, tmp_path: Path
+) -> None:
+    outgoing = Outgoing("Kept across a restart", (stored_image(tmp_path, "p.jpg"),))
+    saved = await made_not_processed(sandbox, outgoing)  # the worker stopped while waiting
+    made = containers(sandbox)
+
+    again = ahead_channel(sandbox)  # a new process, with what was saved
+    progress = await again.prepare(replace(outgoing, progress=saved))
+    published = await again.publish(replace(outgoing, progress=progress))
+
+    assert containers(sandbox) == made == 1  # no second container was created
+    assert progress["container_id"] == saved["container_id"]
+    assert published.extra["container_id"] == saved["container_id"]
+    assert again.processing_seconds() == ()  # not made here: its processing time is unknown
+    assert len(ledger(sandbox, "instagram")) == 1
+
+
+async def test_prepared_containers_near_their_end_are_made_again_not_published(
+    sandbox: SandboxThread, tmp_path: Path
+) -> None:
+    on_state(sandbox, lambda s: s.configure_processing({"image_seconds": 1}))
+    outgoing = Outgoing("Postponed a day", (stored_image(tmp_path, "p.jpg"),))
+    channel = ahead_channel(sandbox)
+    progress = await channel.prepare(outgoing)
+    advance(sandbox, 23 * 3600 + 60)  # still FINISHED at Instagram, but not for long
+
+    again = await channel.prepare(replace(outgoing, progress=progress))
+    published = await channel.publish(replace(outgoing, progress=again))
+
+    old, new = progress["container_id"], again["container_id"]
+    assert new != old
+    media = on_state(sandbox, lambda s: {c: s.containers[c].published_media_id for c in (old, new)})
+    assert media == {old: None, new: published.remote_id}
+    assert len(ledger(sandbox, "instagram")) == 1
+
+
+async def test_an_expired_container_prepared_ahead_is_made_again(
+    sandbox: SandboxThread, tmp_path: Path
+) -> None:
+    outgoing = Outgoing("Expired meanwhile", (stored_image(tmp_path, "p.jpg"),))
+    channel = instagram_channel(sandbox)  # its own clock: it does not know a day has passed
+    made = await made_not_processed(sandbox, outgoing)  # then the worker was down a day
+    advance(sandbox, 24 * 3600 + 60)
+
+    again = await channel.prepare(replace(outgoing, progress=made))
+
+    assert again["container_id"] != made["container_id"]
+    assert again["prepared"]["ready_at"] is not None
+    assert containers(sandbox) == 2
+    assert ledger(sandbox, "instagram") == []
+
+
+async def test_at_the_due_moment_an_expired_container_is_made_again(
+    sandbox: SandboxThread, tmp_path: Path
+) -> None:
+    on_state(sandbox, lambda s: s.configure_processing({"image_seconds": 1}))
+    outgoing = Outgoing("Expired by the due moment", (stored_image(tmp_path, "p.jpg"),))
+    channel = instagram_channel(sandbox)
+    progress = await channel.prepare(outgoing)
+    advance(sandbox, 24 * 3600 + 60)
+    saved: list[Mapping[str, Any]] = []
+
+    async def checkpoint(progress: Mapping[str, Any]) -> None:
+        saved.append(dict(progress))
+
+    published = await channel.publish(replace(outgoing, progress=progress), checkpoint)
+
+    assert published.extra["container_id"] == saved[0]["container_id"] != progress["container_id"]
+    assert "expired or failed" in published.extra["late"]["reason"]
+    assert len(ledger(sandbox, "instagram")) == 1
+
+
+async def test_a_container_that_fails_processing_ahead_is_made_again(
+    sandbox: SandboxThread, tmp_path: Path
+) -> None:
+    on_state(sandbox, lambda s: s.configure_processing({"fail_next": 1}))
+    outgoing = Outgoing("Second time lucky", (stored_image(tmp_path, "p.jpg"),))
+    channel = ahead_channel(sandbox)
+
+    progress = await channel.prepare(outgoing)
+    published = await channel.publish(replace(outgoing, progress=progress))
+
+    assert containers(sandbox) == 2
+    failed = on_state(sandbox, lambda s: [c.id for c in s.containers.values() if c.fails])
+    assert progress["container_id"] not in failed
+    assert published.extra["container_id"] == progress["container_id"]
+
+
+async def test_a_container_failing_twice_is_refused_and_not_made_a_third_time(
+    sandbox: SandboxThread, tmp_path: Path
+) -> None:
+    on_state(sandbox, lambda s: s.configure_processing({"fail_next": 2}))
+    outgoing = Outgoing("Broken image", (stored_image(tmp_path, "p.jpg"),))
+    checkpoint = Recorder(sandbox)
+    channel = ahead_channel(sandbox)
+
+    with pytest.raises(Rejected, match="could not process") as first:
+        await channel.prepare(outgoing, checkpoint)
+    with pytest.raises(Rejected):
+        await channel.prepare(replace(outgoing, progress=checkpoint.saved[-1]))
+
+    assert "2207001" in first.value.reason
+    assert containers(sandbox) == 2
+    assert ledger(sandbox, "instagram") == []
+
+
+async def test_a_slow_container_is_published_as_soon_as_finished_and_says_so(
+    sandbox: SandboxThread, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    on_state(sandbox, lambda s: s.configure_processing({"image_seconds": 7}))
+    outgoing = Outgoing("Slow to process", (stored_image(tmp_path, "p.jpg"),))
+    channel = ahead_channel(sandbox, sleep=Sleeps(sandbox))
+    made = await made_not_processed(sandbox, outgoing)  # not processed when the post is due
+    due = sandbox_now(sandbox)
+
+    with caplog.at_level(logging.WARNING, logger="channels.instagram"):
+        published = await channel.publish(replace(outgoing, progress=made))
+
+    media_at = on_state(sandbox, lambda s: s.media[published.remote_id].published_at)
+    late = (media_at - due).total_seconds()
+    assert 7 <= late < 7 + 1.0  # polled every half second or so: soon after it finished
+    assert published.extra["late"]["seconds"] == pytest.approx(late, abs=0.2)
+    assert "still processing" in published.extra["late"]["reason"]
+    assert "late" in caplog.text
+    assert containers(sandbox) == 1
+
+
+async def test_containers_prepared_for_other_content_are_not_published(
+    sandbox: SandboxThread, tmp_path: Path
+) -> None:
+    channel = ahead_channel(sandbox)
+    image = stored_image(tmp_path, "p.jpg")
+    progress = await channel.prepare(Outgoing("Before the edit", (image,)))
+
+    published = await channel.publish(Outgoing("After the edit", (image,), progress=progress))
+
+    assert published.extra["container_id"] != progress["container_id"]
+    assert ledger(sandbox, "instagram") == [(published.remote_id, "After the edit", 1)]
+
+
+async def test_a_full_quota_at_the_due_moment_waits_until_a_slot_frees(
+    sandbox: SandboxThread, tmp_path: Path
+) -> None:
+    on_state(sandbox, lambda s: s.set_ig_quota(ig_id(sandbox), 1))
+    channel = ahead_channel(sandbox)
+    image = stored_image(tmp_path, "p.jpg")
+    await channel.publish(Outgoing("one", (image,)))
+    outgoing = Outgoing("two", (image,))
+    progress = await channel.prepare(outgoing)  # containers do not count against the quota
+
+    with pytest.raises(RateLimited) as limited:
+        await channel.publish(replace(outgoing, progress=progress))
+
+    assert 23 * 3600 < limited.value.retry_after <= 24 * 3600  # when "one" leaves the window
+    assert "1 of the 1 posts" in limited.value.reason
+    assert len(ledger(sandbox, "instagram")) == 1

@@ -93,11 +93,13 @@ class Seeded:
 def seed_feeds(sandbox: SandboxThread) -> Seeded:
     """A channel photo post with buttons, two Page posts and one Instagram photo."""
     keyboard = InlineKeyboardMarkup(
-        [[
-            InlineKeyboardButton("Register", url="https://library.example/poetry"),
-            InlineKeyboardButton("Remind me", callback_data="remind:poetry"),
-        ]]
-    )  # fmt: skip
+        [
+            [
+                InlineKeyboardButton("Register", url="https://library.example/poetry"),
+                InlineKeyboardButton("Remind me", callback_data="remind:poetry"),
+            ]
+        ]
+    )
 
     async def post(bot: Bot) -> int:
         await bot.send_message(NEWS, "Opening hours change on Monday.")
@@ -120,7 +122,7 @@ def seed_feeds(sandbox: SandboxThread) -> Seeded:
         image_url=f"{sandbox.base_url}/graph-cdn/{photo['id']}",
         caption=IG_CAPTION,
     )["id"]
-    while ig_api.get_object(container, fields="status_code")["status_code"] != "FINISHED":
-        pass  # the sandbox finishes a container on its second status poll
+    sandbox.call(lambda: sandbox.sandbox.clock.advance(10))  # processing takes sandbox time
+    assert ig_api.get_object(container, fields="status_code")["status_code"] == "FINISHED"
     media = ig_api.put_object(account.id, "media_publish", creation_id=container)
     return Seeded(channel_photo_id, photo["post_id"], text_post["id"], media["id"])

@@ -98,7 +98,11 @@ def test_inject_and_read_chats(
     chat = admin.get(f"telegram/chats/{staff}/messages").json()
     assert chat["chat"]["type"] == "private"
     assert [(m["sender"], m["text"]) for m in chat["messages"]] == [
-        ("user", "/start"), ("user", None), ("user", None), ("bot", "Welcome!")]  # fmt: skip
+        ("user", "/start"),
+        ("user", None),
+        ("user", None),
+        ("bot", "Welcome!"),
+    ]
     path = chat["messages"][1]["photo"]["file_path"]
     assert admin.get(f"telegram/files/{path}").content.startswith(b"\xff\xd8")
     assert admin.post("telegram/updates", json={"type": "sticker"}).status_code == 400

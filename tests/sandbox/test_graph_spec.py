@@ -59,8 +59,17 @@ def test_every_returned_object_is_documented(
     post = page_graph.put_object(page, "feed", message="Spec", link="https://lib.example/")["id"]
     photo = page_graph.put_object(page, "photos", url=image_server.url("/poster.jpg"))
     container = ig_graph.put_object(ig, "media", image_url=image_server.url("/poster.jpg"))["id"]
+    processing = ig_graph.get_object(container, fields="id,status,status_code")
+    graph_fixtures.on_loop(sandbox, lambda s: s.configure_processing({"fail_next": 1}))
+    failing = ig_graph.put_object(ig, "media", image_url=image_server.url("/poster.jpg"))["id"]
     advance(sandbox, 10)
     container_read = ig_graph.get_object(container, fields="id,status,status_code")
+    failed = ig_graph.get_object(failing, fields="id,status,status_code")
+    assert [c["status_code"] for c in (processing, container_read, failed)] == [
+        "IN_PROGRESS",
+        "FINISHED",
+        "ERROR",
+    ]
     media = ig_graph.put_object(ig, "media_publish", creation_id=container)["id"]
     advance(sandbox, 30 * 3600)
     post_edges = (
@@ -78,6 +87,8 @@ def test_every_returned_object_is_documented(
         ("IGMedia", ig_graph.get_object(media, fields=every_field("IGMedia"))),
         ("IGMedia", ig_graph.get_object(media, fields="children,insights.metric(reach)")),
         ("ShadowIGMediaBuilder", container_read),
+        ("ShadowIGMediaBuilder", processing),
+        ("ShadowIGMediaBuilder", failed),
     ]
     limit = ig_graph.get_connections(ig, "content_publishing_limit", fields="quota_usage,config")
     returned += [("ContentPublishingLimitResponse", d) for d in limit["data"]]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import facebook
 import pytest
+import requests
 
+from sandbox.graph_state import DEFAULT_CAROUSEL_PROCESSING, DEFAULT_IMAGE_PROCESSING
 from sandbox.runner import SandboxThread
 from tests.sandbox import graph_fixtures
 from tests.sandbox.graph_fixtures import ImageServer, advance, client, on_loop
@@ -38,8 +40,8 @@ def publish_image(
     sandbox: SandboxThread, api: facebook.GraphAPI, server: ImageServer, caption: str
 ) -> str:
     container = create(api, ig_id(sandbox), image_url=server.url("/poster.jpg"), caption=caption)
-    polls = [status(api, container) for _ in range(2)]  # the second poll finishes it
-    assert polls[-1] == "FINISHED"
+    advance(sandbox, DEFAULT_IMAGE_PROCESSING)
+    assert status(api, container) == "FINISHED"
     return str(api.put_object(ig_id(sandbox), "media_publish", creation_id=container)["id"])
 
 
@@ -50,7 +52,9 @@ def test_single_image_flow(
         ig_graph, ig_id(sandbox), image_url=image_server.url("/poster.jpg"), caption="Hi #books"
     )
 
-    polls = [status(ig_graph, container), status(ig_graph, container)]
+    polls = [status(ig_graph, container)]
+    advance(sandbox, DEFAULT_IMAGE_PROCESSING)
+    polls.append(status(ig_graph, container))
     media_id = ig_graph.put_object(ig_id(sandbox), "media_publish", creation_id=container)["id"]
 
     assert polls == ["IN_PROGRESS", "FINISHED"]
@@ -76,6 +80,94 @@ def test_container_finishes_with_sandbox_time_alone(
 
     assert ig_graph.put_object(ig_id(sandbox), "media_publish", creation_id=container)["id"]
     assert (early.value.code, early.value.result["error"]["error_subcode"]) == (9007, 2207027)
+
+
+def test_polling_does_not_hurry_a_container(
+    sandbox: SandboxThread, ig_graph: facebook.GraphAPI, image_server: ImageServer
+) -> None:
+    container = create(ig_graph, ig_id(sandbox), image_url=image_server.url("/poster.jpg"))
+
+    polls = [status(ig_graph, container) for _ in range(5)]
+    advance(sandbox, DEFAULT_IMAGE_PROCESSING - 0.5)
+    polls.append(status(ig_graph, container))
+    advance(sandbox, 0.5)
+
+    assert polls == ["IN_PROGRESS"] * 6
+    assert status(ig_graph, container) == "FINISHED"
+
+
+def test_processing_times_are_set_through_the_admin_api(
+    sandbox: SandboxThread, ig_graph: facebook.GraphAPI, image_server: ImageServer
+) -> None:
+    admin = f"{sandbox.base_url}/_sandbox/instagram/processing"
+    before = requests.get(admin, timeout=5).json()
+    answer = requests.post(
+        admin, json={"image_seconds": 20, "carousel_seconds": 45}, timeout=5
+    ).json()
+    refused = requests.post(admin, json={"image_seconds": -1}, timeout=5)
+    url = image_server.url("/poster.jpg")
+    items = [create(ig_graph, ig_id(sandbox), image_url=url, is_carousel_item="true")] * 2
+    carousel = create(ig_graph, ig_id(sandbox), media_type="CAROUSEL", children=",".join(items))
+    seen = []
+    for seconds in (19, 1, 44):  # the items finish after 20 s, the carousel after 45
+        advance(sandbox, seconds)
+        seen.append((status(ig_graph, items[0]), status(ig_graph, carousel)))
+
+    assert before == {
+        "image_seconds": DEFAULT_IMAGE_PROCESSING,
+        "carousel_seconds": DEFAULT_CAROUSEL_PROCESSING,
+        "fail_next": 0,
+    }
+    assert DEFAULT_IMAGE_PROCESSING < DEFAULT_CAROUSEL_PROCESSING
+    assert (answer["image_seconds"], answer["carousel_seconds"]) == (20, 45)
+    assert refused.status_code == 400
+    assert "image_seconds" in refused.json()["error"]
+    assert seen == [
+        ("IN_PROGRESS", "IN_PROGRESS"),
+        ("FINISHED", "IN_PROGRESS"),
+        ("FINISHED", "FINISHED"),
+    ]
+
+
+def test_a_carousel_waits_for_its_slowest_item(
+    sandbox: SandboxThread, ig_graph: facebook.GraphAPI, image_server: ImageServer
+) -> None:
+    url = image_server.url("/poster.jpg")
+    on_loop(sandbox, lambda s: s.configure_processing({"image_seconds": 30, "carousel_seconds": 1}))
+    slow = create(ig_graph, ig_id(sandbox), image_url=url, is_carousel_item="true")
+    on_loop(sandbox, lambda s: s.configure_processing({"image_seconds": 1}))
+    quick = create(ig_graph, ig_id(sandbox), image_url=url, is_carousel_item="true")
+    carousel = create(ig_graph, ig_id(sandbox), media_type="CAROUSEL", children=f"{slow},{quick}")
+
+    advance(sandbox, 5)
+    early = (status(ig_graph, quick), status(ig_graph, carousel))
+    advance(sandbox, 25)
+
+    assert early == ("FINISHED", "IN_PROGRESS")
+    assert status(ig_graph, carousel) == "FINISHED"
+
+
+def test_a_container_made_to_fail_ends_in_error_with_its_subcode(
+    sandbox: SandboxThread, ig_graph: facebook.GraphAPI, image_server: ImageServer
+) -> None:
+    url = image_server.url("/poster.jpg")
+    on_loop(sandbox, lambda s: s.configure_processing({"fail_next": 1}))
+    failing = create(ig_graph, ig_id(sandbox), image_url=url, is_carousel_item="true")
+    fine = create(ig_graph, ig_id(sandbox), image_url=url, is_carousel_item="true")
+    carousel = create(ig_graph, ig_id(sandbox), media_type="CAROUSEL", children=f"{failing},{fine}")
+    during = status(ig_graph, failing)
+    advance(sandbox, 30)
+
+    read = ig_graph.get_object(failing, fields="status_code,status")
+    with pytest.raises(facebook.GraphAPIError) as caught:
+        ig_graph.put_object(ig_id(sandbox), "media_publish", creation_id=carousel)
+
+    assert during == "IN_PROGRESS"  # an error shows only once processing is over
+    assert read["status_code"] == "ERROR"
+    assert "2207001" in read["status"]
+    assert (status(ig_graph, fine), status(ig_graph, carousel)) == ("FINISHED", "ERROR")
+    assert caught.value.code == 9007
+    assert instagram_items(sandbox) == []
 
 
 def test_publishing_twice_fails_and_records_once(
@@ -110,11 +202,13 @@ def test_carousel_flow(
 ) -> None:
     children = [
         create(
-            ig_graph, ig_id(sandbox), image_url=image_server.url("/poster.jpg"),
+            ig_graph,
+            ig_id(sandbox),
+            image_url=image_server.url("/poster.jpg"),
             is_carousel_item="true",
         )
         for _ in range(3)
-    ]  # fmt: skip
+    ]
     carousel = create(
         ig_graph, ig_id(sandbox), media_type="CAROUSEL", children=",".join(children), caption="3"
     )
@@ -134,11 +228,13 @@ def test_carousel_needs_two_to_ten_children(
 ) -> None:
     children = [
         create(
-            ig_graph, ig_id(sandbox), image_url=image_server.url("/poster.jpg"),
+            ig_graph,
+            ig_id(sandbox),
+            image_url=image_server.url("/poster.jpg"),
             is_carousel_item="true",
         )
         for _ in range(count)
-    ]  # fmt: skip
+    ]
 
     with pytest.raises(facebook.GraphAPIError) as caught:
         create(ig_graph, ig_id(sandbox), media_type="CAROUSEL", children=",".join(children))

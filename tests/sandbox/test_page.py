@@ -93,10 +93,12 @@ def test_published_posts_appear_newest_first_with_text_images_and_buttons(
     ]
     assert channel[0]["id"] == str(seeded.channel_photo_id)
     assert channel[0]["entities"] == [{"offset": 0, "length": 12, "type": "bold"}]
-    assert channel[0]["buttons"] == [[
-        {"text": "Register", "url": "https://library.example/poetry"},
-        {"text": "Remind me", "callback_data": "remind:poetry"},
-    ]]  # fmt: skip
+    assert channel[0]["buttons"] == [
+        [
+            {"text": "Register", "url": "https://library.example/poetry"},
+            {"text": "Remind me", "callback_data": "remind:poetry"},
+        ]
+    ]
     page = feed(data, "facebook", sandbox.sandbox.fixtures.pages[0].id)["posts"]
     assert [p["id"] for p in page] == [seeded.page_text_post_id, seeded.page_photo_post_id]
     assert [p["text"] for p in page] == [HOSTILE_TEXT, PAGE_CAPTION]
@@ -220,14 +222,18 @@ def test_chat_messages_photos_and_button_presses_reach_the_bot(
     async def reply(bot: Bot) -> int:
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Publish", callback_data="pub:1")]])
         answer = await bot.send_message(staff, "Draft ready", reply_markup=keyboard)
-        await bot.edit_message_text("Draft ready (edited)", staff, answer.message_id,
-                                    reply_markup=keyboard)  # fmt: skip
+        await bot.edit_message_text(
+            "Draft ready (edited)", staff, answer.message_id, reply_markup=keyboard
+        )
         return answer.message_id
 
     bot_message_id = with_bot(sandbox, reply)
     history = web.get(f"/_sandbox/telegram/chats/{staff}/messages").json()["messages"]
     assert [(m["sender"], m["text"]) for m in history] == [
-        ("user", text), ("user", None), ("bot", "Draft ready (edited)")]  # fmt: skip
+        ("user", text),
+        ("user", None),
+        ("bot", "Draft ready (edited)"),
+    ]
     assert history[2]["edit_date"] is not None
     assert history[2]["buttons"] == [[{"text": "Publish", "callback_data": "pub:1"}]]
     stored = web.get(f"/_sandbox/telegram/files/{history[1]['photo']['file_path']}")
@@ -235,9 +241,14 @@ def test_chat_messages_photos_and_button_presses_reach_the_bot(
 
     pressed = web.post(
         "/_sandbox/telegram/updates",
-        json={"type": "callback", "user_id": staff, "chat_id": staff,
-              "message_id": bot_message_id, "data": "pub:1"},
-    )  # fmt: skip
+        json={
+            "type": "callback",
+            "user_id": staff,
+            "chat_id": staff,
+            "message_id": bot_message_id,
+            "data": "pub:1",
+        },
+    )
     query_id = pressed.json()["update"]["callback_query"]["id"]
     (update,) = next_updates(sandbox)
     assert update.callback_query is not None
@@ -252,9 +263,14 @@ def test_a_follower_presses_a_button_under_a_channel_post(
     follower = sandbox.sandbox.fixtures.follower_user_id
     pressed = web.post(
         "/_sandbox/telegram/updates",
-        json={"type": "callback", "user_id": follower, "chat_id": NEWS,
-              "message_id": seeded.channel_photo_id, "data": "remind:poetry"},
-    )  # fmt: skip
+        json={
+            "type": "callback",
+            "user_id": follower,
+            "chat_id": NEWS,
+            "message_id": seeded.channel_photo_id,
+            "data": "remind:poetry",
+        },
+    )
     assert pressed.status_code == 200
     (update,) = next_updates(sandbox)
     query = update.callback_query
@@ -264,9 +280,14 @@ def test_a_follower_presses_a_button_under_a_channel_post(
     assert query.message.chat.id == NEWS
     refused = web.post(
         "/_sandbox/telegram/updates",
-        json={"type": "callback", "user_id": follower, "chat_id": NEWS,
-              "message_id": seeded.channel_photo_id, "data": "not-a-button"},
-    )  # fmt: skip
+        json={
+            "type": "callback",
+            "user_id": follower,
+            "chat_id": NEWS,
+            "message_id": seeded.channel_photo_id,
+            "data": "not-a-button",
+        },
+    )
     assert refused.status_code == 400
 
 

@@ -138,13 +138,18 @@ def test_chat_panel_sends_messages_photos_and_button_presses_to_the_bot(
     expect(chat.locator(".from-user .text")).to_have_text("Hello from <the page>")
 
     keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton("Yes", callback_data="rsvp:yes"),
-          InlineKeyboardButton("No", callback_data="rsvp:no")]]
-    )  # fmt: skip
+        [
+            [
+                InlineKeyboardButton("Yes", callback_data="rsvp:yes"),
+                InlineKeyboardButton("No", callback_data="rsvp:no"),
+            ]
+        ]
+    )
 
     async def ask(bot: Bot) -> int:
-        message = await bot.send_message(staff, "Coming on <b>Friday</b>?", parse_mode="HTML",
-                                          reply_markup=keyboard)  # fmt: skip
+        message = await bot.send_message(
+            staff, "Coming on <b>Friday</b>?", parse_mode="HTML", reply_markup=keyboard
+        )
         return message.message_id
 
     asked = with_bot(sandbox, ask)
@@ -196,10 +201,14 @@ def test_the_clock_button_grows_engagement_and_faults_are_shown(
     staff = sandbox.sandbox.fixtures.staff_user_id
 
     menu = InlineKeyboardMarkup(
-        [[InlineKeyboardButton("New post", callback_data="new")],
-         [InlineKeyboardButton("Queue", callback_data="queue"),
-          InlineKeyboardButton("Stats", callback_data="stats")]]
-    )  # fmt: skip
+        [
+            [InlineKeyboardButton("New post", callback_data="new")],
+            [
+                InlineKeyboardButton("Queue", callback_data="queue"),
+                InlineKeyboardButton("Stats", callback_data="stats"),
+            ],
+        ]
+    )
 
     async def greet(bot: Bot) -> None:
         await bot.send_message(

@@ -28,9 +28,13 @@ raw_log = telegram_fixtures.raw_log
 NEWS = -1001000000001  # a channel where the bot is an administrator
 CLOSED = -1001000000003  # a channel where it is not
 KEYBOARD = InlineKeyboardMarkup(
-    [[InlineKeyboardButton("Register", url="https://library.example/e/1"),
-      InlineKeyboardButton("Remind me", callback_data="remind:1")]]
-)  # fmt: skip
+    [
+        [
+            InlineKeyboardButton("Register", url="https://library.example/e/1"),
+            InlineKeyboardButton("Remind me", callback_data="remind:1"),
+        ]
+    ]
+)
 
 
 def ledger_items(sandbox: SandboxThread) -> list[tuple[str, str, str, int]]:

@@ -111,8 +111,13 @@ async def test_callback_query_and_answer(bot: Bot, sandbox: SandboxThread) -> No
     follower = sandbox.sandbox.fixtures.follower_user_id
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("Remind me", callback_data="remind:7")]])
     sent = await bot.send_message(NEWS, "Lecture at 5", reply_markup=markup)
-    body = {"type": "callback", "user_id": follower, "chat_id": NEWS,
-            "message_id": sent.message_id, "data": "remind:7"}  # fmt: skip
+    body = {
+        "type": "callback",
+        "user_id": follower,
+        "chat_id": NEWS,
+        "message_id": sent.message_id,
+        "data": "remind:7",
+    }
     injected = await admin(sandbox, "POST", "telegram/updates", body)
     (update,) = await bot.get_updates()
     query = update.callback_query

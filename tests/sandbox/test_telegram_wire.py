@@ -23,8 +23,14 @@ def api(sandbox: SandboxThread) -> Iterator[httpx.Client]:
 
 
 def test_json_body(api: httpx.Client) -> None:
-    answer = api.post("sendMessage", json={"chat_id": NEWS, "text": "json", "reply_markup": {
-        "inline_keyboard": [[{"text": "a", "callback_data": "b"}]]}}).json()  # fmt: skip
+    answer = api.post(
+        "sendMessage",
+        json={
+            "chat_id": NEWS,
+            "text": "json",
+            "reply_markup": {"inline_keyboard": [[{"text": "a", "callback_data": "b"}]]},
+        },
+    ).json()
     assert answer["ok"] is True
     assert answer["result"]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "b"
     assert check_result("sendMessage", answer["result"]) == []
@@ -50,8 +56,10 @@ def test_form_body_with_json_encoded_values(api: httpx.Client) -> None:
 
 
 def test_multipart_with_attach_references(api: httpx.Client) -> None:
-    media = [{"type": "photo", "media": "attach://one", "caption": "a"},
-             {"type": "photo", "media": "attach://two"}]  # fmt: skip
+    media = [
+        {"type": "photo", "media": "attach://one", "caption": "a"},
+        {"type": "photo", "media": "attach://two"},
+    ]
     answer = api.post(
         "sendMediaGroup",
         data={"chat_id": str(NEWS), "media": json.dumps(media)},
@@ -72,10 +80,14 @@ def test_multipart_with_attach_references(api: httpx.Client) -> None:
 def test_error_envelopes(sandbox: SandboxThread, api: httpx.Client) -> None:
     unknown = api.post("sendTelepathy")
     assert (unknown.status_code, unknown.json()) == (
-        404, {"ok": False, "error_code": 404, "description": "Not Found"})  # fmt: skip
+        404,
+        {"ok": False, "error_code": 404, "description": "Not Found"},
+    )
     bad_token = httpx.post(f"{sandbox.base_url}/bot1:nope/getMe")
     assert (bad_token.status_code, bad_token.json()) == (
-        401, {"ok": False, "error_code": 401, "description": "Unauthorized"})  # fmt: skip
+        401,
+        {"ok": False, "error_code": 401, "description": "Unauthorized"},
+    )
     missing = api.post("sendMessage", data={"chat_id": str(NEWS)})
     assert missing.status_code == 400
     assert missing.json() == {

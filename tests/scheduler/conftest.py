@@ -76,9 +76,15 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
             ("fb", Platform.FACEBOOK, "100200300400500"),
         ):
             add_channel(
-                session, org, cipher, name=name, platform=platform, external_id=external,
+                session,
+                org,
+                cipher,
+                name=name,
+                platform=platform,
+                external_id=external,
                 token="t0ken-for-tests" if platform is not Platform.TELEGRAM else None,
-                language=None, actor="test",
-            )  # fmt: skip
+                language=None,
+                actor="test",
+            )
     yield World(database, sessions, ManualClock(START), tmp_path / "media")
     database.dispose()

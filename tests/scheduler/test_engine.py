@@ -123,9 +123,13 @@ async def test_token_expiry_pauses_only_that_channel_until_it_is_fixed(world: Wo
         from content.storage.models import Organization
 
         set_channel_status(
-            session, session.get_one(Organization, org), "fb", ChannelStatus.ACTIVE, "test",
+            session,
+            session.get_one(Organization, org),
+            "fb",
+            ChannelStatus.ACTIVE,
+            "test",
             now=world.clock.now(),
-        )  # fmt: skip
+        )
     world.clock.advance(minutes=1)
     await engine.publish_due()
     assert set(states(world)) == {S.SENT}

@@ -54,10 +54,16 @@ def library(
             ("ig", Platform.INSTAGRAM, "17841400000000001", "kk"),
         ):
             add_channel(
-                session, org, cipher, name=name, platform=platform, external_id=external,
-                token=None if platform is Platform.TELEGRAM else TOKEN, language=lang,
+                session,
+                org,
+                cipher,
+                name=name,
+                platform=platform,
+                external_id=external,
+                token=None if platform is Platform.TELEGRAM else TOKEN,
+                language=lang,
                 actor="test",
-            )  # fmt: skip
+            )
         organization_id = org.id
     try:
         yield Library(sessions, organization_id, tmp_path / "media")

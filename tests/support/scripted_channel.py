@@ -61,9 +61,7 @@ class ScriptedChannel:
         self, outgoing: Outgoing, progress: Mapping[str, Any], sent_after: datetime
     ) -> Reconciliation:
         if self.verdict is Verdict.POSTED:
-            remote = next(
-                r for r, o in self.posted.items() if o.fingerprint == outgoing.fingerprint
-            )
+            remote = next(r for r, o in self.posted.items() if o.text == outgoing.text)
             return Reconciliation(Verdict.POSTED, Published(remote))
         return Reconciliation(self.verdict)
 

@@ -45,13 +45,13 @@ from bot.flows.new_post.screens import (
     text_for,
 )
 from bot.flows.queue import DraftsPage, QueuePage
-from bot.formatting import local_time
 from bot.keyboards import chosen_time, pick_prompt, typed_time
 from bot.router import STALE_BUTTON, Router
 from bot.turn import Button, Turn
 from content.domain.languages import LANGUAGES
 from content.domain.rules import ALBUM_MAX, fit_problems
 from content.domain.states import PostStatus
+from content.domain.templates import local_time
 from content.errors import InvalidInput
 from content.i18n import N_, explain
 from content.queueing.drafts import submit_for_approval

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.drafting import NOW, chosen_channels, due_at
-from bot.formatting import channel_label, local_time, preview_lines, quoted
+from bot.formatting import channel_label, preview_lines, quoted
 from bot.keyboards import TimeChoice, time_keyboard, time_prompt
 from bot.turn import Button, Keyboard, Turn
 from content.domain.callback_data import CallbackData
@@ -15,6 +15,7 @@ from content.domain.languages import LANGUAGES
 from content.domain.preview import compose_text
 from content.domain.rules import ALBUM_MAX
 from content.domain.states import Role
+from content.domain.templates import local_time
 from content.storage.models import Channel
 from content.storage.store import list_channels
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,9 +14,12 @@ from content.domain.states import (
     PostStatus,
     PublicationState,
     allowed_targets,
+    move_publication,
+    publication_moves,
     transition,
 )
 from content.errors import IllegalTransition
+from content.storage.models import Publication
 
 P = PublicationState
 ENUMS = [PublicationState, PostStatus, ChannelStatus, EventStatus]
@@ -74,3 +79,31 @@ def test_terminal_states_have_no_way_out() -> None:
     assert allowed_targets(P.SENT) == frozenset()
     assert allowed_targets(P.CANCELLED) == frozenset()
     assert allowed_targets(PostStatus.DONE) == frozenset()
+
+
+@given(st.sampled_from(list(P)), st.sampled_from(list(P)))
+def test_a_publication_moves_only_legally_and_leaves_no_claim_behind(
+    current: PublicationState, target: PublicationState
+) -> None:
+    publication = Publication(state=current, claimed_by="w1", lease_until=datetime.now(UTC))
+    if target not in allowed_targets(current):
+        with pytest.raises(IllegalTransition):
+            move_publication(publication, target)
+        assert (publication.state, publication.claimed_by) == (current, "w1")
+        return
+    move_publication(publication, target)
+    assert publication.state is target
+    held = target is P.SENDING  # the engine's begin keeps its worker's claim
+    assert (publication.claimed_by is not None) is held
+    assert (publication.lease_until is not None) is held
+
+
+def test_a_core_move_is_checked_from_every_source_and_releases_the_claim() -> None:
+    assert publication_moves([P.SENDING], P.SENT) == {
+        "state": P.SENT,
+        "claimed_by": None,
+        "lease_until": None,
+    }
+    assert publication_moves([P.SCHEDULED, P.RETRY_WAIT], P.SENDING) == {"state": P.SENDING}
+    with pytest.raises(IllegalTransition):
+        publication_moves([P.SCHEDULED, P.SENT], P.SENDING)

@@ -8,6 +8,7 @@ import pytest
 
 from content.domain.timeparse import format_offset, parse_offsets, parse_when, zone
 from content.errors import InvalidInput
+from content.i18n import explain
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ALMATY = zone("Asia/Almaty")
@@ -38,6 +39,16 @@ def test_past_times_are_refused() -> None:
     with pytest.raises(InvalidInput, match="is in the past"):
         parse_when("2026-11-20 10:00", ALMATY, NOW)
     assert parse_when("2026-11-20 10:00", ALMATY, NOW, allow_past=True) < NOW
+
+
+def test_a_refused_time_is_named_as_staff_read_times_elsewhere() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        parse_when("2026-11-20 10:00", ALMATY, NOW)
+    assert str(raised.value) == "20 November, Friday, 10:00 is in the past: choose a later time"
+    assert explain(raised.value, "ru").startswith("20 ноября, пятница, 10:00")
+    with pytest.raises(InvalidInput) as long_ago:
+        parse_when("2025-11-20T10:00+05:00", ALMATY, NOW)
+    assert str(long_ago.value).startswith("20 November 2025, Thursday, 10:00 is in the past")
 
 
 def test_a_time_skipped_by_daylight_saving_is_refused() -> None:

@@ -33,9 +33,13 @@ def lib(database_url: str, tmp_path: Path) -> Iterator[Library]:
 def add(lib: Library, title: str, starts: datetime, **fields: object) -> int:
     with lib.transaction() as (session, org):
         new = NewEvent(
-            title=title, starts_at=starts, channels=["news"], announce_at=NOW,
-            reminder_offsets=[1440, 120], **fields,  # type: ignore[arg-type]
-        )  # fmt: skip
+            title=title,
+            starts_at=starts,
+            channels=["news"],
+            announce_at=NOW,
+            reminder_offsets=[1440, 120],
+            **fields,  # type: ignore[arg-type]
+        )
         return add_event(session, org, new, lib.media_dir, NOW, "test").id
 
 
@@ -47,17 +51,27 @@ def export(lib: Library, now: datetime = NOW) -> bytes:
 def load(lib: Library, data: bytes, **options: object) -> ImportReport:
     options.setdefault("fetch", download_image)
     return import_plan(
-        lib.sessions, lib.organization_id, data, "events.ics", media_dir=lib.media_dir, now=NOW,
-        actor="test", **options,  # type: ignore[arg-type]
-    )  # fmt: skip
+        lib.sessions,
+        lib.organization_id,
+        data,
+        "events.ics",
+        media_dir=lib.media_dir,
+        now=NOW,
+        actor="test",
+        **options,  # type: ignore[arg-type]
+    )
 
 
 def test_the_feed_holds_upcoming_events_and_icalendar_reads_it(lib: Library) -> None:
     talk = add(
-        lib, "Встреча с автором", STARTS, ends_at=STARTS + timedelta(hours=2),
-        place="Читальный зал", description="О новом романе, с вопросами.",
+        lib,
+        "Встреча с автором",
+        STARTS,
+        ends_at=STARTS + timedelta(hours=2),
+        place="Читальный зал",
+        description="О новом романе, с вопросами.",
         registration_url="https://example.org/talk",
-    )  # fmt: skip
+    )
     add(lib, "Board games", STARTS + timedelta(days=3))
     past = add(lib, "Finished", NOW + timedelta(hours=1))
     cancelled = add(lib, "Called off", STARTS)
@@ -163,8 +177,11 @@ def test_calendar_events_afisha_cannot_take_are_reported(lib: Library) -> None:
     )
     events, errors = read_calendar(ics, tz)
     assert [(e.row, e.column) for e in errors] == [
-        (1, "DTSTART"), (2, "SUMMARY"), (3, "RRULE"), (4, "UID"),
-    ]  # fmt: skip
+        (1, "DTSTART"),
+        (2, "SUMMARY"),
+        (3, "RRULE"),
+        (4, "UID"),
+    ]
     assert [(e.uid, e.starts_at) for e in events] == [("e", datetime(2026, 12, 1, 8, tzinfo=UTC))]
     with pytest.raises(InvalidInput, match="not an iCalendar"):
         read_calendar(b"hello", tz)

@@ -39,9 +39,15 @@ def run(lib: Library, data: bytes, filename: str = "plan.csv", **options: object
     options.setdefault("image_dir", lib.media_dir.parent)
     options.setdefault("fetch", download_image)
     return import_plan(
-        lib.sessions, lib.organization_id, data, filename, media_dir=lib.media_dir, now=NOW,
-        actor="test", **options,  # type: ignore[arg-type]
-    )  # fmt: skip
+        lib.sessions,
+        lib.organization_id,
+        data,
+        filename,
+        media_dir=lib.media_dir,
+        now=NOW,
+        actor="test",
+        **options,  # type: ignore[arg-type]
+    )
 
 
 def csv_of(rows: list[dict[str, object]], delimiter: str = ",") -> bytes:
@@ -49,8 +55,9 @@ def csv_of(rows: list[dict[str, object]], delimiter: str = ",") -> bytes:
     writer = csv.DictWriter(buffer, fieldnames=list(HEADERS), delimiter=delimiter)
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: v.strftime("%H:%M") if hasattr(v, "hour") else v
-                         for k, v in row.items()})  # fmt: skip
+        writer.writerow(
+            {k: v.strftime("%H:%M") if hasattr(v, "hour") else v for k, v in row.items()}
+        )
     return buffer.getvalue().encode()
 
 
@@ -103,11 +110,13 @@ def test_xlsx_and_csv_of_the_same_plan_are_the_same_rows(lib: Library) -> None:
 def test_a_file_with_three_bad_rows_imports_nothing_and_lists_them(
     lib: Library, database_url: str
 ) -> None:
-    rows = template_with({
-        2: {"date": "2026-13-01"},
-        9: {"channels": "news, twitter"},
-        31: {"title": ""},  # an event row
-    })  # fmt: skip
+    rows = template_with(
+        {
+            2: {"date": "2026-13-01"},
+            9: {"channels": "news, twitter"},
+            31: {"title": ""},  # an event row
+        }
+    )
     before = dump(database_url)
     report = run(lib, csv_of(rows))
     assert not report.committed
@@ -141,22 +150,51 @@ def test_a_dry_run_checks_everything_and_writes_nothing(lib: Library, database_u
 
 def test_every_problem_of_a_row_is_reported(lib: Library) -> None:
     rows = [
-        {"kind": "event", "date": "2026-11-10", "time": "25:00", "channels": "", "title": "",
-         "ends": "17:00", "reminders": "soon", "language": "de"},
+        {
+            "kind": "event",
+            "date": "2026-11-10",
+            "time": "25:00",
+            "channels": "",
+            "title": "",
+            "ends": "17:00",
+            "reminders": "soon",
+            "language": "de",
+        },
         {"kind": "talk", "date": "2026-11-01", "time": "10:00", "channels": "news", "text": "x"},
-        {"kind": "post", "date": "2026-11-10", "time": "10:00", "channels": "news",
-         "place": "Hall", "link": "library.example"},
-        {"date": "2026-11-10", "time": "18:00", "channels": "news", "kind": "event",
-         "title": "Talk", "ends": "17:00", "announce": "2026-11-11 10:00"},
-    ]  # fmt: skip
+        {
+            "kind": "post",
+            "date": "2026-11-10",
+            "time": "10:00",
+            "channels": "news",
+            "place": "Hall",
+            "link": "library.example",
+        },
+        {
+            "date": "2026-11-10",
+            "time": "18:00",
+            "channels": "news",
+            "kind": "event",
+            "title": "Talk",
+            "ends": "17:00",
+            "announce": "2026-11-11 10:00",
+        },
+    ]
     report = run(lib, csv_of(rows))  # type: ignore[arg-type]
     found = {(e.row, e.column) for e in report.errors}
     assert found == {
-        (2, "time"), (2, "channels"), (2, "title"), (2, "reminders"), (2, "language"),
-        (3, "kind"), (3, "time"),
-        (4, "text"), (4, "place"), (4, "link"),
-        (5, "ends"), (5, "announce"),
-    }  # fmt: skip
+        (2, "time"),
+        (2, "channels"),
+        (2, "title"),
+        (2, "reminders"),
+        (2, "language"),
+        (3, "kind"),
+        (3, "time"),
+        (4, "text"),
+        (4, "place"),
+        (4, "link"),
+        (5, "ends"),
+        (5, "announce"),
+    }
 
 
 def test_identical_rows_are_one_row_too_many(lib: Library) -> None:
@@ -246,15 +284,17 @@ def test_images_by_path_or_url(lib: Library, image_server: str, tmp_path: Path) 
     with lib.sessions() as session:
         posts = session.query(Post).order_by(Post.id).all()
         assert [(p.media[0].media.width, p.media[0].media.media_type) for p in posts] == [
-            (640, "image/png"), (400, "image/jpeg"),
-        ]  # fmt: skip
+            (640, "image/png"),
+            (400, "image/jpeg"),
+        ]
     assert len(list(lib.media_dir.rglob("*.*"))) == 2
 
 
 def test_a_file_sent_to_the_bot_names_images_only_by_url(lib: Library, tmp_path: Path) -> None:
     make_image(tmp_path / "local.png", (640, 480), "PNG")
-    report = run(lib, b"date,time,channels,text,image\n2026-11-03,10:00,news,Hi,local.png\n",
-                 image_dir=None)  # fmt: skip
+    report = run(
+        lib, b"date,time,channels,text,image\n2026-11-03,10:00,news,Hi,local.png\n", image_dir=None
+    )
     assert [(e.row, e.column) for e in report.errors] == [(2, "image")]
     assert "only by web link" in str(report.errors[0])
 

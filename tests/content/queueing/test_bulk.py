@@ -33,13 +33,27 @@ def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
         org = ensure_organization(session, "Library", "Europe/Vilnius", "lt")
         for name, language in (("a", None), ("b", "en")):
             add_channel(
-                session, org, cipher, name=name, platform=Platform.TELEGRAM,
-                external_id=f"@channel_{name}x", token=None, language=language, actor="test",
-            )  # fmt: skip
+                session,
+                org,
+                cipher,
+                name=name,
+                platform=Platform.TELEGRAM,
+                external_id=f"@channel_{name}x",
+                token=None,
+                language=language,
+                actor="test",
+            )
         add_channel(
-            session, org, cipher, name="fb", platform=Platform.FACEBOOK, external_id="123456789",
-            token="page-token", language=None, actor="test",
-        )  # fmt: skip
+            session,
+            org,
+            cipher,
+            name="fb",
+            platform=Platform.FACEBOOK,
+            external_id="123456789",
+            token="page-token",
+            language=None,
+            actor="test",
+        )
     yield factory
     engine.dispose()
 
@@ -66,9 +80,11 @@ def test_rows_are_those_queue_post_writes(sessions: sessionmaker[Session]) -> No
         new = NewPost(" Open day ", ["a", "b"], DUE, link=link, variants=variants)
         single = queue_post(session, org(session), new, Path("unused"), "test")
         [bulk] = queue_many(
-            session, org(session),
-            [BulkPost(" Open day ", ["a", "b"], DUE, link=link, variants=variants)], "test",
-        )  # fmt: skip
+            session,
+            org(session),
+            [BulkPost(" Open day ", ["a", "b"], DUE, link=link, variants=variants)],
+            "test",
+        )
         posts = Post.__table__
         assert row(session, posts, bulk, leave_out={"id", "created_at"}) == row(
             session, posts, single.id, leave_out={"id", "created_at"}

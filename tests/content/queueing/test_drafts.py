@@ -51,13 +51,27 @@ def store(database_url: str, tmp_path: Path) -> Iterator[Store]:
         add_staff(session, org, 1001, "Egle", "editor", "lt", "test")
         add_staff(session, org, 1002, "Marat", "manager", "kk", "test")
         add_channel(
-            session, org, cipher, name="tg", platform=Platform.TELEGRAM,
-            external_id="@library_news", token=None, language="ru", actor="test",
-        )  # fmt: skip
+            session,
+            org,
+            cipher,
+            name="tg",
+            platform=Platform.TELEGRAM,
+            external_id="@library_news",
+            token=None,
+            language="ru",
+            actor="test",
+        )
         add_channel(
-            session, org, cipher, name="ig", platform=Platform.INSTAGRAM,
-            external_id="17841400000000001", token="tok", language="kk", actor="test",
-        )  # fmt: skip
+            session,
+            org,
+            cipher,
+            name="ig",
+            platform=Platform.INSTAGRAM,
+            external_id="17841400000000001",
+            token="tok",
+            language="kk",
+            actor="test",
+        )
     images = tmp_path / "incoming"
     images.mkdir()
     yield Store(sessions, tmp_path / "media", images)
@@ -74,8 +88,15 @@ def test_a_draft_keeps_its_plan_and_images_but_has_no_publications(store: Store)
     first = make_image(store.images / "a.jpg")
     with store.sessions.begin() as session:
         org, egle = org_and_staff(session, 1001)
-        new = NewPost("Idea", ["tg"], None, images=[first], author_id=egle.id,
-                      alt_texts=["A poster"], variants={"kk": "Идея"})  # fmt: skip
+        new = NewPost(
+            "Idea",
+            ["tg"],
+            None,
+            images=[first],
+            author_id=egle.id,
+            alt_texts=["A poster"],
+            variants={"kk": "Идея"},
+        )
         draft_id = save_draft(session, org, new, store.media, "test").id
     with store.sessions.begin() as session:
         draft = session.get(Post, draft_id)
@@ -109,8 +130,14 @@ def test_a_draft_is_updated_in_place_and_then_queued_as_the_same_post(store: Sto
         assert draft.text == "v2"
         assert len(draft.media) == 2
         assert draft.planned_at == LATER
-        post = queue_post(session, org, draft_as_new_post(session, draft, store.media),
-                          store.media, "t", draft=draft)  # fmt: skip
+        post = queue_post(
+            session,
+            org,
+            draft_as_new_post(session, draft, store.media),
+            store.media,
+            "t",
+            draft=draft,
+        )
         assert post.id == draft_id
         assert post.status is PostStatus.QUEUED
         assert post.planned_channels == []
@@ -126,9 +153,12 @@ def test_submitting_checks_like_queueing_and_creates_nothing_claimable(store: St
         with pytest.raises(InvalidInput, match="choose when"):
             submit_for_approval(session, org, NewPost("x", ["tg"], None), store.media, "t")
         post = submit_for_approval(
-            session, org, NewPost("Please approve", ["tg"], LATER, author_id=egle.id),
-            store.media, "t",
-        )  # fmt: skip
+            session,
+            org,
+            NewPost("Please approve", ["tg"], LATER, author_id=egle.id),
+            store.media,
+            "t",
+        )
         assert post.status is PostStatus.PENDING_APPROVAL
         assert post.publications == []
         assert session.scalars(select(Publication)).all() == []
@@ -161,8 +191,9 @@ def test_rejection_returns_a_draft_with_the_reason(store: Store) -> None:
         reject_post(session, org, post.id, marat.id, "Add the date", "t")
         assert (post.status, post.review_note) == (PostStatus.DRAFT, "Add the date")
         assert post.planned_at == LATER  # kept, so it can be sent again as it was
-        again = submit_for_approval(session, org, NewPost("c2", ["tg"], LATER), store.media, "t",
-                                    draft=post)  # fmt: skip
+        again = submit_for_approval(
+            session, org, NewPost("c2", ["tg"], LATER), store.media, "t", draft=post
+        )
         assert again.id == post.id
         assert again.review_note is None
 

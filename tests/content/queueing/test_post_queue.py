@@ -31,10 +31,16 @@ def sessions(database_url: str, tmp_path: Path) -> Iterator[sessionmaker[Session
         org = ensure_organization(session, "Library", "Europe/Vilnius", "lt")
         for name in ("a", "b"):
             add_channel(
-                session, org, CredentialCipher(generate_key()), name=name,
-                platform=Platform.TELEGRAM, external_id=f"@channel_{name}x", token=None,
-                language=None, actor="test",
-            )  # fmt: skip
+                session,
+                org,
+                CredentialCipher(generate_key()),
+                name=name,
+                platform=Platform.TELEGRAM,
+                external_id=f"@channel_{name}x",
+                token=None,
+                language=None,
+                actor="test",
+            )
     yield factory
     engine.dispose()
 

@@ -30,10 +30,13 @@ def lib(database_url: str, tmp_path: Path) -> Iterator[Library]:
 def make_event(lib: Library, channels: list[str] | None = None) -> int:
     with lib.transaction() as (session, org):
         new = NewEvent(
-            title="Author talk", starts_at=STARTS, ends_at=STARTS + timedelta(hours=2),
-            channels=channels or ["news", "fb"], announce_at=NOW,
+            title="Author talk",
+            starts_at=STARTS,
+            ends_at=STARTS + timedelta(hours=2),
+            channels=channels or ["news", "fb"],
+            announce_at=NOW,
             reminder_offsets=[WEEK, DAY, TWO_HOURS],
-        )  # fmt: skip
+        )
         return add_event(session, org, new, lib.media_dir, NOW, "test").id
 
 
@@ -71,10 +74,11 @@ def test_moving_earlier_withdraws_past_reminders_and_keeps_sent_ones(lib: Librar
     with lib.transaction() as (session, _org):
         sent = session.scalars(
             select(Publication).where(
-                Publication.event_id == event_id, Publication.offset_minutes == WEEK,
+                Publication.event_id == event_id,
+                Publication.offset_minutes == WEEK,
                 Publication.channel.has(name="news"),
             )
-        ).one()  # fmt: skip
+        ).one()
         sent.state = PublicationState.SENT
     sooner = NOW + timedelta(days=3)  # the 7-day reminder's time has passed
     with lib.transaction() as (session, org):
@@ -89,9 +93,12 @@ def test_moving_earlier_withdraws_past_reminders_and_keeps_sent_ones(lib: Librar
 def test_moving_later_plans_reminders_that_were_skipped(lib: Library) -> None:
     with lib.transaction() as (session, org):
         new = NewEvent(
-            title="Soon", starts_at=NOW + timedelta(days=2), channels=["news"], announce_at=NOW,
+            title="Soon",
+            starts_at=NOW + timedelta(days=2),
+            channels=["news"],
+            announce_at=NOW,
             reminder_offsets=[WEEK, DAY],
-        )  # fmt: skip
+        )
         event_id = add_event(session, org, new, lib.media_dir, NOW, "test").id
     assert set(reminders(lib, event_id)) == {("news", DAY, "scheduled")}
     later = NOW + timedelta(days=20)
@@ -104,9 +111,12 @@ def test_moving_later_plans_reminders_that_were_skipped(lib: Library) -> None:
 def test_an_announcement_after_the_new_start_goes_out_now(lib: Library) -> None:
     with lib.transaction() as (session, org):
         new = NewEvent(
-            title="Late announcement", starts_at=STARTS, channels=["news"],
-            announce_at=STARTS - timedelta(days=1), reminder_offsets=[TWO_HOURS],
-        )  # fmt: skip
+            title="Late announcement",
+            starts_at=STARTS,
+            channels=["news"],
+            announce_at=STARTS - timedelta(days=1),
+            reminder_offsets=[TWO_HOURS],
+        )
         event_id = add_event(session, org, new, lib.media_dir, NOW, "test").id
     with lib.transaction() as (session, org):
         reschedule_event(session, org, event_id, NOW + timedelta(hours=5), now=NOW, actor="test")
@@ -126,8 +136,7 @@ def test_refusals_change_nothing(lib: Library) -> None:
         with pytest.raises(InvalidInput, match="in the past"):
             reschedule_event(session, org, event_id, NOW - timedelta(hours=1), now=NOW, actor="t")
         with pytest.raises(InvalidInput, match="end after it starts"):
-            reschedule_event(session, org, event_id, STARTS, now=NOW, actor="t",
-                             new_ends_at=STARTS)  # fmt: skip
+            reschedule_event(session, org, event_id, STARTS, now=NOW, actor="t", new_ends_at=STARTS)
         with pytest.raises(NotFound):
             reschedule_event(session, org, 999, STARTS, now=NOW, actor="t")
         cancel_event(session, org, event_id, "t")

@@ -98,7 +98,7 @@ def desk(database_url: str, tmp_path: Path) -> Iterator[Desk]:
             language="kk",
             actor="test",
         )
-    # fmt: skip
+
     yield Desk(sessions, tmp_path / "media")
     database.dispose()
 
@@ -177,10 +177,13 @@ def test_decisions_refuse_states_they_do_not_apply_to(desk: Desk) -> None:
 def test_an_event_reminder_cannot_be_moved_past_the_start(desk: Desk) -> None:
     with desk.sessions.begin() as session:
         event = add_event(
-            session, _org(session),
+            session,
+            _org(session),
             NewEvent("Poetry night", NOW + timedelta(days=3), ["tg"], NOW, [1440]),
-            desk.media, NOW, "test",
-        )  # fmt: skip
+            desk.media,
+            NOW,
+            "test",
+        )
         session.flush()
         reminder = next(p.id for p in event.publications if p.offset_minutes)
     desk.set_state(reminder, S.MISSED)
@@ -209,16 +212,20 @@ def test_edit_refuses_a_text_the_channel_cannot_take(desk: Desk) -> None:
 def test_cancelling_an_event_with_a_notice_tells_where_it_was_announced(desk: Desk) -> None:
     with desk.sessions.begin() as session:
         event = add_event(
-            session, _org(session),
+            session,
+            _org(session),
             NewEvent("Poetry night", NOW + timedelta(days=3), ["tg", "fb"], NOW, [1440, 120]),
-            desk.media, NOW, "test",
-        )  # fmt: skip
+            desk.media,
+            NOW,
+            "test",
+        )
         session.flush()
         event_id = event.id
         tg_announcement = next(
-            p for p in event.publications
+            p
+            for p in event.publications
             if p.kind is PublicationKind.ANNOUNCEMENT and p.channel.name == "tg"
-        )  # fmt: skip
+        )
         tg_announcement.state = S.SENT
     with desk.sessions.begin() as session:
         done = cancel_event_with_notice(
@@ -239,10 +246,13 @@ def test_cancelling_an_event_with_a_notice_tells_where_it_was_announced(desk: De
 def test_cancelling_quietly_adds_no_notice(desk: Desk) -> None:
     with desk.sessions.begin() as session:
         event = add_event(
-            session, _org(session),
+            session,
+            _org(session),
             NewEvent("Poetry night", NOW + timedelta(days=3), ["tg"], NOW, []),
-            desk.media, NOW, "test",
-        )  # fmt: skip
+            desk.media,
+            NOW,
+            "test",
+        )
         session.flush()
         event_id = event.id
     with desk.sessions.begin() as session:

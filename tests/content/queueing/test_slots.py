@@ -56,8 +56,11 @@ def test_slots_keep_their_wall_clock_time_across_daylight_saving() -> None:
     after = datetime(2026, 3, 23, 0, 0, tzinfo=UTC)
     spring = list(slot_times(TUE_THU_10, VILNIUS, after, after + timedelta(days=14)))
     assert [m.astimezone(VILNIUS).strftime("%a %d %H:%M") for m in spring] == [
-        "Tue 24 10:00", "Thu 26 10:00", "Tue 31 10:00", "Thu 02 10:00",
-    ]  # fmt: skip
+        "Tue 24 10:00",
+        "Thu 26 10:00",
+        "Tue 31 10:00",
+        "Thu 02 10:00",
+    ]
     assert [m.hour for m in spring] == [8, 8, 7, 7]  # UTC: the offset changed, the slot did not
     autumn_after = datetime(2026, 10, 19, 0, 0, tzinfo=UTC)
     autumn = list(slot_times(TUE_THU_10, VILNIUS, autumn_after, autumn_after + timedelta(days=14)))
@@ -116,8 +119,13 @@ def test_next_free_slot_skips_slots_already_taken(lib: Library) -> None:
         second = next_free_slot(session, ["news"], MONDAY)
         assert second == datetime(2026, 3, 26, 8, 0, tzinfo=UTC)
         # A post queued near (not exactly at) a slot also takes it.
-        queue_post(session, org, NewPost("B", ["news"], second + timedelta(minutes=10)),
-                   lib.media_dir, "test")  # fmt: skip
+        queue_post(
+            session,
+            org,
+            NewPost("B", ["news"], second + timedelta(minutes=10)),
+            lib.media_dir,
+            "test",
+        )
         # Across the change to summer time, Tue 10:00 is 07:00 UTC.
         assert next_free_slot(session, ["news"], MONDAY) == datetime(2026, 3, 31, 7, tzinfo=UTC)
         # A cancelled post gives its slot back.

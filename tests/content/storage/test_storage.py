@@ -62,17 +62,38 @@ def seeded(sessions: sessionmaker[Session], cipher: CredentialCipher) -> None:
         org = ensure_organization(session, "Library", "Asia/Almaty", "ru")
         add_staff(session, org, 1001, "Aigerim", "editor", None, "test")
         add_channel(
-            session, org, cipher, name="tg", platform=Platform.TELEGRAM,
-            external_id="@library_news", token=None, language=None, actor="test",
-        )  # fmt: skip
+            session,
+            org,
+            cipher,
+            name="tg",
+            platform=Platform.TELEGRAM,
+            external_id="@library_news",
+            token=None,
+            language=None,
+            actor="test",
+        )
         add_channel(
-            session, org, cipher, name="fb", platform=Platform.FACEBOOK,
-            external_id="100200300400500", token=TOKEN, language="kk", actor="test",
-        )  # fmt: skip
+            session,
+            org,
+            cipher,
+            name="fb",
+            platform=Platform.FACEBOOK,
+            external_id="100200300400500",
+            token=TOKEN,
+            language="kk",
+            actor="test",
+        )
         add_channel(
-            session, org, cipher, name="ig", platform=Platform.INSTAGRAM,
-            external_id="17841400000000001", token=TOKEN, language="kk", actor="test",
-        )  # fmt: skip
+            session,
+            org,
+            cipher,
+            name="ig",
+            platform=Platform.INSTAGRAM,
+            external_id="17841400000000001",
+            token=TOKEN,
+            language="kk",
+            actor="test",
+        )
 
 
 def org_of(session: Session) -> Organization:
@@ -122,9 +143,12 @@ def test_a_post_with_images_becomes_one_publication_per_channel(
     due = NOW + timedelta(hours=1)
     with sessions.begin() as session:
         post = queue_post(
-            session, org_of(session), NewPost("Book fair", ["tg", "fb", "ig"], due, [image]),
-            media_dir, "test",
-        )  # fmt: skip
+            session,
+            org_of(session),
+            NewPost("Book fair", ["tg", "fb", "ig"], due, [image]),
+            media_dir,
+            "test",
+        )
         again = queue_post(
             session, org_of(session), NewPost("Second", ["ig"], due, [image]), media_dir, "test"
         )
@@ -157,9 +181,12 @@ def test_refused_posts_write_nothing(
     before = dump(database_url)
     with pytest.raises(InvalidInput, match=message), sessions.begin() as session:
         queue_post(
-            session, org_of(session), NewPost("x", channels, NOW + timedelta(hours=1)),
-            tmp_path / "media", "test",
-        )  # fmt: skip
+            session,
+            org_of(session),
+            NewPost("x", channels, NOW + timedelta(hours=1)),
+            tmp_path / "media",
+            "test",
+        )
     assert dump(database_url) == before
     assert not (tmp_path / "media").exists()
 
@@ -183,9 +210,16 @@ def test_duplicate_channel_names_are_refused(
 ) -> None:
     with pytest.raises(InvalidInput, match="'tg' already exists"), sessions.begin() as session:
         add_channel(
-            session, org_of(session), cipher, name="tg", platform=Platform.TELEGRAM,
-            external_id="-100123", token=None, language=None, actor="test",
-        )  # fmt: skip
+            session,
+            org_of(session),
+            cipher,
+            name="tg",
+            platform=Platform.TELEGRAM,
+            external_id="-100123",
+            token=None,
+            language=None,
+            actor="test",
+        )
 
 
 @pytest.mark.usefixtures("seeded")
@@ -194,9 +228,12 @@ def test_cancelling_a_post_withdraws_what_is_unsent(
 ) -> None:
     with sessions.begin() as session:
         post = queue_post(
-            session, org_of(session), NewPost("x", ["tg", "fb"], NOW + timedelta(hours=1)),
-            tmp_path, "test",
-        )  # fmt: skip
+            session,
+            org_of(session),
+            NewPost("x", ["tg", "fb"], NOW + timedelta(hours=1)),
+            tmp_path,
+            "test",
+        )
         post.publications[0].state = PublicationState.SENT  # as if already published
         post_id = post.id
     with sessions.begin() as session:
@@ -233,9 +270,13 @@ def test_an_event_queues_its_announcement_and_reminders(
         event_id = event.id
     # The 7-day reminder is already past: skipped.
     assert kinds == [
-        ("fb", "announcement", 0), ("fb", "reminder", 120), ("fb", "reminder", 1440),
-        ("tg", "announcement", 0), ("tg", "reminder", 120), ("tg", "reminder", 1440),
-    ]  # fmt: skip
+        ("fb", "announcement", 0),
+        ("fb", "reminder", 120),
+        ("fb", "reminder", 1440),
+        ("tg", "announcement", 0),
+        ("tg", "reminder", 120),
+        ("tg", "reminder", 1440),
+    ]
     with sessions.begin() as session:
         assert cancel_event(session, org_of(session), event_id, "test") == 6
     with sessions() as session:
