@@ -187,11 +187,25 @@ def staff_list(state: State, as_json: bool) -> None:
             click.echo(f"{m.telegram_user_id:>12}  {m.role.value:<8} {m.language}  {m.name}")
 
 
+@staff.command("set")
+@click.argument("user_id", type=int)
+@click.option("--role", required=True, help="admin, manager or editor.")
+@click.option("--name", help="A new name.")
+@click.option("--lang", help="A new language: en, ru, kk or lt.")
+@pass_state
+def staff_set(state: State, user_id: int, role: str, name: str | None, lang: str | None) -> None:
+    """Change a staff member's role (and name or language) without removing them."""
+    with state.afisha.transaction() as (session, org):
+        member = registry.set_staff(session, org, user_id, role, name, lang, ACTOR)
+        click.echo(f"{member.name} ({member.role.value}, {member.language})")
+
+
 @staff.command("remove")
 @click.argument("user_id", type=int)
 @pass_state
 def staff_remove(state: State, user_id: int) -> None:
-    """Remove a staff member."""
+    """Take a staff member off staff: the bot treats them as a stranger, their open
+    conversations end, the posts they wrote or reviewed keep their name."""
     with state.afisha.transaction() as (session, org):
         registry.remove_staff(session, org, user_id, ACTOR)
     click.echo(f"removed staff member {user_id}")

@@ -35,6 +35,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InputMediaPhoto,
     Message,
+    ReplyParameters,
 )
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -458,8 +459,9 @@ class TelegramChannel:
         notes: list[str] = []
         unsent = 0
         for index, part in enumerate(parts):
+            reply_to = sent[0].message_id if part.reply and sent else None
             try:
-                messages = await self._send(part, outgoing.images, keyboard)
+                messages = await self._send(part, outgoing.images, keyboard, reply_to)
             except Exception as exc:
                 error = self._classify(exc)
                 if not sent:
@@ -475,21 +477,26 @@ class TelegramChannel:
         return self._published(sent, notes, unsent)
 
     async def _send(
-        self, part: TelegramPart, images: Sequence[OutgoingImage], keyboard: Any
+        self,
+        part: TelegramPart,
+        images: Sequence[OutgoingImage],
+        keyboard: Any,
+        reply_to: int | None = None,
     ) -> list[Message]:
         try:
-            return await self._send_once(part, images, keyboard, use_file_ids=True)
+            return await self._send_once(part, images, keyboard, reply_to, use_file_ids=True)
         except BadRequest as exc:
             # A cached file_id Telegram no longer knows: nothing was posted, upload instead.
             if part.kind is TelegramPartKind.MESSAGE or not self._forget_file_ids(images, exc):
                 raise
-        return await self._send_once(part, images, keyboard, use_file_ids=False)
+        return await self._send_once(part, images, keyboard, reply_to, use_file_ids=False)
 
     async def _send_once(
         self,
         part: TelegramPart,
         images: Sequence[OutgoingImage],
         keyboard: Any,
+        reply_to: int | None,
         *,
         use_file_ids: bool,
     ) -> list[Message]:
@@ -498,7 +505,12 @@ class TelegramChannel:
         caption = _html(part.text) or None
         if part.kind is TelegramPartKind.MESSAGE:
             message = await bot.send_message(
-                self.chat_id, _html(part.text), parse_mode=ParseMode.HTML, reply_markup=markup
+                self.chat_id,
+                _html(part.text),
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                # The rest of a long caption hangs under its photos, as a person would reply.
+                reply_parameters=ReplyParameters(reply_to) if reply_to is not None else None,
             )
             return [message]
         photos = [self._photo(image, use_file_ids) for image in images]

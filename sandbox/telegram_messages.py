@@ -176,13 +176,32 @@ def publish(state: TelegramState, messages: list[StoredMessage]) -> None:
 # -- sending -------------------------------------------------------------------------------------
 
 
+def replied_to(state: TelegramState, chat: dict[str, Any], p: Params) -> int | None:
+    """The message_id of reply_parameters, which must be a message of the same chat."""
+    parameters = p.decoded("reply_parameters")
+    if parameters is None:
+        return None
+    if not isinstance(parameters, dict) or not isinstance(parameters.get("message_id"), int):
+        raise bad_request("can't parse reply parameters JSON object")
+    message_id = parameters["message_id"]
+    if not any(m.message_id == message_id for m in state.history.get(chat["id"], [])):
+        raise bad_request("message to be replied not found")
+    return int(message_id)
+
+
 async def send_message(state: TelegramState, p: Params) -> dict[str, Any]:
     text, entities = message_text(p)
     markup = reply_markup(p)
     chat = target_chat(state, p)
+    reply_to = replied_to(state, chat, p)
     admit(state, chat)
     message = state.new_message(
-        chat, state.bot_sender(chat), text=text, entities=entities, reply_markup=markup
+        chat,
+        state.bot_sender(chat),
+        text=text,
+        entities=entities,
+        reply_markup=markup,
+        reply_to_message_id=reply_to,
     )
     publish(state, [message])
     return message.to_api()

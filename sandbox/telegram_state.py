@@ -84,6 +84,7 @@ class StoredMessage:
     document: dict[str, Any] | None = None
     media_group_id: str | None = None
     reply_markup: dict[str, Any] | None = None
+    reply_to_message_id: int | None = None
     edit_date: int | None = None
     reactions: dict[str, int] = field(default_factory=dict)
     views: int = 0
@@ -121,6 +122,12 @@ class StoredMessage:
                 data["caption_entities"] = self.caption_entities
         if self.reply_markup:
             data["reply_markup"] = self.reply_markup
+        if self.reply_to_message_id is not None:
+            data["reply_to_message"] = {
+                "message_id": self.reply_to_message_id,
+                "chat": self.chat,
+                "date": self.date,
+            }
         return data
 
 
@@ -317,6 +324,7 @@ class TelegramState:
             "caption_entities": message.caption_entities,
             "photo": photo,
             "document": document,
+            "reply_to_message_id": message.reply_to_message_id,
             "media_group_id": message.media_group_id,
             "buttons": (message.reply_markup or {}).get("inline_keyboard", []),
             "edit_date": message.edit_date,

@@ -9,12 +9,14 @@ import logging
 from sqlalchemy import select
 
 from bot.access import Permission
+from bot.flows.approvals import ask_about_imported
 from bot.router import Router
 from bot.turn import Reply, Turn
 from content.domain.states import ChannelStatus, Platform
 from content.errors import InvalidInput
 from content.i18n import N_, explain, translate
-from content.plans.importing import import_plan
+from content.plans.importing import Author, import_plan
+from content.queueing.drafts import needs_approval
 from content.storage.models import Channel
 
 log = logging.getLogger(__name__)
@@ -33,9 +35,15 @@ async def document(turn: Turn) -> None:
     if not turn.may(Permission.EDIT):
         return
     data = incoming.document_path.read_bytes()  # the download is gone after this turn
-    services, language = turn.services, turn.language
+    services, language, tz = turn.services, turn.language, turn.tz
     organization_id = turn.organization.id
     actor = f"staff:{incoming.user_id}"
+    # The posts are the sender's, and wait for a manager as the sender's /new posts would.
+    staff = turn.staff
+    author = Author(
+        staff.id if staff else None,
+        needs_approval(turn.organization, staff.role if staff else None),
+    )
     # New events from a calendar go to every active channel that can post text alone.
     calendar_channels = list(
         turn.session.scalars(
@@ -60,11 +68,17 @@ async def document(turn: Turn) -> None:
                 actor=actor,
                 channels=calendar_channels,
                 fetch=services.fetch_image,
+                author=author,
             )
         except InvalidInput as err:
             return [Reply(explain(err, language))]
         if report.committed:
             services.queue_changed()
+        asked: list[Reply] = []
+        if report.committed and report.waiting:
+            with services.sessions() as session:
+                now = services.clock.now()
+                asked = ask_about_imported(session, report.waiting, tz, now, language)
         message, params = report.summary(partial_option=False)  # no --partial here
         lines = [translate(language, message, **params)]
         lines += [error.explain(language) for error in report.errors[:MOST_ERRORS]]
@@ -76,7 +90,7 @@ async def document(turn: Turn) -> None:
                     count=len(report.errors) - MOST_ERRORS,
                 )
             )
-        return [Reply("\n".join(lines))]
+        return [Reply("\n".join(lines)), *asked]
 
     turn.later.append(run)
 

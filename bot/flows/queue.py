@@ -28,7 +28,8 @@ from content.i18n import N_, explain
 from content.queueing.drafts import discard_draft, get_post, list_drafts
 from content.queueing.post_queue import next_due, publish_now, queue_page, reschedule_post
 from content.queueing.scheduling import cancel_post
-from content.storage.models import Post, StaffMember
+from content.storage.models import Post
+from content.storage.store import post_people
 from content.text import excerpt
 
 FLOW = "queue"
@@ -208,12 +209,12 @@ def _show_queue(turn: Turn, page: int, *, edit: bool) -> None:
 
 def _show_post(turn: Turn, post_id: int, page: int) -> None:
     post = get_post(turn.session, turn.organization, post_id)
-    author = turn.session.get(StaffMember, post.author_id) if post.author_id else None
+    author, _reviewer = post_people(turn.session, post)
     lines = [
         turn._("Post #{id} · {status}", id=post.id, status=turn._(STATUS[post.status])),
     ]
     if author is not None:
-        lines.append(turn._("Author: {name}", name=author.name))
+        lines.append(turn._("Author: {name}", name=author))
     lines += ["", quoted(post.text), ""]
     if post.media:
         lines.append(turn._("🖼 Photos: {count}", count=len(post.media)))
@@ -344,10 +345,10 @@ def _show_drafts(turn: Turn, page: int, *, edit: bool) -> None:
     ]
     rows: Keyboard = []
     for post in posts[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
-        author = turn.session.get(StaffMember, post.author_id) if post.author_id else None
+        author, _reviewer = post_people(turn.session, post)
         head = f"#{post.id}"
         if author is not None:
-            head += f" · {author.name}"
+            head += f" · {author}"
         if post.status is PostStatus.PENDING_APPROVAL:
             head += " · ⏳ " + turn._(STATUS[post.status])
         lines += ["", head, excerpt(post.text, 80)]

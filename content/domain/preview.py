@@ -10,24 +10,26 @@ text *after* entities are parsed, counted in UTF-16 code units. Afisha sends pla
 into HTML and no tags of its own, so the parsed text is exactly the plain text: we count the plain
 text in UTF-16 code units (`content.domain.rules.telegram_length`), never the escaped HTML.
 
-Long Telegram texts are never truncated: when the text is longer than a caption may be, the
-photos go out without a caption and the full text follows as a separate message. Repeating the
-first part of the text as a caption would show it twice, one above the other.
+Long Telegram texts are never truncated: they are cut as a person would (`content.splitting`:
+at paragraphs, then sentences, then words) and go out in order as one publication. With photos,
+the first part is their caption and the rest follow as replies to them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from content.domain.rules import (
     ALBUM_MAX,
     TELEGRAM_CAPTION,
+    TELEGRAM_MAX_PARTS,
     TELEGRAM_TEXT,
     Problem,
     fit_problems,
     telegram_length,
+    telegram_texts,
 )
 from content.domain.states import Platform
 from content.i18n import N_
@@ -58,13 +60,15 @@ class TelegramPart:
     """One request of a Telegram publication, in sending order.
 
     `text` is plain (the channel escapes it): a message's text, or a caption ("" for none).
-    `buttons` says whether this part carries the inline keyboard; albums never do.
+    `buttons` says whether this part carries the inline keyboard; albums never do. `reply`: sent
+    as a reply to the first part (the rest of a caption too long for its photos).
     """
 
     kind: TelegramPartKind
     text: str = ""
     photos: int = 0
     buttons: bool = False
+    reply: bool = False
 
 
 def compose_text(text: str, link: str | None = None) -> str:
@@ -81,31 +85,34 @@ def compose_text(text: str, link: str | None = None) -> str:
 def telegram_parts(text: str, image_count: int, *, buttons: bool = False) -> list[TelegramPart]:
     """The requests that publish `text` (already composed) with `image_count` photos.
 
-    - no photos: one message;
+    - no photos: one message, or several in order for a text over 4096;
     - photos and a text that fits a caption: a photo or album with the text as its caption;
-    - a longer text: the photo(s) without a caption, then a message with the full text;
+    - a longer text: the photo(s) with its first part as their caption, the rest as replies;
     - an album with buttons: the album without a caption, then the text with the buttons,
       because Telegram albums cannot carry an inline keyboard.
+
+    The buttons go under the last part.
 
     Raises:
         ValueError: the content cannot go out on Telegram (see `preview` for the reasons).
     """
     if not 0 <= image_count <= ALBUM_MAX:
         raise ValueError(f"Telegram sends 0 to {ALBUM_MAX} photos, not {image_count}")
-    if telegram_length(text) > TELEGRAM_TEXT:
-        raise ValueError("the text is longer than a Telegram message may be")
+    texts = telegram_texts(text, image_count)
+    if len(texts) > TELEGRAM_MAX_PARTS:
+        raise ValueError("the text needs more Telegram messages than one publication may have")
+    media = TelegramPartKind.PHOTO if image_count == 1 else TelegramPartKind.ALBUM
     if image_count == 0:
-        parts = [TelegramPart(TelegramPartKind.MESSAGE, text, 0, buttons)]
+        parts = [TelegramPart(TelegramPartKind.MESSAGE, t) for t in texts or [text]]
+    elif len(texts) <= 1 and (media is TelegramPartKind.PHOTO or not buttons):
+        parts = [TelegramPart(media, text, image_count)]
+    elif len(texts) <= 1:
+        parts = [TelegramPart(media, "", image_count), TelegramPart(TelegramPartKind.MESSAGE, text)]
     else:
-        media = TelegramPartKind.PHOTO if image_count == 1 else TelegramPartKind.ALBUM
-        caption_fits = telegram_length(text) <= TELEGRAM_CAPTION
-        if caption_fits and (media is TelegramPartKind.PHOTO or not buttons):
-            parts = [TelegramPart(media, text, image_count, buttons)]
-        else:
-            parts = [
-                TelegramPart(media, "", image_count, False),
-                TelegramPart(TelegramPartKind.MESSAGE, text, 0, buttons),
-            ]
+        parts = [TelegramPart(media, texts[0], image_count)]
+        parts += [TelegramPart(TelegramPartKind.MESSAGE, t, reply=True) for t in texts[1:]]
+    if buttons:
+        parts[-1] = replace(parts[-1], buttons=True)
     if any(p.kind is TelegramPartKind.MESSAGE and not p.text.strip() for p in parts):
         raise ValueError("a Telegram message needs text")
     return parts
@@ -130,9 +137,17 @@ def _telegram(
     if image_count and length > TELEGRAM_CAPTION:
         warnings.append(
             Note(
-                "The text is {length} characters, over Telegram's caption limit of {limit}: the "
-                "photos go without a caption and the full text follows as a separate message.",
-                {"length": length, "limit": TELEGRAM_CAPTION},
+                "The text is {length} characters, over Telegram's caption limit of {limit}: its "
+                "first part goes as the caption and the rest as {count} repl(ies) to the photos.",
+                {"length": length, "limit": TELEGRAM_CAPTION, "count": len(parts) - 1},
+            )
+        )
+    elif length > TELEGRAM_TEXT:
+        warnings.append(
+            Note(
+                "The text is {length} characters, over Telegram's limit of {limit} for a message: "
+                "it goes as {count} messages in order, cut between paragraphs or sentences.",
+                {"length": length, "limit": TELEGRAM_TEXT, "count": len(parts)},
             )
         )
     elif image_count > 1 and buttons:
@@ -153,6 +168,8 @@ _TELEGRAM_PARTS = {
     # (kind, with text, with buttons) → the description; whole sentences, so they translate.
     ("message", True, False): N_("message ({length} characters)"),
     ("message", True, True): N_("message ({length} characters) with {buttons} button(s)"),
+    ("reply", True, False): N_("reply ({length} characters)"),
+    ("reply", True, True): N_("reply ({length} characters) with {buttons} button(s)"),
     ("photo", True, False): N_("photo with a caption ({length} characters)"),
     ("photo", True, True): N_("photo with a caption ({length} characters) and {buttons} button(s)"),
     ("photo", False, False): N_("photo"),
@@ -174,7 +191,9 @@ def describe_telegram_part(part: TelegramPart, button_count: int = 0) -> Note:
     kind = {TelegramPartKind.MESSAGE: "message", TelegramPartKind.PHOTO: "photo"}.get(
         part.kind, "album"
     )
-    with_text = bool(part.text) or kind == "message"
+    if part.reply:
+        kind = "reply"
+    with_text = bool(part.text) or kind in ("message", "reply")
     # Albums never carry buttons (telegram_parts moves them to a message of their own).
     template = _TELEGRAM_PARTS[(kind, with_text, bool(part.buttons) and kind != "album")]
     return Note(template, params)

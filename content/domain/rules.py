@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from content.domain.states import Platform
 from content.i18n import N_
+from content.splitting import split_text, utf16_length
 
 TELEGRAM_TEXT = 4096
 TELEGRAM_CAPTION = 1024
@@ -17,9 +18,20 @@ INSTAGRAM_MENTIONS = 20
 ALBUM_MAX = 10
 
 
-def telegram_length(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
-    return len(text.encode("utf-16-le")) // 2
+# A longer Telegram text goes as several messages; beyond this many it is refused as a typo or
+# a pasted document, not an announcement.
+TELEGRAM_MAX_PARTS = 10
+
+# Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP counts 2).
+telegram_length = utf16_length
+
+
+def telegram_texts(text: str, image_count: int) -> list[str]:
+    """`text` cut as Telegram takes it: with photos, a caption of at most 1024 first (all of
+    it, if it fits), then messages of at most 4096 each."""
+    if image_count and telegram_length(text) <= TELEGRAM_CAPTION:
+        return [text] if text.strip() else []
+    return split_text(text, TELEGRAM_TEXT, first_limit=TELEGRAM_CAPTION if image_count else None)
 
 
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
@@ -58,10 +70,9 @@ def fit_problems(platform: Platform, text: str, image_count: int, channel: str) 
 
     if image_count > ALBUM_MAX:
         over(N_("the number of images"), ALBUM_MAX, image_count)
-    if platform is Platform.TELEGRAM and telegram_length(text) > TELEGRAM_TEXT:
-        # Longer captions go out as photo(s) plus a follow-up message; the message itself
-        # must still fit.
-        over(N_("the text length"), TELEGRAM_TEXT, telegram_length(text))
+    if platform is Platform.TELEGRAM:
+        if (parts := len(telegram_texts(text, image_count))) > TELEGRAM_MAX_PARTS:
+            over(N_("the number of messages"), TELEGRAM_MAX_PARTS, parts)
     elif platform is Platform.FACEBOOK and len(text) > FACEBOOK_TEXT:
         over(N_("the text length"), FACEBOOK_TEXT, len(text))
     elif platform is Platform.INSTAGRAM:

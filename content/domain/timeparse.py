@@ -12,6 +12,8 @@ _KNOWN_ZONES = available_timezones() | {"UTC"}
 _LOCAL = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2})?$")
 _OFFSET = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 _UNIT_MINUTES = {"m": 1, "h": 60, "d": 1440, "w": 10080}
+# A reminder a year ahead is already more than anyone plans; beyond it is a typo (99999w).
+MAX_OFFSET_MINUTES = 365 * 1440
 
 
 def zone(name: str) -> ZoneInfo:
@@ -82,7 +84,15 @@ def parse_offsets(text: str) -> list[int]:
                 "e.g. 7d,1d,2h",
                 part=part,
             )
-        minutes.add(int(match.group(1)) * _UNIT_MINUTES[match.group(2)])
+        offset = int(match.group(1)) * _UNIT_MINUTES[match.group(2)]
+        if offset > MAX_OFFSET_MINUTES:
+            raise InvalidInput(
+                "the reminder offset {part!r} is too far ahead: a reminder goes at most "
+                "{days} days ({days}d) before the event",
+                part=part,
+                days=MAX_OFFSET_MINUTES // 1440,
+            )
+        minutes.add(offset)
     return sorted(minutes, reverse=True)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -118,6 +118,9 @@ def _text(component: icalendar.Component, name: str) -> str | None:
     return str(value).strip() or None if value is not None else None
 
 
+_FAR = InvalidInput("the date is out of range: check its year")
+
+
 def _read_event(number: int, item: icalendar.Component, tz: ZoneInfo) -> CalendarEvent:
     uid, title = _text(item, "UID"), _text(item, "SUMMARY")
     if not uid:
@@ -134,6 +137,8 @@ def _read_event(number: int, item: icalendar.Component, tz: ZoneInfo) -> Calenda
         starts_at = _moment(start.dt if start is not None else None, tz)
     except InvalidInput as problem:
         raise _Problem("DTSTART", problem) from None
+    except OverflowError:
+        raise _Problem("DTSTART", _FAR) from None
     ends_at = None
     end, duration = item.get("DTEND"), item.get("DURATION")
     try:
@@ -143,6 +148,8 @@ def _read_event(number: int, item: icalendar.Component, tz: ZoneInfo) -> Calenda
             ends_at = starts_at + duration.dt
     except InvalidInput as problem:
         raise _Problem("DTEND", problem) from None
+    except OverflowError:
+        raise _Problem("DTEND" if end is not None else "DURATION", _FAR) from None
     if ends_at is not None and ends_at <= starts_at:
         raise _Problem("DTEND", InvalidInput("the event must end after it starts"))
     return CalendarEvent(
@@ -158,6 +165,108 @@ def _read_event(number: int, item: icalendar.Component, tz: ZoneInfo) -> Calenda
     )
 
 
+# The properties Afisha reads from an event: one it cannot read refuses the event. Others
+# (attendees, alarms, X- properties) are not imported, so what icalendar makes of them is moot.
+_READ = (
+    "UID",
+    "SUMMARY",
+    "DTSTART",
+    "DTEND",
+    "DURATION",
+    "LOCATION",
+    "DESCRIPTION",
+    "URL",
+    "STATUS",
+    "RRULE",
+)
+_PROPERTY = re.compile(r"^([A-Za-z0-9-]+)[;:]")
+
+
+@dataclass
+class _Layout:
+    """Where each event's lines are in the file (from 1), for refusals that name the line."""
+
+    properties: list[dict[str, int]] = field(default_factory=list)  # name → its first line
+    malformed: list[list[tuple[int, str]]] = field(default_factory=list)  # lines of no property
+
+
+def _incomplete(name: str, line: int) -> InvalidInput:
+    return InvalidInput(
+        "the calendar is incomplete: BEGIN:{name} on line {line} has no END:{name}",
+        name=name,
+        line=line,
+    )
+
+
+def _layout(data: bytes) -> _Layout:
+    """The file's events line by line; a component begun and never ended is refused here,
+    since icalendar then drops the whole calendar and would leave nothing to import."""
+    layout = _Layout()
+    open_components: list[tuple[str, int]] = []
+    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip() or line[0] in " \t":  # blank, or the continuation of a folded line
+            continue
+        upper = line.strip().upper()
+        if upper.startswith("BEGIN:"):
+            open_components.append((upper[6:], number))
+            if upper == "BEGIN:VEVENT":
+                layout.properties.append({})
+                layout.malformed.append([])
+        elif upper.startswith("END:"):
+            while open_components:
+                name, begun = open_components.pop()
+                if name == upper[4:]:
+                    break
+                raise _incomplete(name, begun)
+        elif layout.properties and any(name == "VEVENT" for name, _ in open_components):
+            match = _PROPERTY.match(line)
+            if match is None:
+                layout.malformed[-1].append((number, line.strip()))
+            else:
+                layout.properties[-1].setdefault(match.group(1).upper(), number)
+    if open_components:
+        raise _incomplete(*open_components[-1])
+    return layout
+
+
+def _unreadable(number: int, item: icalendar.Component, layout: _Layout) -> RowError | None:
+    """The first property of the `number`th event that icalendar could not read, if any."""
+    index = number - 1
+    lines = layout.properties[index] if index < len(layout.properties) else {}
+    malformed = layout.malformed[index] if index < len(layout.malformed) else []
+    for name, _message in item.errors:
+        if name is None:  # a line that is no NAME:value at all
+            line, text = malformed[0] if malformed else (None, "?")
+            problem = InvalidInput(
+                "cannot read the line {text!r}: a calendar line is NAME:value, e.g. "
+                "SUMMARY:Poetry evening",
+                text=text,
+            )
+            return RowError(number, "?", problem, line)
+        name = name.upper()
+        if name not in _READ:
+            continue
+        value = str(item.get(name, ""))  # a broken property keeps the text it was given
+        if name in ("DTSTART", "DTEND"):
+            problem = InvalidInput(
+                "cannot read the date and time {value!r}: write it as 20261201T180000 (local), "
+                "20261201T130000Z (UTC) or with a TZID",
+                value=value,
+            )
+        elif name == "DURATION":
+            problem = InvalidInput(
+                "cannot read the duration {value!r}: write it like PT1H30M", value=value
+            )
+        else:
+            problem = InvalidInput("cannot read the value {value!r}", value=value)
+        return RowError(number, name, problem, lines.get(name))
+    for name in _READ:
+        if isinstance(item.get(name), list):
+            twice = InvalidInput("the event has {name} more than once: keep one", name=name)
+            return RowError(number, name, twice, lines.get(name))
+    return None
+
+
 class _Problem(Exception):
     def __init__(self, column: str, problem: InvalidInput) -> None:
         super().__init__(column)
@@ -168,6 +277,7 @@ def read_calendar(data: bytes, tz: ZoneInfo) -> tuple[list[CalendarEvent], list[
     """The calendar's events, and the problems of those Afisha cannot take."""
     import icalendar
 
+    layout = _layout(data)
     try:
         calendars = icalendar.Calendar.from_ical(data, multiple=True)
     except (ValueError, KeyError, IndexError, TypeError):
@@ -175,6 +285,9 @@ def read_calendar(data: bytes, tz: ZoneInfo) -> tuple[list[CalendarEvent], list[
     events, errors = [], []
     items = [item for calendar in calendars for item in calendar.walk("VEVENT")]
     for number, item in enumerate(items, start=1):
+        if (unreadable := _unreadable(number, item, layout)) is not None:
+            errors.append(unreadable)
+            continue
         try:
             events.append(_read_event(number, item, tz))
         except _Problem as problem:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from content.i18n import N_
 from content.plans.ical import ICAL, CalendarEvent, own_event_id, read_calendar
 from content.plans.reading import read_sheet
 from content.plans.validation import Context, PlannedRow, RowError, check_sheet
+from content.queueing.drafts import submit_for_approval
 from content.queueing.rescheduling import reschedule_event
 from content.queueing.scheduling import NewEvent, add_event, cancel_event, queue_post
 from content.storage.models import Channel, Event, ImportRow, Organization
@@ -47,6 +48,7 @@ class ImportReport:
 
     rows: int = 0  # rows (or calendar events) read
     posts: list[int] = field(default_factory=list)  # ids of posts created
+    waiting: list[int] = field(default_factory=list)  # those of them waiting for approval
     events: list[int] = field(default_factory=list)  # ids of events created
     updated: list[int] = field(default_factory=list)  # events changed by a calendar re-import
     unchanged: int = 0  # already imported: skipped
@@ -75,6 +77,12 @@ class ImportReport:
                     "file again"
                 )
             )
+        elif self.waiting:
+            message = N_(
+                "imported {posts} post(s) and {events} event(s), updated {updated} event(s); "
+                "{unchanged} row(s) were already imported; {waiting} post(s) wait for a "
+                "manager's approval"
+            )
         else:
             message = N_(
                 "imported {posts} post(s) and {events} event(s), updated {updated} event(s); "
@@ -86,7 +94,16 @@ class ImportReport:
             "updated": len(self.updated),
             "unchanged": self.unchanged,
             "errors": len(self.errors),
+            "waiting": len(self.waiting),
         }
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who imports: their posts are theirs, and wait for a manager if theirs would."""
+
+    staff_id: int | None = None
+    needs_approval: bool = False
 
 
 def _local_images(image_dir: Path | None, downloads: Path, fetch: Fetch) -> Callable[[str], Path]:
@@ -127,15 +144,22 @@ def _create_rows(
     media_dir: Path,
     now: datetime,
     actor: str,
+    author: Author,
 ) -> None:
     for row in rows:
         if _imported(session, org, SHEET, row.key):
             report.unchanged += 1
             continue
-        # queue_post and add_event refuse before they write, so a refused row leaves nothing.
+        # queue_post, submit_for_approval and add_event refuse before they write, so a refused
+        # row leaves nothing.
         try:
             if row.post is not None:
-                post = queue_post(session, org, row.post, media_dir, actor)
+                new = replace(row.post, author_id=author.staff_id)
+                if author.needs_approval:
+                    post = submit_for_approval(session, org, new, media_dir, actor)
+                    report.waiting.append(post.id)
+                else:
+                    post = queue_post(session, org, new, media_dir, actor)
                 report.posts.append(post.id)
                 record = ImportRow(post_id=post.id)
             else:
@@ -284,6 +308,7 @@ def import_plan(
     channels: list[str] | None = None,
     reminder_offsets: list[int] | None = None,
     fetch: Fetch,
+    author: Author | None = None,
 ) -> ImportReport:
     """Import an .xlsx or .csv plan, or an .ics calendar, in one transaction of its own.
 
@@ -298,6 +323,8 @@ def import_plan(
         fetch: downloads an image a row names by web link into a folder and returns its path,
             or raises InvalidInput (the callers hand in `channels.download.download_image`:
             the core fetches nothing over the network itself).
+        author: the staff member importing (none from the command line); when their posts need
+            approval, the imported posts wait for it as a post made with /new would.
 
     Raises:
         InvalidInput: the file as a whole cannot be read (nothing is written).
@@ -321,7 +348,9 @@ def import_plan(
             )
             checked = check_sheet(sheet, context)
             report.rows, report.errors = len(sheet.rows), checked.errors
-            _create_rows(session, org, checked.rows, report, target_media, now, actor)
+            _create_rows(
+                session, org, checked.rows, report, target_media, now, actor, author or Author()
+            )
         else:
             offsets = list(DEFAULT_OFFSETS if reminder_offsets is None else reminder_offsets)
             _import_calendar(session, org, data, report, channels or [], offsets, now, actor)

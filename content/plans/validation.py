@@ -47,17 +47,28 @@ class RowError:
     row: int
     column: str
     problem: InvalidInput
+    line: int | None = None  # the file's line, where rows are not lines (a calendar's)
 
     def __str__(self) -> str:
         return self.explain("en")
 
     def explain(self, language: str) -> str:
+        reason = explain(self.problem, language)
+        if self.line is not None:
+            return translate(
+                language,
+                N_("row {row}, column {column}, line {line}: {reason}"),
+                row=self.row,
+                column=self.column,
+                line=self.line,
+                reason=reason,
+            )
         return translate(
             language,
             N_("row {row}, column {column}: {reason}"),
             row=self.row,
             column=self.column,
-            reason=explain(self.problem, language),
+            reason=reason,
         )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from content.domain.states import PostStatus, PublicationKind, PublicationState, transition
+from content.domain.states import PostStatus, PublicationKind, PublicationState, Role, transition
 from content.errors import InvalidInput, NotFound
 from content.queueing.scheduling import NewPost, check_post, fill_post
 from content.storage.media import inspect_image
@@ -100,6 +100,12 @@ def discard_draft(session: Session, org: Organization, post_id: int, actor: str)
     post.status = transition(post.status, PostStatus.CANCELLED)
     audit(session, org, actor, "post.discard", f"post:{post_id}")
     return post
+
+
+def needs_approval(org: Organization, role: Role | None) -> bool:
+    """Whether a post by someone of `role` waits for a manager: an editor's does, where the
+    organisation requires approval."""
+    return bool(org.requires_approval and role is Role.EDITOR)
 
 
 def submit_for_approval(

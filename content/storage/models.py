@@ -179,6 +179,10 @@ class Post(Base):
     # Approval: who decided, and why a post was sent back.
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     review_note: Mapped[str | None] = mapped_column(Text)
+    # The names of an author and a reviewer taken off staff: their staff rows are deleted (so
+    # nothing can mistake them for staff again), the history keeps reading who it was.
+    author_name: Mapped[str | None] = mapped_column(String(200))
+    reviewer_name: Mapped[str | None] = mapped_column(String(200))
     # The plan of a draft or of a post waiting for approval: channel ids and time. Such a post
     # has no publications (they are made when it is queued), so nothing unapproved is claimable.
     planned_channels: Mapped[list[Any]] = mapped_column(default=list)

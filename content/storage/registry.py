@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from content.domain.languages import check_language
@@ -14,11 +14,21 @@ from content.domain.states import ChannelStatus, Platform, PublicationState, Rol
 from content.domain.timeparse import zone
 from content.errors import InvalidInput, NotFound
 from content.i18n import N_
-from content.storage.models import AuditEntry, Channel, Organization, Publication, StaffMember
+from content.storage.models import (
+    AuditEntry,
+    BotConversation,
+    Channel,
+    Organization,
+    Post,
+    Publication,
+    StaffMember,
+)
 from content.storage.secrets import NO_KEY, CredentialCipher
 
 _TELEGRAM_USERNAME = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")
-_NUMERIC_ID = re.compile(r"^\d{5,20}$")
+# ASCII digits only: Python's \d also takes Arabic-Indic and full-width ones, no platform's ids.
+_NUMERIC_ID = re.compile(r"^[0-9]{5,20}$")
+_TELEGRAM_CHAT_ID = re.compile(r"^-?[0-9]{1,20}$")
 _CHANNEL_NAME = re.compile(r"^[\w][\w.\- ]{0,99}$")
 UNSENT = (
     PublicationState.SCHEDULED,
@@ -123,10 +133,59 @@ def get_staff(session: Session, user_id: int) -> StaffMember:
     return member
 
 
-def remove_staff(session: Session, org: Organization, user_id: int, actor: str) -> None:
+def set_staff(
+    session: Session,
+    org: Organization,
+    user_id: int,
+    role: str,
+    name: str | None,
+    language: str | None,
+    actor: str,
+) -> StaffMember:
+    """Change a staff member's role (and name or language, when given) in place."""
     member = get_staff(session, user_id)
+    parsed_role = parse_role(role)
+    if name is not None and not name.strip():
+        raise InvalidInput("the staff member needs a name")
+    lang = check_language(language) if language is not None else member.language
+    audit(
+        session,
+        org,
+        actor,
+        "staff.set",
+        f"staff:{user_id}",
+        role=[member.role.value, parsed_role.value],
+        language=[member.language, lang],
+    )
+    member.role, member.language = parsed_role, lang
+    if name is not None:
+        member.name = name.strip()
+    return member
+
+
+def remove_staff(session: Session, org: Organization, user_id: int, actor: str) -> None:
+    """Take someone off staff: from now on the bot knows them as a stranger.
+
+    Their row is deleted rather than marked, so no query that looks staff up can overlook the
+    mark; the posts they wrote or reviewed keep their name instead. The conversations they were
+    in end, so a step half-done (a rejection's reason, a draft) cannot be finished.
+    """
+    member = get_staff(session, user_id)
+    session.execute(
+        update(Post)
+        .where(Post.author_id == member.id)
+        .values(author_id=None, author_name=member.name)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.execute(
+        update(Post)
+        .where(Post.reviewed_by == member.id)
+        .values(reviewed_by=None, reviewer_name=member.name)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.execute(delete(BotConversation).where(BotConversation.user_id == user_id))
     session.delete(member)
-    audit(session, org, actor, "staff.remove", f"staff:{user_id}")
+    audit(session, org, actor, "staff.remove", f"staff:{user_id}", name=member.name)
 
 
 # Channels
@@ -157,17 +216,28 @@ def get_channel(session: Session, name: str) -> Channel:
 
 
 def _check_external_id(platform: Platform, external_id: str) -> str:
+    """The id as given, if it is one the platform can have; the refusal states the rule."""
     value = external_id.strip()
     if platform is Platform.TELEGRAM:
-        if re.fullmatch(r"-?\d{1,20}", value) or _TELEGRAM_USERNAME.match(value):
+        if _TELEGRAM_CHAT_ID.match(value) or _TELEGRAM_USERNAME.match(value):
             return value
         raise InvalidInput(
-            "Telegram chat id {id!r} is neither a number like -1001234567890 nor an @username",
+            "Telegram chat id {id!r} is neither a number of up to 20 digits (0-9, e.g. "
+            "-1001234567890) nor an @username (@, then 4 to 32 letters, digits or _, beginning "
+            "with a letter)",
             id=external_id,
         )
     if not _NUMERIC_ID.match(value):
-        what = N_("Facebook Page id") if platform is Platform.FACEBOOK else N_("Instagram user id")
-        raise InvalidInput("{what} {id!r} must be a number", what=what, id=external_id)
+        if platform is Platform.FACEBOOK:
+            what, example = N_("Facebook Page id"), "100200300400500"
+        else:
+            what, example = N_("Instagram user id"), "17841400000000000"
+        raise InvalidInput(
+            "{what} {id!r} must be 5 to 20 digits (0-9), e.g. {example}",
+            what=what,
+            id=external_id,
+            example=example,
+        )
     return value
 
 

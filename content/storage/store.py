@@ -35,6 +35,17 @@ def list_staff(session: Session) -> list[StaffMember]:
     return list(session.scalars(select(StaffMember).order_by(StaffMember.name)))
 
 
+def post_people(session: Session, post: Post) -> tuple[str | None, str | None]:
+    """The names of `post`'s author and reviewer: staff as they are now, or as they were when
+    taken off staff."""
+
+    def name(staff_id: int | None, kept: str | None) -> str | None:
+        member = session.get(StaffMember, staff_id) if staff_id else None
+        return member.name if member is not None else kept
+
+    return name(post.author_id, post.author_name), name(post.reviewed_by, post.reviewer_name)
+
+
 def list_channels(session: Session) -> list[Channel]:
     return list(session.scalars(select(Channel).order_by(Channel.name)))
 

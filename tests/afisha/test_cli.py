@@ -79,7 +79,7 @@ def test_help_lists_every_command() -> None:
         "channel": ["add", "list", "remove", "pause", "resume"],
         "post": ["add", "list", "show", "cancel"],
         "event": ["add", "list", "cancel"],
-        "staff": ["add", "list", "remove"],
+        "staff": ["add", "set", "list", "remove"],
     }.items():
         output = CliRunner().invoke(cli, [group, "--help"]).output
         assert all(f"  {s}" in output for s in subs), output
@@ -256,6 +256,22 @@ def bad_inputs(tmp: Path) -> list[tuple[list[str], dict[str, str], str]]:
             "reminder offset '3x'",
         ),
         (
+            [
+                "event",
+                "add",
+                "--title",
+                "T",
+                "--starts",
+                future,
+                "--channels",
+                "news",
+                "--reminders",
+                "1d,99999w",
+            ],
+            {},
+            "'99999w' is too far ahead: a reminder goes at most 365 days (365d) before",
+        ),
+        (
             ["post", "add", "--channels", "news", "--at", future],
             {},
             "exactly one of --text or --text-file",
@@ -400,3 +416,68 @@ def test_post_show_says_when_a_publication_went_out_late_and_why(
     shown = json.loads(afisha.ok("post", "show", str(data["id"]), "--json").output)
 
     assert [p["late"] for p in shown["publications"]] == [late]
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (
+            ["fb", "--platform", "facebook", "--page-id", "123", "--token", TOKEN],
+            "Facebook Page id '123' must be 5 to 20 digits (0-9), e.g. 100200300400500",
+        ),
+        (
+            ["fb", "--platform", "facebook", "--page-id", "1" * 21, "--token", TOKEN],
+            "must be 5 to 20 digits",
+        ),
+        (
+            ["ig", "--platform", "instagram", "--ig-user-id", "my_library", "--token", TOKEN],
+            "Instagram user id 'my_library' must be 5 to 20 digits (0-9), e.g. 17841400000000000",
+        ),
+        (
+            [
+                "ig",
+                "--platform",
+                "instagram",
+                "--ig-user-id",
+                "17841400000000000",
+                "--token",
+                TOKEN,
+                "--page-id",
+                "12",
+            ],
+            "Facebook Page id '12' must be 5 to 20 digits",
+        ),
+        (  # Arabic-Indic digits are digits to Python, not to the Graph API
+            ["fb", "--platform", "facebook", "--page-id", "١٢٣٤٥٦", "--token", TOKEN],
+            "must be 5 to 20 digits (0-9)",
+        ),
+        (
+            ["tg", "--platform", "telegram", "--chat-id", "@abc"],
+            "Telegram chat id '@abc' is neither a number of up to 20 digits (0-9, e.g. "
+            "-1001234567890) nor an @username (@, then 4 to 32 letters, digits or _, "
+            "beginning with a letter)",
+        ),
+        (["tg", "--platform", "telegram", "--chat-id", "-" + "1" * 21], "up to 20 digits"),
+        (["tg", "--platform", "telegram", "--chat-id", "-١٠٠٥"], "up to 20 digits (0-9"),
+    ],
+)
+def test_channel_ids_are_refused_with_the_rule_they_break(
+    afisha: Afisha, database_url: str, args: list[str], reason: str
+) -> None:
+    before = dump(database_url)
+    result = afisha("channel", "add", *args)
+    assert result.exit_code == 2, result.output
+    assert reason in result.output
+    assert dump(database_url) == before
+
+
+def test_a_text_over_one_telegram_message_is_queued_as_one_publication(
+    afisha: Afisha, tmp_path: Path
+) -> None:
+    story = tmp_path / "story.txt"
+    story.write_text("\n\n".join(["The library turns fifty. " * 80] * 3))  # 6000 characters
+    post_id = afisha.ok(
+        "post", "add", "--text-file", str(story), "--channels", "news", "--at", "now"
+    ).output.strip()
+    shown = json.loads(afisha.ok("post", "show", post_id, "--json").output)
+    assert [p["channel"] for p in shown["publications"]] == ["news"]  # one publication

@@ -186,3 +186,28 @@ def test_slots_and_next_slot(afisha: Afisha) -> None:
     bad = afisha("slot", "add", "news", "someday", "10:00")
     assert bad.exit_code == 2
     assert "cannot read the weekdays" in bad.output
+
+
+@pytest.mark.parametrize(
+    ("calendar", "reason"),
+    [
+        (
+            "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:notadate\n",
+            "error: the calendar is incomplete: BEGIN:VEVENT on line 2 has no END:VEVENT",
+        ),
+        (
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:1@x\r\n"
+            "SUMMARY:Reading\r\nDTSTART:notadate\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            "error: row 1, column DTSTART, line 7: cannot read the date and time 'notadate'",
+        ),
+    ],
+)
+def test_a_malformed_calendar_exits_2_with_the_line_and_writes_nothing(
+    afisha: Afisha, database_url: str, calendar: str, reason: str
+) -> None:
+    Path("events.ics").write_text(calendar)
+    before = dump(database_url)
+    result = afisha("import", "events.ics", "--channels", "news")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(reason)
+    assert dump(database_url) == before

@@ -185,6 +185,7 @@ BAD_INPUT = [
     ("image", "document", "report.pdf is not an image"),
     ("link", "library dot example", "not a web link"),
     ("reminders", "7x", "cannot read the reminder offset"),
+    ("reminders", "1d,99999w", "at most 365 days (365d) before the event"),
     ("announce", "2026-12-11 10:00", "before the event starts"),
     ("announce", "soon", "cannot read the time"),
 ]

@@ -319,32 +319,57 @@ async def test_a_time_that_passed_before_confirming_is_asked_again(
     assert posts(library) == []
 
 
-async def test_text_too_long_for_a_channel_keeps_it_off(bot: BotHarness, library: Library) -> None:
+async def test_text_too_long_for_a_channel_keeps_it_off(
+    bot: BotHarness, library: Library, sandbox: SandboxThread
+) -> None:
     manual_clock(library)
+    add_instagram(library, sandbox)
     set_language(library, ADMIN, "en")
-    await bot.send(ADMIN, "/new " + "word " * 1000)  # 5000 characters: too long for Telegram
+    await bot.send(ADMIN, "/new " + "word " * 1000)  # 5000 characters: too long for Instagram
     await bot.press(ADMIN, "np:next")
-    replies = await bot.press(ADMIN, f"np:ch:{channel_id(library, 'news')}")
+    replies = await bot.press(ADMIN, f"np:ch:{channel_id(library, 'ig')}")
     refusal = texts(replies)
-    assert "news: the text length is 4999, over the Telegram limit of 4096" in refusal
-    assert "So news stays off" in refusal
+    assert "ig: the caption length is 4999, over the Instagram limit of 2200" in refusal
+    assert "So ig stays off" in refusal
     assert BotHarness.buttons(replies[-1]) == ["np:edit"]
     await bot.press(ADMIN, f"np:ch:{channel_id(library, 'fb')}")
     chosen = str(message_with(bot, ADMIN, "np:chok")["buttons"])
     assert "✅ fb · Facebook" in chosen
-    assert "✅ news" not in chosen
+    assert "✅ ig" not in chosen
 
 
-async def test_a_preview_that_no_longer_fits_offers_no_queue_button(
+async def test_a_text_over_one_telegram_message_is_previewed_as_its_parts(
     bot: BotHarness, library: Library
 ) -> None:
     manual_clock(library)
     set_language(library, ADMIN, "en")
-    await ready_for_time(bot, library, ADMIN, "Short")
+    await ready_for_time(bot, library, ADMIN, "word " * 1000)  # 4999 characters
+    replies = await bot.send(ADMIN, "tomorrow 10:00")
+    preview = texts(replies)
+    assert "message (4094 characters)" in preview
+    assert "message (904 characters)" in preview
+    assert "it goes as 2 messages in order" in preview
+    assert "np:ok" in BotHarness.buttons(replies[-1])
+
+
+async def test_a_preview_that_no_longer_fits_offers_no_queue_button(
+    bot: BotHarness, library: Library, sandbox: SandboxThread
+) -> None:
+    manual_clock(library)
+    add_instagram(library, sandbox)
+    set_language(library, ADMIN, "en")
+    await bot.send(ADMIN, "/new Short")
+    await bot.send_photo(ADMIN, jpeg((1080, 1080)))
+    await bot.press(ADMIN, "np:next")
+    await bot.press(ADMIN, "np:altall")
+    await choose_channels(bot, library, ADMIN, "ig")
     await bot.send(ADMIN, "tomorrow 10:00")
     await bot.press(ADMIN, "np:edit")
-    await bot.send(ADMIN, "long " * 1000)
-    (preview,) = await bot.press(ADMIN, "np:next")
+    await bot.send(ADMIN, "long " * 1000)  # over Instagram's 2200
+    replies = await bot.press(ADMIN, "np:next")
+    if "np:altall" in BotHarness.buttons(replies[-1]):
+        replies = await bot.press(ADMIN, "np:altall")
+    preview = replies[-1]
     assert "⛔" in preview["text"]
     assert "np:ok" not in BotHarness.buttons(preview)
 

@@ -167,7 +167,7 @@ async def test_album(
     assert len({m["media_group_id"] for m in shown}) == 1
 
 
-async def test_a_long_caption_becomes_photos_plus_a_follow_up(
+async def test_a_long_caption_goes_with_its_photos_and_the_rest_as_a_reply(
     channel: TelegramChannel, sandbox: SandboxThread, images: tuple[OutgoingImage, ...]
 ) -> None:
     text = "A long story. " * 200  # 2800 characters, over the 1024 caption limit
@@ -180,10 +180,38 @@ async def test_a_long_caption_becomes_photos_plus_a_follow_up(
 
     assert published.remote_id == "1"
     assert published.extra["message_ids"] == [1, 2, 3, 4]
-    # The album first, then the full text, never truncated: each shows up once.
-    assert ledger(sandbox) == [(str(NEWS), "1", "", 3), (str(NEWS), "4", text.strip(), 0)]
+    # The album with the first sentences as its caption, the rest replying to it: nothing
+    # truncated, nothing shown twice, cut after a sentence.
+    (album, _caption, _, _), (reply, _id, rest, _) = ledger(sandbox)
+    caption = history(sandbox)[0]["caption"]
+    assert len(caption) <= 1024
+    assert caption.endswith("A long story.")
+    assert f"{caption} {rest}" == text.strip()
+    assert history(sandbox)[3]["reply_to_message_id"] == 1
     # Before the follow-up the engine learnt that the album is out.
     assert saved == [{"chat_id": NEWS, "message_ids": [1, 2, 3], "username": "library_news"}]
+
+
+async def test_a_text_over_4096_goes_as_messages_in_order_with_progress_saved(
+    channel: TelegramChannel, sandbox: SandboxThread
+) -> None:
+    paragraph = "Our library turns fifty this winter. " * 40  # 1480 characters
+    text = "\n\n".join(f"{n}. {paragraph.strip()}" for n in range(1, 7))  # 8900
+    saved: list[list[int]] = []
+
+    async def checkpoint(progress: Mapping[str, Any]) -> None:
+        saved.append(list(progress["message_ids"]))
+
+    published = await channel.publish(Outgoing(text, buttons=(REGISTER,)), checkpoint)
+
+    shown = history(sandbox)
+    assert published.remote_id == "1"
+    assert published.extra["message_ids"] == [1, 2, 3]
+    assert [m["text"][:2] for m in shown] == ["1.", "3.", "5."]  # cut between paragraphs
+    assert "\n\n".join(m["text"] for m in shown) == text
+    assert all(len(m["text"]) <= 4096 for m in shown)
+    assert [bool(m["buttons"]) for m in shown] == [False, False, True]  # under the last part
+    assert saved == [[1], [1, 2]]  # a crash after a part leaves it known, never resent
 
 
 async def test_buttons_ride_on_the_photo_or_on_the_message_after_an_album(
@@ -223,7 +251,7 @@ async def test_content_that_cannot_fit_is_rejected_before_any_request(
 ) -> None:
     before = calls(sandbox)
     with pytest.raises(Rejected) as too_long:
-        await channel.publish(Outgoing("x" * 5000))
+        await channel.publish(Outgoing("x" * 50000))
     with pytest.raises(Rejected) as bad_button:
         await channel.publish(Outgoing("x", buttons=(Button("Remind me", callback_data="d" * 65),)))
     missing = OutgoingImage(images[0].path.with_name("gone.jpg"), "image/jpeg", 1, 1)
@@ -232,7 +260,7 @@ async def test_content_that_cannot_fit_is_rejected_before_any_request(
 
     assert calls(sandbox) == before
     assert too_long.value.reason == (
-        "Telegram: the text length is 5000, over the Telegram limit of 4096 by 904."
+        "Telegram: the number of messages is 13, over the Telegram limit of 10 by 3."
     )
     assert "more than 64 bytes" in bad_button.value.reason
     assert "gone.jpg" in no_file.value.reason
@@ -252,7 +280,7 @@ async def test_a_failed_follow_up_leaves_the_post_published_and_is_never_resent(
         "The post is published, but its follow-up message was not"
         in (published.extra["warnings"][0])
     )
-    assert ledger(sandbox) == [(str(NEWS), "1", "", 2)]
+    assert ledger(sandbox) == [(str(NEWS), "1", "y" * 1024, 2)]  # the caption's part is out
     assert sandbox.sandbox.ledger.calls["telegram.sendMediaGroup"] == 1
 
 

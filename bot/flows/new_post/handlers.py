@@ -36,13 +36,13 @@ from bot.flows.new_post.screens import (
     alt_keyboard,
     ask_time,
     content_keyboard,
-    needs_approval,
     post_time_keyboard,
     show_channels,
     show_content,
     show_languages,
     show_preview,
     text_for,
+    waits_for_approval,
 )
 from bot.flows.queue import DraftsPage, QueuePage
 from bot.keyboards import chosen_time, pick_prompt, typed_time
@@ -353,7 +353,7 @@ def _confirm(turn: Turn) -> None:
     new = as_new_post(turn, due)
     media_dir = turn.services.media_dir
     names = ", ".join(new.channels)
-    if needs_approval(turn):
+    if waits_for_approval(turn):
         post = submit_for_approval(turn.session, org, new, media_dir, actor(turn), draft=draft)
         turn.conversation.end()
         turn.say(

@@ -14,8 +14,8 @@ from content.domain.callback_data import CallbackData
 from content.domain.languages import LANGUAGES
 from content.domain.preview import compose_text
 from content.domain.rules import ALBUM_MAX
-from content.domain.states import Role
 from content.domain.templates import local_time
+from content.queueing.drafts import needs_approval
 from content.storage.models import Channel
 from content.storage.store import list_channels
 
@@ -198,12 +198,8 @@ def show_languages(turn: Turn) -> None:
     )
 
 
-def needs_approval(turn: Turn) -> bool:
-    return bool(
-        turn.organization.requires_approval
-        and turn.staff is not None
-        and turn.staff.role is Role.EDITOR
-    )
+def waits_for_approval(turn: Turn) -> bool:
+    return needs_approval(turn.organization, turn.staff.role if turn.staff else None)
 
 
 def show_preview(turn: Turn) -> None:
@@ -242,7 +238,9 @@ def show_preview(turn: Turn) -> None:
         )
     rows: Keyboard = []
     if fits:
-        label = turn._("📨 Send for approval") if needs_approval(turn) else turn._("✅ Queue it")
+        label = (
+            turn._("📨 Send for approval") if waits_for_approval(turn) else turn._("✅ Queue it")
+        )
         rows.append([Button(label, data=Step("ok").pack())])
     rows += [
         [

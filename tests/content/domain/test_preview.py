@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,7 +15,13 @@ from content.domain.preview import (
     preview,
     telegram_parts,
 )
-from content.domain.rules import TELEGRAM_CAPTION, TELEGRAM_TEXT, telegram_length
+from content.domain.rules import (
+    TELEGRAM_CAPTION,
+    TELEGRAM_MAX_PARTS,
+    TELEGRAM_TEXT,
+    telegram_length,
+    telegram_texts,
+)
 from content.domain.states import Platform
 
 MESSAGE, PHOTO, ALBUM = TelegramPartKind.MESSAGE, TelegramPartKind.PHOTO, TelegramPartKind.ALBUM
@@ -41,13 +49,18 @@ def test_telegram_parts_send_the_whole_text_once_within_limits(
     try:
         parts = telegram_parts(full, image_count, buttons=buttons)
     except ValueError:
-        too_long = telegram_length(full) > TELEGRAM_TEXT
+        too_many = len(telegram_texts(full, image_count)) > TELEGRAM_MAX_PARTS
         needs_text = image_count == 0 or (buttons and image_count > 1)
-        assert too_long or (not full and needs_text)
+        assert too_many or (not full and needs_text)
         assert not preview(Platform.TELEGRAM, text, image_count, buttons=int(buttons)).fits
         return
-    # The full text goes out exactly once, in one part: never truncated, never repeated.
-    assert [p.text for p in parts if p.text] == ([full] if full else [])
+    # The full text goes out exactly once, in order: never truncated, never repeated; a text
+    # that fits one part is that part unchanged, a longer one loses only the spaces at its cuts.
+    texts = [p.text for p in parts if p.text]
+    if full and telegram_length(full) <= (TELEGRAM_CAPTION if image_count else TELEGRAM_TEXT):
+        assert texts == [full]
+    squeeze = re.compile(r"\s+")
+    assert squeeze.sub("", "".join(texts)) == squeeze.sub("", full)
     assert sum(p.photos for p in parts) == image_count
     for part in parts:
         limit = TELEGRAM_TEXT if part.kind is MESSAGE else TELEGRAM_CAPTION
@@ -56,8 +69,10 @@ def test_telegram_parts_send_the_whole_text_once_within_limits(
         assert part.kind is not PHOTO or part.photos == 1
         assert part.kind is not ALBUM or not part.buttons
     assert sum(p.buttons for p in parts) == int(buttons)
+    assert not buttons or parts[-1].buttons  # under the last part
     assert parts[0].kind is (MESSAGE if image_count == 0 else PHOTO if image_count == 1 else ALBUM)
     assert all(p.kind is MESSAGE for p in parts[1:])
+    assert all(p.reply == bool(image_count and parts[0].text) for p in parts[1:])
     # The preview describes exactly these parts.
     shown = preview(Platform.TELEGRAM, text, image_count, buttons=int(buttons))
     assert shown.fits
@@ -70,24 +85,38 @@ def test_utf16_length_is_what_telegram_counts() -> None:
     assert telegram_length("я") == 1
     # 600 emoji are 1200 UTF-16 units: too long for a caption though only 600 characters.
     parts = telegram_parts("😀" * 600, 1)
-    assert [p.kind for p in parts] == [PHOTO, MESSAGE]
-    assert parts[0].text == ""
+    assert [(p.kind, p.text) for p in parts] == [
+        (PHOTO, "😀" * 512),
+        (MESSAGE, "😀" * 88),
+    ]
 
 
-def test_a_long_caption_becomes_photos_plus_a_follow_up_message() -> None:
+def test_a_long_caption_goes_with_the_photos_and_the_rest_as_a_reply() -> None:
     shown = preview(Platform.TELEGRAM, "x" * 3000, 3)
     assert shown.telegram_parts == (
-        TelegramPart(ALBUM, "", 3),
-        TelegramPart(MESSAGE, "x" * 3000),
+        TelegramPart(ALBUM, "x" * 1024, 3),
+        TelegramPart(MESSAGE, "x" * 1976, reply=True),
     )
     assert [str(p) for p in shown.parts] == [
-        "album of 3 photos without a caption",
-        "message (3000 characters)",
+        "album of 3 photos with a caption on the first (1024 characters)",
+        "reply (1976 characters)",
     ]
     assert [str(w) for w in shown.warnings] == [
-        "The text is 3000 characters, over Telegram's caption limit of 1024: the photos go "
-        "without a caption and the full text follows as a separate message."
+        "The text is 3000 characters, over Telegram's caption limit of 1024: its first part "
+        "goes as the caption and the rest as 1 repl(ies) to the photos."
     ]
+
+
+def test_a_long_text_goes_as_several_messages_cut_between_paragraphs() -> None:
+    paragraph = "A sentence of the announcement. " * 50  # 1600 characters
+    text = "\n\n".join([paragraph.strip()] * 4)
+    shown = preview(Platform.TELEGRAM, text, 0, buttons=1)
+    assert [str(p) for p in shown.parts] == [
+        "message (3200 characters)",
+        "message (3200 characters) with 1 button(s)",
+    ]
+    assert [p.text for p in shown.telegram_parts] == ["\n\n".join([paragraph.strip()] * 2)] * 2
+    assert "it goes as 2 messages in order" in str(shown.warnings[0])
 
 
 def test_an_album_with_buttons_puts_text_and_buttons_in_a_message() -> None:
@@ -122,10 +151,10 @@ def test_short_texts_are_one_part(images: int, expected: str) -> None:
 
 
 def test_refusals_name_the_limit_and_the_excess_and_send_nothing() -> None:
-    shown = preview(Platform.TELEGRAM, "x" * 5000, 11, channel="news")
+    shown = preview(Platform.TELEGRAM, "x" * 50000, 11, channel="news")
     assert [str(p) for p in shown.problems] == [
         "news: the number of images is 11, over the Telegram limit of 10 by 1",
-        "news: the text length is 5000, over the Telegram limit of 4096 by 904",
+        "news: the number of messages is 13, over the Telegram limit of 10 by 3",
     ]
     assert shown.parts == ()
     assert not shown.fits
@@ -139,7 +168,7 @@ def test_the_link_counts_towards_the_limit_and_is_not_repeated() -> None:
     assert compose_text("See https://a.example", "https://a.example") == "See https://a.example"
     assert compose_text("", "https://a.example") == "https://a.example"
     shown = preview(Platform.TELEGRAM, "x" * 4090, 0, link="https://a.example")
-    assert [p.params["excess"] for p in shown.problems] == [13]
+    assert [p.text for p in shown.telegram_parts] == ["x" * 4090, "https://a.example"]
 
 
 def test_facebook_and_instagram_previews() -> None:

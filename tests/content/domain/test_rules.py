@@ -12,16 +12,18 @@ def test_instagram_needs_an_image_and_counts_hashtags() -> None:
     assert "ig: the number of hashtags is 31, over the Instagram limit of 30 by 1" in problems
 
 
-def test_telegram_text_limit_and_album_size() -> None:
-    problems = [str(p) for p in fit_problems(Platform.TELEGRAM, "x" * 5000, 11, "tg")]
+def test_telegram_message_count_limit_and_album_size() -> None:
+    problems = [str(p) for p in fit_problems(Platform.TELEGRAM, "x" * 50000, 11, "tg")]
     assert problems == [
         "tg: the number of images is 11, over the Telegram limit of 10 by 1",
-        "tg: the text length is 5000, over the Telegram limit of 4096 by 904",
+        "tg: the number of messages is 13, over the Telegram limit of 10 by 3",
     ]
 
 
-def test_a_long_caption_with_photos_fits_telegram_as_a_follow_up() -> None:
+def test_long_texts_and_captions_fit_telegram_as_several_parts() -> None:
     assert fit_problems(Platform.TELEGRAM, "x" * 3000, 2, "tg") == []
+    assert fit_problems(Platform.TELEGRAM, "x" * 5000, 0, "tg") == []
+    assert fit_problems(Platform.TELEGRAM, "x" * 40960, 0, "tg") == []  # ten full messages
 
 
 def test_ordinary_posts_fit_everywhere() -> None:

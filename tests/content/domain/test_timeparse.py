@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from content.domain.timeparse import format_offset, parse_offsets, parse_when, zone
 from content.errors import InvalidInput
@@ -78,3 +80,21 @@ def test_offsets_read_and_print_back() -> None:
 def test_bad_offsets_are_refused(text: str) -> None:
     with pytest.raises(InvalidInput, match="reminder offset"):
         parse_offsets(text)
+
+
+@pytest.mark.parametrize("text", ["366d", "99999w", "8761h", "525601m", "53w"])
+def test_offsets_beyond_a_year_are_refused_with_the_limit(text: str) -> None:
+    with pytest.raises(InvalidInput, match=r"at most 365 days \(365d\) before the event"):
+        parse_offsets(f"1d,{text}")
+
+
+@given(st.integers(min_value=1, max_value=10**30), st.sampled_from("mhdw"))
+def test_every_offset_read_is_within_a_year(number: int, unit: str) -> None:
+    text = f"{number}{unit}"
+    if number * {"m": 1, "h": 60, "d": 1440, "w": 10080}[unit] > 365 * 1440:
+        with pytest.raises(InvalidInput, match="365 days"):
+            parse_offsets(text)
+        return
+    (minutes,) = parse_offsets(text)
+    assert 0 < minutes <= 365 * 1440
+    assert parse_offsets(format_offset(minutes)) == [minutes]

@@ -194,3 +194,83 @@ def test_own_uids_name_the_organisation(lib: Library) -> None:
         assert own_uid(org, 7) == "afisha-event-7@central-library"
         org.name = "Библиотека"
         assert own_uid(org, 7) == f"afisha-event-7@organization-{org.id}"
+
+
+BROKEN_START = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n"
+    b"BEGIN:VEVENT\r\nUID:fine\r\nSUMMARY:Fine\r\nDTSTART:20261201T100000Z\r\nEND:VEVENT\r\n"
+    b"BEGIN:VEVENT\r\nUID:broken\r\nSUMMARY:Broken\r\nDTSTART:notadate\r\nEND:VEVENT\r\n"
+    b"END:VCALENDAR\r\n"
+)
+
+
+def test_a_broken_property_is_refused_with_its_line_and_reason() -> None:
+    tz = zone("Asia/Almaty")
+    events, errors = read_calendar(BROKEN_START, tz)
+    assert [e.uid for e in events] == ["fine"]
+    ((error),) = errors
+    assert (error.row, error.column, error.line) == (2, "DTSTART", 12)
+    assert str(error) == (
+        "row 2, column DTSTART, line 12: cannot read the date and time 'notadate': write it "
+        "as 20261201T180000 (local), 20261201T130000Z (UTC) or with a TZID"
+    )
+    assert error.explain("ru").startswith("строка 2, столбец DTSTART, строка файла 12:")
+
+    ends = (
+        b"BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nSUMMARY:x\nDTSTART:20261201T100000\n"
+        b"DTEND:tomorrow\nEND:VEVENT\nBEGIN:VEVENT\nUID:b\nSUMMARY:y\n"
+        b"DTSTART:20261201T100000\nDURATION:long\nEND:VEVENT\nBEGIN:VEVENT\nUID:c\nSUMMARY:z\n"
+        b"this line is no property\nDTSTART:20261201T100000\nEND:VEVENT\nEND:VCALENDAR\n"
+    )
+    events, errors = read_calendar(ends, tz)
+    assert events == []
+    assert [(e.row, e.column, e.line) for e in errors] == [
+        (1, "DTEND", 6),
+        (2, "DURATION", 12),
+        (3, "?", 17),
+    ]
+    assert "'long'" in str(errors[1])
+    assert "'this line is no property'" in str(errors[2])
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (b"BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:1\nSUMMARY:x\nDTSTART:notadate\n", 2),
+        (b"BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nDTSTART:x\nEND:VCALENDAR\n", 3),
+        (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n", 1),
+    ],
+)
+def test_a_calendar_cut_short_is_refused_with_the_line_left_open(data: bytes, line: int) -> None:
+    with pytest.raises(InvalidInput, match=f"on line {line} has no END") as refused:
+        read_calendar(data, zone("Asia/Almaty"))
+    assert refused.value.params["line"] == line
+
+
+def test_a_broken_calendar_imports_nothing(lib: Library, database_url: str) -> None:
+    before = dump(database_url)
+    report = load(lib, BROKEN_START, channels=["news"])
+    assert not report.committed
+    assert [(e.row, e.column) for e in report.errors] == [(2, "DTSTART")]
+    assert dump(database_url) == before
+    with pytest.raises(InvalidInput, match="has no END"):
+        load(lib, BROKEN_START[:-15], channels=["news"])
+    assert dump(database_url) == before
+
+
+@pytest.mark.parametrize(
+    ("lines", "column", "reason"),
+    [
+        ("DTSTART:20261201T100000\nDTSTART:20261202T100000", "DTSTART", "more than once"),
+        ("DTSTART:00010101T000000", "DTSTART", "out of range"),
+        ("DTSTART:20261201T100000\nDURATION:P99999999W", "DURATION", "out of range"),
+    ],
+)
+def test_properties_given_twice_or_out_of_range_are_refused(
+    lines: str, column: str, reason: str
+) -> None:
+    data = f"BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:1\nSUMMARY:x\n{lines}\nEND:VEVENT\nEND:VCALENDAR\n"
+    events, (error,) = read_calendar(data.encode(), zone("Asia/Almaty"))
+    assert events == []
+    assert error.column == column
+    assert reason in str(error)

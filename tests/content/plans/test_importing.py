@@ -13,13 +13,15 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import select
 
 from channels.download import download_image
 from content.domain.states import PostStatus, PublicationKind
 from content.errors import InvalidInput
-from content.plans.importing import ImportReport, import_plan
+from content.plans.importing import Author, ImportReport, import_plan
 from content.plans.template import HEADERS, template_rows, write_template
 from content.storage.models import Event, ImportRow, Post, Publication
+from content.storage.registry import add_staff
 from tests.support.dbdump import dump
 from tests.support.images import make_image
 from tests.support.library import Library, library
@@ -303,3 +305,44 @@ def test_platform_limits_are_reported_against_the_row(lib: Library) -> None:
     report = run(lib, b"date,time,channels,text\n2026-11-03,10:00,ig,No picture\n")
     assert [(e.row, e.column) for e in report.errors] == [(2, "text")]
     assert lib.count(Publication) == 0
+
+
+def test_reminders_beyond_a_year_refuse_their_row(lib: Library, database_url: str) -> None:
+    rows = [
+        {
+            "kind": "event",
+            "date": "2026-12-10",
+            "time": "18:00",
+            "channels": "news",
+            "title": "Talk",
+            "reminders": "1d,99999w",
+        },
+    ]
+    before = dump(database_url)
+    report = run(lib, csv_of(rows))  # type: ignore[arg-type]
+    assert [(e.row, e.column) for e in report.errors] == [(2, "reminders")]
+    assert "at most 365 days (365d)" in str(report.errors[0])
+    assert dump(database_url) == before
+
+
+def test_posts_imported_for_approval_wait_with_their_plan(lib: Library, database_url: str) -> None:
+    with lib.transaction() as (session, org):
+        editor = add_staff(session, org, 7001, "Egle", "editor", "lt", "test").id
+    rows = template_with({})
+    rows = [*rows[:2], next(r for r in rows if r["kind"] == "event")]
+    report = run(lib, csv_of(rows), author=Author(editor, needs_approval=True))
+    assert report.committed
+    assert len(report.posts) == len(report.waiting) == 2
+    assert len(report.events) == 1  # events go as they would from /event
+    message, params = report.summary()
+    assert "2 post(s) wait for a manager's approval" in message.format(**params)
+    with lib.sessions() as session:
+        posts = list(session.scalars(select(Post).where(Post.id.in_(report.waiting))))
+        assert {p.status for p in posts} == {PostStatus.PENDING_APPROVAL}
+        assert all(p.author_id == editor and p.planned_at and p.planned_channels for p in posts)
+        waiting = session.scalars(
+            select(Publication).where(Publication.post_id.in_(report.waiting))
+        )
+        assert list(waiting) == []
+    again = run(lib, csv_of(rows), author=Author(editor, needs_approval=True))  # no copies
+    assert (again.posts, again.waiting, again.unchanged) == ([], [], 3)

@@ -164,7 +164,10 @@ def test_the_audit_entry_sums_the_queueing_up(sessions: sessionmaker[Session]) -
             "post 2: its time has no time zone",
         ),
         (BulkPost("nowhere", [" ", ""], DUE), "post 2: choose at least one channel"),
-        (BulkPost("x" * 4097, ["fb", "a"], DUE), "post 2: a: the text length is 4097, over the"),
+        (
+            BulkPost("x" * 50000, ["fb", "a"], DUE),
+            "post 2: a: the number of messages is 13, over the",
+        ),
     ],
 )
 def test_the_first_bad_post_is_named_and_nothing_is_written(

@@ -205,7 +205,7 @@ def test_edit_refuses_a_text_the_channel_cannot_take(desk: Desk) -> None:
     (pub,) = desk.post("Short", channels=("tg",))
     desk.set_state(pub, S.FAILED)
     with pytest.raises(InvalidInput):
-        decide(desk, replace_text_and_retry, pub, "x" * 5000, now=NOW)
+        decide(desk, replace_text_and_retry, pub, "x" * 50000, now=NOW)  # over 10 messages
     assert desk.get(pub).state is S.FAILED
 
 
