@@ -32,14 +32,28 @@ class WebhookSink:
             raise web.HTTPForbidden()
         if self.application is None:
             raise web.HTTPServiceUnavailable()  # Telegram retries later
-        try:
-            data = json.loads(await request.read())
-            update = Update.de_json(data, self.application.bot)
-        except (ValueError, TypeError, KeyError):
+        update = _update(await request.read(), self.application)
+        if update is None:
             log.info("webhook: a body that is not an update was refused")
-            raise web.HTTPBadRequest() from None
+            raise web.HTTPBadRequest()
         await self.application.update_queue.put(update)
         return web.Response(text="ok")
+
+
+def _update(body: bytes, application: Application) -> Update | None:
+    """The update `body` carries: a JSON object with an integer update_id, as Telegram sends;
+    None for anything else (a list, a string, invalid JSON)."""
+    try:
+        data = json.loads(body)
+    except ValueError:  # also not UTF-8
+        return None
+    update_id = data.get("update_id") if isinstance(data, dict) else None
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        return None
+    try:
+        return Update.de_json(data, application.bot)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
 
 
 def add_webhook_route(app: web.Application, sink: WebhookSink) -> None:

@@ -170,7 +170,7 @@ class Dispatcher:
                 if staff is not None:
                     language = staff.language
                 conversation = load(session, incoming.user_id, incoming.chat_id)
-                turn = Turn(incoming, services, session, staff, language, conversation)
+                turn = Turn(incoming, services, session, staff, language, conversation, self.router)
                 await self.router.route(turn)
                 save(session, conversation)
             return Outcome(turn.replies, turn.callback_answer, turn.queue_changed, turn.later)

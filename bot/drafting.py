@@ -3,18 +3,28 @@ and the ways it becomes or comes from a stored draft."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from bot.access import check_may_change
 from bot.turn import Turn
+from content.domain.callback_data import CallbackData
 from content.queueing.drafts import draft_as_new_post, save_draft
 from content.queueing.scheduling import NewPost
 from content.storage.models import Channel, Post
 
 FLOW = "new"
 NOW = "now"
+
+
+@dataclass(frozen=True)
+class OpenDraft(CallbackData, prefix="np:open"):
+    """Continue a stored draft in /new (handled there; /drafts and rejections show it)."""
+
+    post_id: int
 
 
 def fresh() -> dict[str, Any]:
@@ -92,8 +102,12 @@ def as_new_post(turn: Turn, due: datetime | None) -> NewPost:
 
 
 def the_draft(turn: Turn) -> Post | None:
+    """The stored draft being edited, if the person (as they are now) may still change it."""
     draft_id = turn.conversation.data.get("draft_id")
-    return turn.session.get(Post, draft_id) if draft_id is not None else None
+    draft = turn.session.get(Post, draft_id) if draft_id is not None else None
+    if draft is not None:
+        check_may_change(turn.staff, draft)
+    return draft
 
 
 def actor(turn: Turn) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
+from typing import Literal
 
 from sqlalchemy import select
 
 from bot.turn import Button, Keyboard, Turn
+from content.domain.callback_data import CallbackData
 from content.domain.naturaltime import parse_natural_time
 from content.domain.timeparse import local_to_utc
 from content.errors import InvalidInput
@@ -15,26 +18,30 @@ from content.storage.models import Channel
 
 TODAY_EVENING = time(18, 0)
 TOMORROW_MORNING = time(10, 0)
+# What a time button names: a choice, not a moment.
+TimeChoice = Literal["now", "today", "tomorrow", "pick", "slot"]
 
 
 def _channels(turn: Turn, channel_ids: list[int]) -> list[Channel]:
     return list(turn.session.scalars(select(Channel).where(Channel.id.in_(channel_ids))))
 
 
-def time_keyboard(turn: Turn, prefix: str, channel_ids: list[int] | None = None) -> Keyboard:
+def time_keyboard(
+    turn: Turn, button: Callable[[TimeChoice], CallbackData], channel_ids: list[int] | None = None
+) -> Keyboard:
     """Now, today 18:00 (while it is still ahead), tomorrow 10:00, the channels' next free
     posting slot (when they have posting times), or a typed time.
 
     The buttons name a choice, not a moment: the moment is worked out when one is pressed, so
     an old keyboard pressed the next day still means what it says.
     """
-    first = [Button(turn._("Now"), data=f"{prefix}:now")]
+    first = [Button(turn._("Now"), data=button("now").pack())]
     if turn.now().astimezone(turn.tz).time() < TODAY_EVENING:
-        first.append(Button(turn._("Today 18:00"), data=f"{prefix}:today"))
-    first.append(Button(turn._("Tomorrow 10:00"), data=f"{prefix}:tomorrow"))
-    second = [Button(turn._("📅 Pick a date and time"), data=f"{prefix}:pick")]
+        first.append(Button(turn._("Today 18:00"), data=button("today").pack()))
+    first.append(Button(turn._("Tomorrow 10:00"), data=button("tomorrow").pack()))
+    second = [Button(turn._("📅 Pick a date and time"), data=button("pick").pack())]
     if channel_ids and slots_of(turn.session, _channels(turn, channel_ids)):
-        second.insert(0, Button(turn._("🗓 Next free slot"), data=f"{prefix}:slot"))
+        second.insert(0, Button(turn._("🗓 Next free slot"), data=button("slot").pack()))
     return [first, second]
 
 
@@ -52,7 +59,9 @@ def pick_prompt(turn: Turn) -> str:
     )
 
 
-def chosen_time(turn: Turn, choice: str, channel_ids: list[int] | None = None) -> datetime | None:
+def chosen_time(
+    turn: Turn, choice: TimeChoice, channel_ids: list[int] | None = None
+) -> datetime | None:
     """The moment a time button stands for (None for "pick"); InvalidInput if it has passed."""
     now = turn.now()
     if choice == "slot":
@@ -77,13 +86,13 @@ def typed_time(turn: Turn, text: str) -> datetime:
     return parse_natural_time(text, turn.tz, turn.now())
 
 
-def pager(prefix: str, page: int, pages: int) -> list[Button]:
+def pager(button: Callable[[int], CallbackData], page: int, pages: int) -> list[Button]:
     """◀ and ▶ to the neighbouring pages (nothing when there is one page)."""
     row = []
     if page > 0:
-        row.append(Button("◀", data=f"{prefix}:{page - 1}"))
+        row.append(Button("◀", data=button(page - 1).pack()))
     if pages > 1:
-        row.append(Button(f"{page + 1}/{pages}", data=f"{prefix}:{page}"))
+        row.append(Button(f"{page + 1}/{pages}", data=button(page).pack()))
     if page < pages - 1:
-        row.append(Button("▶", data=f"{prefix}:{page + 1}"))
+        row.append(Button("▶", data=button(page + 1).pack()))
     return row

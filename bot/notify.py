@@ -19,6 +19,8 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.describe import describe_publication
 from bot.dispatch import send
+from bot.flows.channels import ResumeChannel
+from bot.flows.notices import NoticeAction, NoticeActionName
 from bot.reports.files import monthly_report_file
 from bot.services import BotServices
 from bot.turn import Button, Keyboard, Reply
@@ -35,8 +37,6 @@ from content.text import headline
 
 log = logging.getLogger(__name__)
 
-NOTICE_PREFIX = "ntc"  # buttons under notices: ntc:<action>:<publication id>
-CHANNEL_PREFIX = "chan"  # chan:resume:<channel id>
 DIGEST_AT = time(9, 0)  # Monday, local time
 DIGEST_SPAN = timedelta(days=7)
 DELIVER_EVERY = timedelta(seconds=30)  # the interval the wiring runs deliver_notices at
@@ -87,8 +87,8 @@ def _publication_message(
     due = local_time(publication.due_at, tz, language, now)
     reason = str(notice.details.get("reason") or publication.last_error or "")
 
-    def button(label: str, action: str) -> Button:
-        return Button(_(label), data=f"{NOTICE_PREFIX}:{action}:{publication.id}")
+    def button(label: str, action: NoticeActionName) -> Button:
+        return Button(_(label), data=NoticeAction(action, publication.id).pack())
 
     if notice.kind == NoticeKind.PUBLICATION_FAILED.value:
         text = _(
@@ -138,7 +138,7 @@ def _channel_message(
                 channel=channel.name,
                 reason=str(details.get("reason") or ""),
             ),
-            [[Button(_("Resume"), data=f"{CHANNEL_PREFIX}:resume:{channel.id}")]],
+            [[Button(_("Resume"), data=ResumeChannel(channel.id).pack())]],
         )
     expires = details.get("expires_at")
     if details.get("valid", True) and expires:

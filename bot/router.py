@@ -1,15 +1,34 @@
-"""Routing a turn to its handler: commands, the current conversation step, button presses."""
+"""Routing a turn to its handler: commands, the current conversation step, button presses.
+
+Each flow module has a `Router` of its own at module level, its buttons' payloads declared
+next to their handlers; `bot.flows.build_router` gathers them. A button's data is read here,
+once: data that is not exactly one of our payloads gets the one stale-button reply, and no
+handler sees it."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from bot.access import Permission
 from bot.turn import Turn
+from content.domain.callback_data import SEPARATOR, CallbackData, InvalidCallbackData
+from content.i18n import N_
 
 Handler = Callable[[Turn], Awaitable[None]]
-CallbackHandler = Callable[[Turn, list[str]], Awaitable[None]]
+P = TypeVar("P", bound=CallbackData)
+ButtonHandler = Callable[[Turn, P], Awaitable[None]]
+STALE_BUTTON = N_("This button is no longer in use.")
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _merge(mine: dict[K, V], theirs: dict[K, V]) -> None:
+    taken = mine.keys() & theirs.keys()
+    if taken:
+        raise ValueError(f"routes registered twice: {sorted(map(str, taken))}")
+    mine.update(theirs)
 
 
 @dataclass(frozen=True)
@@ -21,11 +40,26 @@ class Command:
     menu: bool = True
 
 
+@dataclass(frozen=True)
+class StepRoute:
+    """A conversation step: what a person's next message means while they are in it."""
+
+    handler: Handler
+    permission: Permission
+
+
+@dataclass(frozen=True)
+class ButtonRoute:
+    payload: type[CallbackData]
+    handler: ButtonHandler[Any]
+    permission: Permission
+
+
 @dataclass
 class Router:
     commands: dict[str, Command] = field(default_factory=dict)
-    steps: dict[tuple[str, str], Handler] = field(default_factory=dict)
-    callbacks: dict[str, tuple[CallbackHandler, Permission]] = field(default_factory=dict)
+    steps: dict[tuple[str, str], StepRoute] = field(default_factory=dict)
+    buttons: dict[str, ButtonRoute] = field(default_factory=dict)  # by payload prefix
     # A file sent outside any conversation (a content plan to import).
     documents: Handler | None = None
     # What a flow does with its unfinished work when another command takes over (e.g. /new
@@ -41,34 +75,74 @@ class Router:
 
         return register
 
-    def step(self, flow: str, step: str) -> Callable[[Handler], Handler]:
+    def step(self, flow: str, step: str, permission: Permission) -> Callable[[Handler], Handler]:
+        """Register a conversation step, with the permission each message in it needs."""
+
         def register(handler: Handler) -> Handler:
-            self.steps[(flow, step)] = handler
+            self.steps[(flow, step)] = StepRoute(handler, permission)
             return handler
 
         return register
 
-    def callback(
-        self, prefix: str, permission: Permission
-    ) -> Callable[[CallbackHandler], CallbackHandler]:
-        def register(handler: CallbackHandler) -> CallbackHandler:
-            self.callbacks[prefix] = (handler, permission)
+    def button(
+        self, payload: type[P], permission: Permission
+    ) -> Callable[[ButtonHandler[P]], ButtonHandler[P]]:
+        """Register the handler of the buttons carrying `payload`."""
+
+        def register(handler: ButtonHandler[P]) -> ButtonHandler[P]:
+            if payload.prefix in self.buttons:
+                raise ValueError(f"two handlers for the buttons {payload.prefix!r}")
+            self.buttons[payload.prefix] = ButtonRoute(payload, handler, permission)
             return handler
 
         return register
+
+    def _button_route(self, data: str) -> ButtonRoute | None:
+        """The route whose prefix is the longest one `data` starts with (whole parts only)."""
+        parts = data.split(SEPARATOR)
+        for end in range(len(parts), 0, -1):
+            route = self.buttons.get(SEPARATOR.join(parts[:end]))
+            if route is not None:
+                return route
+        return None
+
+    async def _press(self, turn: Turn, data: str) -> None:
+        route = self._button_route(data)
+        if route is None:
+            turn.answer(turn._(STALE_BUTTON))
+            return
+        if not turn.require(route.permission):
+            return
+        try:
+            payload = route.payload.unpack(data)
+        except InvalidCallbackData:
+            turn.answer(turn._(STALE_BUTTON))
+            return
+        await route.handler(turn, payload)
+
+    def include(self, other: Router) -> None:
+        """Add a flow module's routes; a name registered twice is a mistake, not an override."""
+        _merge(self.commands, other.commands)
+        _merge(self.steps, other.steps)
+        _merge(self.buttons, other.buttons)
+        _merge(self.interruptions, other.interruptions)
+        if other.documents is not None:
+            if self.documents is not None:
+                raise ValueError("two flows take documents")
+            self.documents = other.documents
 
     def menu_for(self, turn: Turn) -> list[Command]:
         return [c for c in self.commands.values() if c.menu and turn.may(c.permission)]
 
     async def route(self, turn: Turn) -> None:
+        """Every update passes here, with `turn.staff` as the person is now: each command,
+        button and conversation step is allowed or refused by that, not by the role a
+        conversation began with."""
         incoming, conversation = turn.incoming, turn.conversation
+        if turn.staff is None and conversation.active:
+            conversation.end()  # taken off the staff: their unfinished conversations go too
         if incoming.callback_data is not None:
-            prefix, *args = incoming.callback_data.split(":")
-            entry = self.callbacks.get(prefix)
-            if entry is None:
-                turn.answer(turn._("This button is no longer in use."))
-            elif turn.require(entry[1]):
-                await entry[0](turn, args)
+            await self._press(turn, incoming.callback_data)
             return
         if incoming.command == "cancel":
             was_active = conversation.active
@@ -97,12 +171,14 @@ class Router:
                 await command.handler(turn)
             return
         if conversation.active:
-            handler = self.steps.get((conversation.flow, conversation.step))
-            if handler is None:
+            step = self.steps.get((conversation.flow, conversation.step))
+            if step is None:
                 conversation.end()
                 turn.say(turn._("That conversation has ended. Send /help to start again."))
-            elif turn.require(Permission.EDIT):
-                await handler(turn)
+            elif turn.require(step.permission):
+                await step.handler(turn)
+            else:
+                conversation.end()  # begun under a role they no longer have
             return
         if turn.staff is None:
             turn.require(Permission.EDIT)  # the polite refusal with the person's id

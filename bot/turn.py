@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -18,6 +18,9 @@ from bot.services import BotServices
 from content.domain.timeparse import zone
 from content.i18n import translate
 from content.storage.models import Organization, StaffMember
+
+if TYPE_CHECKING:
+    from bot.router import Router
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Turn:
     staff: StaffMember | None
     language: str
     conversation: Conversation
+    router: Router  # every route, e.g. for /help's list of commands
     replies: list[Reply] = field(default_factory=list)
     callback_answer: str | None = None
     queue_changed: bool = False

@@ -7,6 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from channels.base import Button, Outgoing, OutgoingImage
+from content.domain.callback_data import RemindMe
 from content.domain.states import Platform, PublicationKind
 from content.domain.templates import (
     EventFacts,
@@ -16,8 +17,6 @@ from content.domain.templates import (
     word,
 )
 from content.storage.models import Event, Media, Publication
-
-REMIND_CALLBACK = "remind:{event_id}"
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ def compose(publication: Publication, tz: ZoneInfo, media: MediaLocation) -> Out
         buttons.append(
             Button(
                 text=f"🔔 {word(language, 'remind_me')}",
-                callback_data=REMIND_CALLBACK.format(event_id=event.id),
+                callback_data=RemindMe(event.id).pack(),
             )
         )
         if event.registration_url:

@@ -1,4 +1,5 @@
-"""The bot's conversations, one module per flow; `build_router` registers them all."""
+"""The bot's conversations, one module per flow, each with its routes at module level;
+`build_router` gathers them."""
 
 from __future__ import annotations
 
@@ -16,9 +17,22 @@ def build_router() -> Router:
         notices,
         queue,
         stats,
+        upcoming,
     )
 
     router = Router()
-    for module in (basics, new_post, queue, approvals, events, notices, channels, stats, imports):
-        module.register(router)
+    modules = (
+        basics,
+        new_post,
+        queue,
+        approvals,
+        events,
+        upcoming,
+        notices,
+        channels,
+        stats,
+        imports,
+    )
+    for module in modules:
+        router.include(module.routes)
     return router

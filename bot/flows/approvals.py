@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.access import Permission
-from bot.drafting import actor, park_unfinished
+from bot.drafting import OpenDraft, actor, park_unfinished
 from bot.formatting import STATUS, quoted
 from bot.router import Router
 from bot.turn import Button, Keyboard, Reply, Turn
+from content.domain.callback_data import CallbackData
 from content.domain.states import PostStatus, Role
 from content.domain.templates import local_time
 from content.i18n import N_, translate
@@ -22,11 +25,21 @@ from content.storage.models import Channel, Post, StaffMember
 from content.storage.store import post_people
 from content.text import excerpt
 
-BUTTONS = "ap"
 FLOW = "approval"
 APPROVERS = (Role.MANAGER, Role.ADMIN)
 # Posts of one import listed to an approver; a message holds 4096 characters and 100 buttons.
 MOST_LISTED = 30
+
+
+routes = Router()
+
+
+@dataclass(frozen=True)
+class Decision(CallbackData, prefix="ap"):
+    """Approve or Reject under a post sent to the managers, or Show it from a list."""
+
+    action: Literal["ok", "no", "show"]
+    post_id: int
 
 
 def _author(turn: Turn, post: Post) -> StaffMember | None:
@@ -88,8 +101,8 @@ def approval_request(
             )
         )
     buttons = [
-        Button(translate(language, N_("✅ Approve")), data=f"{BUTTONS}:ok:{post.id}"),
-        Button(translate(language, N_("↩️ Reject")), data=f"{BUTTONS}:no:{post.id}"),
+        Button(translate(language, N_("✅ Approve")), data=Decision("ok", post.id).pack()),
+        Button(translate(language, N_("↩️ Reject")), data=Decision("no", post.id).pack()),
     ]
     replies.append(Reply("\n".join(lines), [buttons], chat_id=chat))
     return replies
@@ -148,7 +161,7 @@ def ask_about_imported(
                 [
                     Button(
                         f"👀 #{post.id} · {excerpt(post.text, 30)}",
-                        data=f"{BUTTONS}:show:{post.id}",
+                        data=Decision("show", post.id).pack(),
                     )
                 ]
             )
@@ -181,81 +194,78 @@ def _decided(turn: Turn, post: Post) -> bool:
     return True
 
 
-def register(router: Router) -> None:
-    @router.callback(BUTTONS, Permission.APPROVE)
-    async def pressed(turn: Turn, args: list[str]) -> None:
-        if len(args) != 2 or not args[1].isdigit():
-            turn.answer(turn._("This button is no longer in use."))
-            return
-        action, post = args[0], get_post(turn.session, turn.organization, int(args[1]))
-        if action == "show":  # from the list of an import's waiting posts, which stays as it is
-            if post.status is not PostStatus.PENDING_APPROVAL:
-                turn.answer(turn._("Already decided"))
-            elif turn.staff is not None:
-                turn.answer(turn._("Post #{id}", id=post.id))
-                turn.replies.extend(
-                    approval_request(
-                        turn.session,
-                        turn.services.media_dir,
-                        turn.tz,
-                        turn.now(),
-                        post,
-                        turn.staff,
-                    )
-                )
-            return
-        if _decided(turn, post):
-            return
-        if action == "ok":
-            _approve(turn, post)
-        elif action == "no":
-            park_unfinished(turn)
-            turn.conversation.start(
-                FLOW, "reason", post_id=post.id, message_id=turn.incoming.callback_message_id
-            )
-            turn.say(
-                turn._(
-                    "Why is post #{id} returned? Write a few words for its author, or /cancel.",
-                    id=post.id,
-                )
-            )
-
-    @router.step(FLOW, "reason")
-    async def reason(turn: Turn) -> None:
-        text = (turn.incoming.text or "").strip()
-        if not text:
-            turn.say(turn._("Write the reason as a message, or /cancel."))
-            return
-        data = turn.conversation.data
-        post = get_post(turn.session, turn.organization, data["post_id"])
-        message_id = data.get("message_id")
-        turn.conversation.end()
+@routes.button(Decision, Permission.APPROVE)
+async def pressed(turn: Turn, decision: Decision) -> None:
+    action, post = decision.action, get_post(turn.session, turn.organization, decision.post_id)
+    if action == "show":  # from the list of an import's waiting posts, which stays as it is
         if post.status is not PostStatus.PENDING_APPROVAL:
-            turn.say(turn._("Post #{id} was decided meanwhile; nothing changed.", id=post.id))
-            return
-        assert turn.staff is not None  # Permission.EDIT was required for this step
-        reject_post(turn.session, turn.organization, post.id, turn.staff.id, text, actor(turn))
-        done = turn._("↩️ Post #{id} is returned to its author.", id=post.id)
-        if message_id is not None:
-            turn.say(done, edit_message_id=message_id)  # the buttons go with the decision
-        turn.say(done)
-        author = _author(turn, post)
-        open_draft = f"np:open:{post.id}"
-        if author is not None:
-            turn.say(
-                translate(
-                    author.language,
-                    N_(
-                        "↩️ {name} returned your post #{id}: «{reason}». Open it, change it and "
-                        "send it again."
-                    ),
-                    name=turn.staff.name,
-                    id=post.id,
-                    reason=text,
-                ),
-                [[Button(translate(author.language, N_("✏️ Open the draft")), data=open_draft)]],
-                chat_id=author.telegram_user_id,
+            turn.answer(turn._("Already decided"))
+        elif turn.staff is not None:
+            turn.answer(turn._("Post #{id}", id=post.id))
+            turn.replies.extend(
+                approval_request(
+                    turn.session,
+                    turn.services.media_dir,
+                    turn.tz,
+                    turn.now(),
+                    post,
+                    turn.staff,
+                )
             )
+        return
+    if _decided(turn, post):
+        return
+    if action == "ok":
+        _approve(turn, post)
+    else:
+        park_unfinished(turn)
+        turn.conversation.start(
+            FLOW, "reason", post_id=post.id, message_id=turn.incoming.callback_message_id
+        )
+        turn.say(
+            turn._(
+                "Why is post #{id} returned? Write a few words for its author, or /cancel.",
+                id=post.id,
+            )
+        )
+
+
+@routes.step(FLOW, "reason", Permission.APPROVE)
+async def reason(turn: Turn) -> None:
+    text = (turn.incoming.text or "").strip()
+    if not text:
+        turn.say(turn._("Write the reason as a message, or /cancel."))
+        return
+    data = turn.conversation.data
+    post = get_post(turn.session, turn.organization, data["post_id"])
+    message_id = data.get("message_id")
+    turn.conversation.end()
+    if post.status is not PostStatus.PENDING_APPROVAL:
+        turn.say(turn._("Post #{id} was decided meanwhile; nothing changed.", id=post.id))
+        return
+    assert turn.staff is not None  # Permission.APPROVE was required for this step
+    reject_post(turn.session, turn.organization, post.id, turn.staff.id, text, actor(turn))
+    done = turn._("↩️ Post #{id} is returned to its author.", id=post.id)
+    if message_id is not None:
+        turn.say(done, edit_message_id=message_id)  # the buttons go with the decision
+    turn.say(done)
+    author = _author(turn, post)
+    open_draft = OpenDraft(post.id).pack()
+    if author is not None:
+        turn.say(
+            translate(
+                author.language,
+                N_(
+                    "↩️ {name} returned your post #{id}: «{reason}». Open it, change it and "
+                    "send it again."
+                ),
+                name=turn.staff.name,
+                id=post.id,
+                reason=text,
+            ),
+            [[Button(translate(author.language, N_("✏️ Open the draft")), data=open_draft)]],
+            chat_id=author.telegram_user_id,
+        )
 
 
 def _approve(turn: Turn, post: Post) -> None:

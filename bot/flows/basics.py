@@ -2,50 +2,66 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.access import Permission
 from bot.router import Router
 from bot.turn import Button, Turn
-from content.domain.languages import LANGUAGES, check_language
+from content.domain.callback_data import CallbackData
+from content.domain.languages import LANGUAGES
 from content.i18n import N_
 
+routes = Router()
 
-def register(router: Router) -> None:
-    @router.command("start", Permission.PUBLIC, N_("Start"), menu=False)
-    async def start(turn: Turn) -> None:
-        if turn.staff is None:
-            turn.say(
-                turn._(
-                    "Hello! I publish the library's news and events. Send /events to see "
-                    "what is coming up."
-                )
-            )
-            return
+
+@dataclass(frozen=True)
+class ChooseLanguage(CallbackData, prefix="lang"):
+    code: str
+
+    def __post_init__(self) -> None:
+        if self.code not in LANGUAGES:
+            raise ValueError(f"no language {self.code!r}")
+
+
+@routes.command("start", Permission.PUBLIC, N_("Start"), menu=False)
+async def start(turn: Turn) -> None:
+    if turn.staff is None:
         turn.say(
             turn._(
-                "Hello, {name}! I publish the library's posts and events to its channels. "
-                "Send /new to prepare a post or /help to see everything I can do.",
-                name=turn.staff.name,
+                "Hello! I publish the library's news and events. Send /events to see "
+                "what is coming up."
             )
         )
-
-    @router.command("help", Permission.PUBLIC, N_("What I can do"))
-    async def help_(turn: Turn) -> None:
-        lines = [turn._("What I can do:")]
-        lines += [f"/{c.name} — {turn._(c.description)}" for c in router.menu_for(turn)]
-        lines.append("/cancel — " + turn._("Stop the current conversation"))
-        turn.say("\n".join(lines))
-
-    @router.command("lang", Permission.PUBLIC, N_("Choose your language"))
-    async def lang(turn: Turn) -> None:
-        turn.say(
-            turn._("Choose your language:"),
-            [[Button(name, data=f"lang:{code}") for code, name in LANGUAGES.items()]],
+        return
+    turn.say(
+        turn._(
+            "Hello, {name}! I publish the library's posts and events to its channels. "
+            "Send /new to prepare a post or /help to see everything I can do.",
+            name=turn.staff.name,
         )
+    )
 
-    @router.callback("lang", Permission.PUBLIC)
-    async def chosen(turn: Turn, args: list[str]) -> None:
-        code = check_language(args[0] if args else "")
-        if turn.staff is not None:
-            turn.staff.language = code
-        turn.language = code
-        turn.edit(turn._("I will speak {language} with you.", language=LANGUAGES[code]))
+
+@routes.command("help", Permission.PUBLIC, N_("What I can do"))
+async def help_(turn: Turn) -> None:
+    lines = [turn._("What I can do:")]
+    lines += [f"/{c.name} — {turn._(c.description)}" for c in turn.router.menu_for(turn)]
+    lines.append("/cancel — " + turn._("Stop the current conversation"))
+    turn.say("\n".join(lines))
+
+
+@routes.command("lang", Permission.PUBLIC, N_("Choose your language"))
+async def lang(turn: Turn) -> None:
+    turn.say(
+        turn._("Choose your language:"),
+        [[Button(name, data=ChooseLanguage(code).pack()) for code, name in LANGUAGES.items()]],
+    )
+
+
+@routes.button(ChooseLanguage, Permission.PUBLIC)
+async def chosen(turn: Turn, choice: ChooseLanguage) -> None:
+    code = choice.code
+    if turn.staff is not None:
+        turn.staff.language = code
+    turn.language = code
+    turn.edit(turn._("I will speak {language} with you.", language=LANGUAGES[code]))

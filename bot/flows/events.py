@@ -1,40 +1,51 @@
-"""/event (a new event with its announcement and reminders), /events (what is coming up, for
-everyone), moving and cancelling an event, and the "Remind me" button under event posts."""
+"""/event: a new event with its announcement and reminders (what is coming up, moving and
+cancelling an event, and "Remind me" are in bot.flows.upcoming)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 
 from bot.access import Permission
 from bot.describe import SKIP
-from bot.router import Router
+from bot.router import STALE_BUTTON, Router
 from bot.turn import Button, Keyboard, Turn
+from content.domain.callback_data import CallbackData
 from content.domain.reminders import DEFAULT_OFFSETS, plan_reminders
-from content.domain.states import ChannelStatus, EventStatus
+from content.domain.states import ChannelStatus
 from content.domain.templates import EventFacts, announcement_text, local_time
 from content.domain.timeparse import format_offset, parse_offsets, parse_when
 from content.errors import InvalidInput
 from content.i18n import N_, explain
-from content.queueing.event_changes import cancel_event_with_notice
-from content.queueing.rescheduling import reschedule_event
 from content.queueing.scheduling import NewEvent, add_event
 from content.storage.media import inspect_image, store_image
-from content.storage.models import Channel, Event, EventSubscription
-from content.text import headline
+from content.storage.models import Channel
 
-FLOW, MOVE_FLOW = "event", "event_move"
-PREFIX, REMIND = "evt", "remind"
-LISTED = 10  # events shown by /events
+FLOW = "event"
 _URL = re.compile(r"^https?://\S+\.\S+$", re.IGNORECASE)
 TRY_AGAIN = N_("Try again, or send /cancel to stop.")
 
 Step = Callable[[Turn], Awaitable[None]]
+
+routes = Router()
+
+
+@dataclass(frozen=True)
+class Confirm(CallbackData, prefix="evt"):
+    """Schedule or cancel the event being confirmed."""
+
+    action: Literal["ok", "no"]
+
+
+@dataclass(frozen=True)
+class ToggleChannel(CallbackData, prefix="evt:ch"):
+    channel_id: int
 
 
 def actor(turn: Turn) -> str:
@@ -165,14 +176,14 @@ def summary(turn: Turn) -> tuple[str, Keyboard]:
             announcement_text(facts, turn.tz, preview.language),
         ]
     toggles = [
-        Button(("✅ " if c.id in chosen else "▫️ ") + c.name, data=f"{PREFIX}:ch:{c.id}")
+        Button(("✅ " if c.id in chosen else "▫️ ") + c.name, data=ToggleChannel(c.id).pack())
         for c in channels
     ]
     keyboard: Keyboard = [toggles[i : i + 3] for i in range(0, len(toggles), 3)]
     keyboard.append(
         [
-            Button("✔️ " + turn._("Schedule"), data=f"{PREFIX}:ok"),
-            Button("✖️ " + turn._("Cancel"), data=f"{PREFIX}:no"),
+            Button("✔️ " + turn._("Schedule"), data=Confirm("ok").pack()),
+            Button("✖️ " + turn._("Cancel"), data=Confirm("no").pack()),
         ]
     )
     return "\n".join(lines), keyboard
@@ -183,344 +194,196 @@ def _confirming(turn: Turn) -> bool:
     conversation = turn.conversation
     if conversation.flow == FLOW and conversation.step == "confirm":
         return True
-    turn.answer(turn._("This button is no longer in use."))
+    turn.answer(turn._(STALE_BUTTON))
     return False
 
 
-def register(router: Router) -> None:
-    def step(name: str) -> Callable[[Step], Step]:
-        """A conversation step whose bad input is answered with why and a way on; the
-        conversation stays where it was."""
+def step(name: str) -> Callable[[Step], Step]:
+    """A conversation step whose bad input is answered with why and a way on; the
+    conversation stays where it was."""
 
-        def wrap(handler: Step) -> Step:
-            async def guarded(turn: Turn) -> None:
-                try:
-                    await handler(turn)
-                except InvalidInput as err:
-                    turn.say(explain(err, turn.language) + "\n" + turn._(TRY_AGAIN))
+    def wrap(handler: Step) -> Step:
+        async def guarded(turn: Turn) -> None:
+            try:
+                await handler(turn)
+            except InvalidInput as err:
+                turn.say(explain(err, turn.language) + "\n" + turn._(TRY_AGAIN))
 
-            router.step(FLOW, name)(guarded)
-            return guarded
+        routes.step(FLOW, name, Permission.EDIT)(guarded)
+        return guarded
 
-        return wrap
+    return wrap
 
-    @router.command("event", Permission.EDIT, N_("Announce an event with reminders"))
-    async def new_event(turn: Turn) -> None:
-        turn.conversation.start(FLOW, "title")
-        ask(turn, "title")
 
-    @step("title")
-    async def title(turn: Turn) -> None:
-        text = _text(turn)
-        if len(text) > 300:
-            raise InvalidInput(
-                "the title is {length} characters long; keep it within {limit}",
-                length=len(text),
-                limit=300,
-            )
-        turn.conversation.data["title"] = text
-        ask(turn, "when")
+@routes.command("event", Permission.EDIT, N_("Announce an event with reminders"))
+async def new_event(turn: Turn) -> None:
+    turn.conversation.start(FLOW, "title")
+    ask(turn, "title")
 
-    @step("when")
-    async def when(turn: Turn) -> None:
-        starts_at = _when(turn, _text(turn))
-        if starts_at <= turn.now():
-            raise InvalidInput("the event's start is in the past: choose a later time")
-        turn.conversation.data["starts_at"] = starts_at.isoformat()
-        ask(turn, "place")
 
-    @step("place")
-    async def place(turn: Turn) -> None:
-        text = _text(turn)
-        if len(text) > 300:
-            raise InvalidInput(
-                "the place is {length} characters long; keep it within {limit}",
-                length=len(text),
-                limit=300,
-            )
-        turn.conversation.data["place"] = _optional(text)
-        ask(turn, "about")
+@step("title")
+async def title(turn: Turn) -> None:
+    text = _text(turn)
+    if len(text) > 300:
+        raise InvalidInput(
+            "the title is {length} characters long; keep it within {limit}",
+            length=len(text),
+            limit=300,
+        )
+    turn.conversation.data["title"] = text
+    ask(turn, "when")
 
-    @step("about")
-    async def about(turn: Turn) -> None:
-        turn.conversation.data["about"] = _optional(_text(turn))
-        ask(turn, "image")
 
-    @step("image")
-    async def image(turn: Turn) -> None:
-        incoming = turn.incoming
-        path = incoming.photo_path or incoming.document_path
-        if path is None:
-            if (incoming.text or "").strip() != SKIP:
-                raise InvalidInput("that is not an image: send a photo or an image file, or -")
-            turn.conversation.data["image"] = None
-            ask(turn, "link")
-            return
-        try:
-            facts = inspect_image(path)
-        except InvalidInput as err:
-            # Name the file as the person knows it, not by our temporary path.
-            shown = incoming.document_name or Path(path).name
-            raise InvalidInput(err.template, **{**err.params, "path": shown}) from None
-        store_image(facts, turn.services.media_dir)
-        turn.conversation.data["image"] = facts.relative_path
+@step("when")
+async def when(turn: Turn) -> None:
+    starts_at = _when(turn, _text(turn))
+    if starts_at <= turn.now():
+        raise InvalidInput("the event's start is in the past: choose a later time")
+    turn.conversation.data["starts_at"] = starts_at.isoformat()
+    ask(turn, "place")
+
+
+@step("place")
+async def place(turn: Turn) -> None:
+    text = _text(turn)
+    if len(text) > 300:
+        raise InvalidInput(
+            "the place is {length} characters long; keep it within {limit}",
+            length=len(text),
+            limit=300,
+        )
+    turn.conversation.data["place"] = _optional(text)
+    ask(turn, "about")
+
+
+@step("about")
+async def about(turn: Turn) -> None:
+    turn.conversation.data["about"] = _optional(_text(turn))
+    ask(turn, "image")
+
+
+@step("image")
+async def image(turn: Turn) -> None:
+    incoming = turn.incoming
+    path = incoming.photo_path or incoming.document_path
+    if path is None:
+        if (incoming.text or "").strip() != SKIP:
+            raise InvalidInput("that is not an image: send a photo or an image file, or -")
+        turn.conversation.data["image"] = None
         ask(turn, "link")
+        return
+    try:
+        facts = inspect_image(path)
+    except InvalidInput as err:
+        # Name the file as the person knows it, not by our temporary path.
+        shown = incoming.document_name or Path(path).name
+        raise InvalidInput(err.template, **{**err.params, "path": shown}) from None
+    store_image(facts, turn.services.media_dir)
+    turn.conversation.data["image"] = facts.relative_path
+    ask(turn, "link")
 
-    @step("link")
-    async def link(turn: Turn) -> None:
-        text = _text(turn)
-        if text != SKIP and not _URL.match(text):
-            raise InvalidInput(
-                "{link} is not a web link: send one starting with https://, or -", link=text
-            )
-        turn.conversation.data["link"] = _optional(text)
-        ask(turn, "reminders")
 
-    @step("reminders")
-    async def reminders(turn: Turn) -> None:
-        text = _text(turn)
-        turn.conversation.data["offsets"] = [] if text == SKIP else parse_offsets(text)
-        ask(turn, "announce")
-
-    @step("announce")
-    async def announce(turn: Turn) -> None:
-        data = turn.conversation.data
-        announce_at = _when(turn, _text(turn))
-        if announce_at >= datetime.fromisoformat(str(data["starts_at"])):
-            raise InvalidInput("the announcement must go out before the event starts")
-        data["announce_at"] = announce_at.isoformat()
-        if "channels" not in data:
-            data["channels"] = [c.id for c in _channels(turn) if c.status is ChannelStatus.ACTIVE]
-        turn.conversation.goto("confirm")
-        turn.say(*summary(turn))
-
-    @step("confirm")
-    async def confirm(turn: Turn) -> None:
-        turn.say(turn._("Press Schedule to create the event, or Cancel."))
-
-    @router.callback(PREFIX, Permission.EDIT)
-    async def pressed(turn: Turn, args: list[str]) -> None:
-        action = args[0] if args else ""
-        if action in ("move", "cancel", "cx", "keep"):
-            await _manage(turn, action, args[1:])
-        elif _confirming(turn):
-            await _confirm_action(turn, action, args[1:])
-
-    async def _confirm_action(turn: Turn, action: str, args: list[str]) -> None:
-        data = turn.conversation.data
-        if action == "ch" and args and args[0].isdigit():
-            chosen = list(data.get("channels", []))
-            channel_id = int(args[0])
-            data["channels"] = (
-                [c for c in chosen if c != channel_id]
-                if channel_id in chosen
-                else [*chosen, channel_id]
-            )
-            turn.edit(*summary(turn))
-        elif action == "no":
-            turn.conversation.end()
-            turn.edit(turn._("Cancelled. Nothing was saved."))
-        elif action == "ok":
-            await _schedule(turn)
-
-    async def _schedule(turn: Turn) -> None:
-        data = turn.conversation.data
-        by_id = {c.id: c.name for c in _channels(turn)}
-        names = [by_id[i] for i in data.get("channels", []) if i in by_id]
-        if not names:
-            turn.answer(turn._("Choose at least one channel first."))
-            return
-        facts = _event_facts(data)
-        announce_at = datetime.fromisoformat(str(data["announce_at"]))
-        image = data.get("image")
-        event = add_event(
-            turn.session,
-            turn.organization,
-            NewEvent(
-                title=facts.title,
-                starts_at=facts.starts_at,
-                channels=names,
-                announce_at=max(announce_at, turn.now()),
-                reminder_offsets=[int(m) for m in data.get("offsets", [])],
-                place=facts.place,
-                description=facts.description,
-                image=turn.services.media_dir / str(image) if image else None,
-                registration_url=facts.registration_url,
-            ),
-            turn.services.media_dir,
-            turn.now(),
-            actor(turn),
+@step("link")
+async def link(turn: Turn) -> None:
+    text = _text(turn)
+    if text != SKIP and not _URL.match(text):
+        raise InvalidInput(
+            "{link} is not a web link: send one starting with https://, or -", link=text
         )
-        reminders = sum(1 for p in event.publications if p.offset_minutes) // len(names)
+    turn.conversation.data["link"] = _optional(text)
+    ask(turn, "reminders")
+
+
+@step("reminders")
+async def reminders(turn: Turn) -> None:
+    text = _text(turn)
+    turn.conversation.data["offsets"] = [] if text == SKIP else parse_offsets(text)
+    ask(turn, "announce")
+
+
+@step("announce")
+async def announce(turn: Turn) -> None:
+    data = turn.conversation.data
+    announce_at = _when(turn, _text(turn))
+    if announce_at >= datetime.fromisoformat(str(data["starts_at"])):
+        raise InvalidInput("the announcement must go out before the event starts")
+    data["announce_at"] = announce_at.isoformat()
+    if "channels" not in data:
+        data["channels"] = [c.id for c in _channels(turn) if c.status is ChannelStatus.ACTIVE]
+    turn.conversation.goto("confirm")
+    turn.say(*summary(turn))
+
+
+@step("confirm")
+async def confirm(turn: Turn) -> None:
+    turn.say(turn._("Press Schedule to create the event, or Cancel."))
+
+
+@routes.button(ToggleChannel, Permission.EDIT)
+async def channel_pressed(turn: Turn, pressed: ToggleChannel) -> None:
+    if not _confirming(turn):
+        return
+    data = turn.conversation.data
+    chosen = list(data.get("channels", []))
+    data["channels"] = (
+        [c for c in chosen if c != pressed.channel_id]
+        if pressed.channel_id in chosen
+        else [*chosen, pressed.channel_id]
+    )
+    turn.edit(*summary(turn))
+
+
+@routes.button(Confirm, Permission.EDIT)
+async def confirm_pressed(turn: Turn, pressed: Confirm) -> None:
+    if not _confirming(turn):
+        return
+    if pressed.action == "no":
         turn.conversation.end()
-        turn.queue_changed = True
-        turn.answer(turn._("Scheduled"))
-        turn.edit(
-            turn._(
-                "Scheduled event #{id} “{title}”: the announcement goes out {when} on {channels}, "
-                "with {count} reminder(s).",
-                id=event.id,
-                title=facts.title,
-                when=local_time(announce_at, turn.tz, turn.language, turn.now()),
-                channels=", ".join(names),
-                count=reminders,
-            )
+        turn.edit(turn._("Cancelled. Nothing was saved."))
+    else:
+        await _schedule(turn)
+
+
+async def _schedule(turn: Turn) -> None:
+    data = turn.conversation.data
+    by_id = {c.id: c.name for c in _channels(turn)}
+    names = [by_id[i] for i in data.get("channels", []) if i in by_id]
+    if not names:
+        turn.answer(turn._("Choose at least one channel first."))
+        return
+    facts = _event_facts(data)
+    announce_at = datetime.fromisoformat(str(data["announce_at"]))
+    image = data.get("image")
+    event = add_event(
+        turn.session,
+        turn.organization,
+        NewEvent(
+            title=facts.title,
+            starts_at=facts.starts_at,
+            channels=names,
+            announce_at=max(announce_at, turn.now()),
+            reminder_offsets=[int(m) for m in data.get("offsets", [])],
+            place=facts.place,
+            description=facts.description,
+            image=turn.services.media_dir / str(image) if image else None,
+            registration_url=facts.registration_url,
+        ),
+        turn.services.media_dir,
+        turn.now(),
+        actor(turn),
+    )
+    reminders = sum(1 for p in event.publications if p.offset_minutes) // len(names)
+    turn.conversation.end()
+    turn.queue_changed = True
+    turn.answer(turn._("Scheduled"))
+    turn.edit(
+        turn._(
+            "Scheduled event #{id} “{title}”: the announcement goes out {when} on {channels}, "
+            "with {count} reminder(s).",
+            id=event.id,
+            title=facts.title,
+            when=local_time(announce_at, turn.tz, turn.language, turn.now()),
+            channels=", ".join(names),
+            count=reminders,
         )
-
-    # --- upcoming events, moving and cancelling ---------------------------------------------
-
-    @router.command("events", Permission.PUBLIC, N_("Upcoming events"))
-    async def events(turn: Turn) -> None:
-        upcoming = list(
-            turn.session.scalars(
-                select(Event)
-                .where(Event.status == EventStatus.SCHEDULED, Event.starts_at > turn.now())
-                .order_by(Event.starts_at, Event.id)
-                .limit(LISTED)
-            )
-        )
-        if not upcoming:
-            turn.say(turn._("No events are planned yet."))
-            return
-        staff = turn.may(Permission.EDIT)
-        lines = [turn._("Upcoming events:")]
-        keyboard: Keyboard = []
-        for event in upcoming:
-            lines += [
-                "",
-                f"📅 {event.title}",
-                f"🕒 {local_time(event.starts_at, turn.tz, turn.language, turn.now())}",
-            ]
-            if event.place:
-                lines.append(f"📍 {event.place}")
-            row = [Button(f"🔔 {headline(event.title, 24)}", data=f"{REMIND}:{event.id}")]
-            if staff:
-                row += [
-                    Button("🕒 " + turn._("Move"), data=f"{PREFIX}:move:{event.id}"),
-                    Button("❌ " + turn._("Cancel"), data=f"{PREFIX}:cancel:{event.id}"),
-                ]
-            keyboard.append(row)
-        lines += ["", turn._("Press 🔔 to get a private reminder before an event.")]
-        turn.say("\n".join(lines), keyboard)
-
-    def _scheduled_event(turn: Turn, raw: str) -> Event | None:
-        event = turn.session.get(Event, int(raw)) if raw.isdigit() else None
-        if event is None or event.status is not EventStatus.SCHEDULED:
-            turn.answer(turn._("This event is no longer scheduled."))
-            return None
-        return event
-
-    async def _manage(turn: Turn, action: str, args: list[str]) -> None:
-        if action == "keep":
-            turn.edit(turn._("Nothing was changed."))
-            return
-        event = _scheduled_event(turn, args[0] if args else "")
-        if event is None:
-            return
-        starts = local_time(event.starts_at, turn.tz, turn.language, turn.now())
-        if action == "move":
-            turn.conversation.start(MOVE_FLOW, "when", event_id=event.id)
-            turn.say(
-                turn._(
-                    "“{title}” starts {when}. When does it start now? Send the local date and "
-                    "time, e.g. {example}; its announcement and reminders move with it.",
-                    title=event.title,
-                    when=starts,
-                    example=example_time(turn),
-                )
-            )
-        elif action == "cancel":
-            turn.say(
-                turn._(
-                    "Cancel “{title}” ({when})? Its unsent announcement and reminders are "
-                    "withdrawn. Where it was announced, I can post a cancellation notice.",
-                    title=event.title,
-                    when=starts,
-                ),
-                [
-                    [Button(turn._("Cancel and post a notice"), data=f"{PREFIX}:cx:{event.id}:1")],
-                    [Button(turn._("Cancel without a notice"), data=f"{PREFIX}:cx:{event.id}:0")],
-                    [Button(turn._("Keep the event"), data=f"{PREFIX}:keep")],
-                ],
-            )
-        elif action == "cx":
-            notify = len(args) > 1 and args[1] == "1"
-            done = cancel_event_with_notice(
-                turn.session,
-                turn.organization,
-                event.id,
-                notify=notify,
-                now=turn.now(),
-                actor=actor(turn),
-            )
-            turn.queue_changed = True
-            turn.edit(
-                turn._(
-                    "Cancelled “{title}”: {withdrawn} unsent publication(s) withdrawn, "
-                    "cancellation notice on {notices} channel(s).",
-                    title=event.title,
-                    withdrawn=done.withdrawn,
-                    notices=done.notices,
-                )
-            )
-
-    @router.step(MOVE_FLOW, "when")
-    async def move_to(turn: Turn) -> None:
-        try:
-            starts_at = _when(turn, _text(turn))
-            moved = reschedule_event(
-                turn.session,
-                turn.organization,
-                int(turn.conversation.data["event_id"]),
-                starts_at,
-                now=turn.now(),
-                actor=actor(turn),
-            )
-        except InvalidInput as err:
-            turn.say(explain(err, turn.language) + "\n" + turn._(TRY_AGAIN))
-            return
-        turn.conversation.end()
-        turn.queue_changed = True
-        turn.say(
-            turn._(
-                "Moved to {when}: {moved} publication(s) got a new time, {added} reminder(s) "
-                "added, {withdrawn} withdrawn.",
-                when=local_time(starts_at, turn.tz, turn.language, turn.now()),
-                moved=moved.moved,
-                added=moved.added,
-                withdrawn=moved.withdrawn,
-            )
-        )
-
-    # --- "Remind me" -----------------------------------------------------------------------
-
-    @router.callback(REMIND, Permission.PUBLIC)
-    async def remind(turn: Turn, args: list[str]) -> None:
-        raw = args[0] if args else ""
-        event = turn.session.get(Event, int(raw)) if raw.isdigit() else None
-        if (
-            event is None
-            or event.status is not EventStatus.SCHEDULED
-            or (event.starts_at <= turn.now())
-        ):
-            turn.answer(turn._("This event is over or was cancelled."))
-            return
-        user_id = turn.incoming.user_id
-        existing = turn.session.scalar(
-            select(EventSubscription).where(
-                EventSubscription.event_id == event.id,
-                EventSubscription.telegram_user_id == user_id,
-            )
-        )
-        if existing is not None:
-            turn.answer(turn._("You are on the list already: I will remind you before it starts."))
-            return
-        turn.session.add(
-            EventSubscription(event_id=event.id, telegram_user_id=user_id, language=turn.language)
-        )
-        turn.answer(
-            turn._(
-                "Done! I will send you a private reminder before “{title}” starts.",
-                title=headline(event.title, 60),
-            )
-        )
+    )

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
-from bot.access import Permission
-from bot.drafting import actor, park_unfinished
+from bot.access import Permission, check_may_change, may_change
+from bot.drafting import OpenDraft, actor, park_unfinished
 from bot.formatting import STATE, STATUS, quoted
-from bot.keyboards import chosen_time, pager, pick_prompt, time_keyboard, time_prompt, typed_time
+from bot.keyboards import (
+    TimeChoice,
+    chosen_time,
+    pager,
+    pick_prompt,
+    time_keyboard,
+    time_prompt,
+    typed_time,
+)
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
+from content.domain.callback_data import CallbackData
 from content.domain.states import PostStatus
 from content.domain.templates import local_time
 from content.errors import InvalidInput
@@ -21,88 +32,137 @@ from content.storage.models import Post
 from content.storage.store import post_people
 from content.text import excerpt
 
-QUEUE = "q"
-MOVE = "qt"  # the reschedule conversation's time buttons
-DRAFTS = "d"
 FLOW = "queue"
 PAGE_SIZE = 5
 
+routes = Router()
 
-def register(router: Router) -> None:
-    @router.command("queue", Permission.EDIT, N_("Posts waiting to go out"))
-    async def queue(turn: Turn) -> None:
-        _show_queue(turn, 0, edit=False)
 
-    @router.command("drafts", Permission.EDIT, N_("Drafts and posts waiting for approval"))
-    async def drafts(turn: Turn) -> None:
-        _show_drafts(turn, 0, edit=False)
+@dataclass(frozen=True)
+class QueuePage(CallbackData, prefix="q:page"):
+    page: int
 
-    @router.callback(QUEUE, Permission.EDIT)
-    async def queue_pressed(turn: Turn, args: list[str]) -> None:
-        action, numbers = (args[0] if args else ""), [int(a) for a in args[1:] if a.isdigit()]
-        if action == "page" and numbers:
-            _show_queue(turn, numbers[0], edit=True)
-        elif action == "view" and len(numbers) == 2:
-            _show_post(turn, numbers[0], numbers[1])
-        elif action == "now" and numbers:
-            _publish_now(turn, numbers[0])
-        elif action == "move" and numbers:
-            _ask_new_time(turn, numbers[0])
-        elif action == "del" and numbers:
-            _confirm_cancel(turn, numbers[0])
-        elif action == "delok" and numbers:
-            _cancel(turn, numbers[0])
-        else:
-            turn.answer(turn._("This button is no longer in use."))
 
-    @router.callback(MOVE, Permission.EDIT)
-    async def move_pressed(turn: Turn, args: list[str]) -> None:
-        if turn.conversation.flow != FLOW:
-            turn.say(turn._("That change is no longer open: send /queue to start again."))
-            return
-        try:
-            moment = chosen_time(turn, args[0] if args else "")
-        except InvalidInput as err:
-            turn.say(explain(err, turn.language), _move_keyboard(turn))
-            return
-        if moment is None:
-            turn.say(pick_prompt(turn))
-            return
-        _move(turn, moment)
+@dataclass(frozen=True)
+class ViewPost(CallbackData, prefix="q:view"):
+    post_id: int
+    page: int  # the queue's page to go back to
 
-    @router.step(FLOW, "time")
-    async def move_typed(turn: Turn) -> None:
-        try:
-            moment = typed_time(turn, turn.incoming.text or "")
-        except InvalidInput as err:
-            turn.say(explain(err, turn.language), _move_keyboard(turn))
-            return
-        _move(turn, moment)
 
-    @router.callback(DRAFTS, Permission.EDIT)
-    async def drafts_pressed(turn: Turn, args: list[str]) -> None:
-        action, numbers = (args[0] if args else ""), [int(a) for a in args[1:] if a.isdigit()]
-        if action == "page" and numbers:
-            _show_drafts(turn, numbers[0], edit=True)
-        elif action == "del" and numbers:
-            turn.edit(
-                turn._("Delete draft #{id}? This cannot be undone.", id=numbers[0]),
+@dataclass(frozen=True)
+class ChangePost(CallbackData, prefix="q"):
+    """Publish now, reschedule, cancel (asked first, then confirmed) a queued post."""
+
+    action: Literal["now", "move", "del", "delok"]
+    post_id: int
+
+
+@dataclass(frozen=True)
+class MoveTime(CallbackData, prefix="qt"):
+    """The reschedule conversation's time buttons."""
+
+    choice: TimeChoice
+
+
+@dataclass(frozen=True)
+class DraftsPage(CallbackData, prefix="d:page"):
+    page: int
+
+
+@dataclass(frozen=True)
+class DeleteDraft(CallbackData, prefix="d"):
+    """Delete a draft: asked first, then confirmed."""
+
+    action: Literal["del", "delok"]
+    post_id: int
+
+
+@routes.command("queue", Permission.EDIT, N_("Posts waiting to go out"))
+async def queue(turn: Turn) -> None:
+    _show_queue(turn, 0, edit=False)
+
+
+@routes.command("drafts", Permission.EDIT, N_("Drafts and posts waiting for approval"))
+async def drafts(turn: Turn) -> None:
+    _show_drafts(turn, 0, edit=False)
+
+
+@routes.button(QueuePage, Permission.EDIT)
+async def queue_page_pressed(turn: Turn, pressed: QueuePage) -> None:
+    _show_queue(turn, pressed.page, edit=True)
+
+
+@routes.button(ViewPost, Permission.EDIT)
+async def view_pressed(turn: Turn, pressed: ViewPost) -> None:
+    _show_post(turn, pressed.post_id, pressed.page)
+
+
+@routes.button(ChangePost, Permission.EDIT)
+async def change_pressed(turn: Turn, pressed: ChangePost) -> None:
+    check_may_change(turn.staff, get_post(turn.session, turn.organization, pressed.post_id))
+    change = {
+        "now": _publish_now,
+        "move": _ask_new_time,
+        "del": _confirm_cancel,
+        "delok": _cancel,
+    }[pressed.action]
+    change(turn, pressed.post_id)
+
+
+@routes.button(MoveTime, Permission.EDIT)
+async def move_pressed(turn: Turn, pressed: MoveTime) -> None:
+    if turn.conversation.flow != FLOW:
+        turn.say(turn._("That change is no longer open: send /queue to start again."))
+        return
+    try:
+        moment = chosen_time(turn, pressed.choice)
+    except InvalidInput as err:
+        turn.say(explain(err, turn.language), _move_keyboard(turn))
+        return
+    if moment is None:
+        turn.say(pick_prompt(turn))
+        return
+    _move(turn, moment)
+
+
+@routes.step(FLOW, "time", Permission.EDIT)
+async def move_typed(turn: Turn) -> None:
+    try:
+        moment = typed_time(turn, turn.incoming.text or "")
+    except InvalidInput as err:
+        turn.say(explain(err, turn.language), _move_keyboard(turn))
+        return
+    _move(turn, moment)
+
+
+@routes.button(DraftsPage, Permission.EDIT)
+async def drafts_page_pressed(turn: Turn, pressed: DraftsPage) -> None:
+    _show_drafts(turn, pressed.page, edit=True)
+
+
+@routes.button(DeleteDraft, Permission.EDIT)
+async def delete_pressed(turn: Turn, pressed: DeleteDraft) -> None:
+    post = get_post(turn.session, turn.organization, pressed.post_id)
+    check_may_change(turn.staff, post)
+    if pressed.action == "del":
+        turn.edit(
+            turn._("Delete draft #{id}? This cannot be undone.", id=pressed.post_id),
+            [
                 [
-                    [
-                        Button(turn._("🗑 Yes, delete it"), data=f"{DRAFTS}:delok:{numbers[0]}"),
-                        Button(turn._("◀ No"), data=f"{DRAFTS}:page:0"),
-                    ]
-                ],
-            )
-        elif action == "delok" and numbers:
-            post = get_post(turn.session, turn.organization, numbers[0])
-            if post.status is not PostStatus.DRAFT:
-                turn.edit(turn._("Post #{id} is no longer a draft.", id=post.id))
-                return
-            discard_draft(turn.session, turn.organization, post.id, actor(turn))
-            turn.edit(turn._("🗑 Draft #{id} is deleted.", id=post.id))
-        else:
-            turn.answer(turn._("This button is no longer in use."))
+                    Button(
+                        turn._("🗑 Yes, delete it"),
+                        data=DeleteDraft("delok", pressed.post_id).pack(),
+                    ),
+                    Button(turn._("◀ No"), data=DraftsPage(0).pack()),
+                ]
+            ],
+        )
+        return
+    if post.status is not PostStatus.DRAFT:
+        turn.edit(turn._("Post #{id} is no longer a draft.", id=post.id))
+        return
+    discard_draft(turn.session, turn.organization, post.id, actor(turn))
+    turn.edit(turn._("🗑 Draft #{id} is deleted.", id=post.id))
 
 
 def _show(turn: Turn, text: str, rows: Keyboard, *, edit: bool) -> None:
@@ -138,11 +198,11 @@ def _show_queue(turn: Turn, page: int, *, edit: bool) -> None:
             [
                 Button(
                     f"#{post.id} · {excerpt(post.text, 40)}",
-                    data=f"{QUEUE}:view:{post.id}:{result.page}",
+                    data=ViewPost(post.id, result.page).pack(),
                 )
             ]
         )
-    if nav := pager(f"{QUEUE}:page", result.page, result.pages):
+    if nav := pager(QueuePage, result.page, result.pages):
         rows.append(nav)
     _show(turn, "\n".join(lines), rows, edit=edit)
 
@@ -163,15 +223,19 @@ def _show_post(turn: Turn, post_id: int, page: int) -> None:
         state = turn._(STATE[publication.state])
         lines.append(f"📣 {publication.channel.name}: {when} · {state}")
     rows: Keyboard = []
-    if post.status is PostStatus.QUEUED and next_due(post) is not None:
+    if (
+        post.status is PostStatus.QUEUED
+        and next_due(post) is not None
+        and may_change(turn.staff, post)
+    ):
         rows += [
             [
-                Button(turn._("🕒 Reschedule"), data=f"{QUEUE}:move:{post.id}"),
-                Button(turn._("🚀 Publish now"), data=f"{QUEUE}:now:{post.id}"),
+                Button(turn._("🕒 Reschedule"), data=ChangePost("move", post.id).pack()),
+                Button(turn._("🚀 Publish now"), data=ChangePost("now", post.id).pack()),
             ],
-            [Button(turn._("✖ Cancel the post"), data=f"{QUEUE}:del:{post.id}")],
+            [Button(turn._("✖ Cancel the post"), data=ChangePost("del", post.id).pack())],
         ]
-    rows.append([Button(turn._("◀ Back to the queue"), data=f"{QUEUE}:page:{page}")])
+    rows.append([Button(turn._("◀ Back to the queue"), data=QueuePage(page).pack())])
     turn.edit("\n".join(lines), rows)
 
 
@@ -198,7 +262,7 @@ def _publish_now(turn: Turn, post_id: int) -> None:
     turn.answer(turn._("On its way"))
     turn.edit(
         turn._("🚀 Post #{id} goes out now (channels: {count}).", id=post_id, count=count),
-        [[Button(turn._("◀ Back to the queue"), data=f"{QUEUE}:page:0")]],
+        [[Button(turn._("◀ Back to the queue"), data=QueuePage(0).pack())]],
     )
 
 
@@ -210,8 +274,8 @@ def _confirm_cancel(turn: Turn, post_id: int) -> None:
         turn._("Cancel post #{id}? It will not go out anywhere.", id=post_id),
         [
             [
-                Button(turn._("✖ Yes, cancel it"), data=f"{QUEUE}:delok:{post_id}"),
-                Button(turn._("◀ No, keep it"), data=f"{QUEUE}:view:{post_id}:0"),
+                Button(turn._("✖ Yes, cancel it"), data=ChangePost("delok", post_id).pack()),
+                Button(turn._("◀ No, keep it"), data=ViewPost(post_id, 0).pack()),
             ]
         ],
     )
@@ -224,12 +288,12 @@ def _cancel(turn: Turn, post_id: int) -> None:
     cancel_post(turn.session, turn.organization, post_id, actor(turn))
     turn.edit(
         turn._("✖ Post #{id} is cancelled: it will not go out.", id=post_id),
-        [[Button(turn._("◀ Back to the queue"), data=f"{QUEUE}:page:0")]],
+        [[Button(turn._("◀ Back to the queue"), data=QueuePage(0).pack())]],
     )
 
 
 def _move_keyboard(turn: Turn) -> Keyboard:
-    return time_keyboard(turn, MOVE)
+    return time_keyboard(turn, MoveTime)
 
 
 def _ask_new_time(turn: Turn, post_id: int) -> None:
@@ -257,7 +321,7 @@ def _move(turn: Turn, moment: datetime) -> None:
             id=post_id,
             when=local_time(moment, turn.tz, turn.language, turn.now()),
         ),
-        [[Button(turn._("📋 Open the queue"), data=f"{QUEUE}:page:0")]],
+        [[Button(turn._("📋 Open the queue"), data=QueuePage(0).pack())]],
     )
 
 
@@ -265,7 +329,7 @@ def _move(turn: Turn, moment: datetime) -> None:
 
 
 def _show_drafts(turn: Turn, page: int, *, edit: bool) -> None:
-    posts = list_drafts(turn.session, turn.organization)
+    posts = [p for p in list_drafts(turn.session, turn.organization) if may_change(turn.staff, p)]
     if not posts:
         _show(turn, turn._("There are no drafts. Send /new to prepare a post."), [], edit=edit)
         return
@@ -293,10 +357,12 @@ def _show_drafts(turn: Turn, page: int, *, edit: bool) -> None:
         if post.status is PostStatus.DRAFT:
             rows.append(
                 [
-                    Button(f"✏️ #{post.id} · {excerpt(post.text, 30)}", data=f"np:open:{post.id}"),
-                    Button("🗑", data=f"{DRAFTS}:del:{post.id}"),
+                    Button(
+                        f"✏️ #{post.id} · {excerpt(post.text, 30)}", data=OpenDraft(post.id).pack()
+                    ),
+                    Button("🗑", data=DeleteDraft("del", post.id).pack()),
                 ]
             )
-    if nav := pager(f"{DRAFTS}:page", page, pages):
+    if nav := pager(DraftsPage, page, pages):
         rows.append(nav)
     _show(turn, "\n".join(lines), rows, edit=edit)

@@ -14,10 +14,13 @@ from content.analytics.periods import last_month, local_midnight, parse_month, p
 from content.analytics.queries import Breakdown, event_breakdown, post_breakdown
 from content.analytics.report import ReportFormat
 from content.analytics.stats import DEFAULT_SPAN, stats_summary, summary_text
+from content.domain.callback_data import LARGEST_INT
 from content.errors import InvalidInput, NotFound
 from content.i18n import N_
 
 MONTH = "month"
+
+routes = Router()
 
 
 def _breakdown_text(turn: Turn, heading: str, found: Breakdown) -> str:
@@ -63,46 +66,49 @@ def _span(turn: Turn, arg: str) -> timedelta:
         ) from None
 
 
-def register(router: Router) -> None:
-    @router.command("stats", Permission.STATS, N_("Engagement: /stats 7d, 30d, month or a post"))
-    async def stats(turn: Turn) -> None:
-        args = turn.incoming.args.lower().split()
-        kind, number = (args[0], args[1]) if len(args) == 2 else ("post", args[0] if args else "")
-        if number.isdigit() and kind in ("post", "event"):
-            found = (
-                post_breakdown(turn.session, int(number))
-                if kind == "post"
-                else event_breakdown(turn.session, int(number))
-            )
-            if found is None:
-                raise NotFound("no {kind} has id {id}", kind=kind, id=int(number))
-            heading = (
-                turn._("Post #{id} “{title}”", id=number, title=found.title)
-                if kind == "post"
-                else turn._("Event #{id} “{title}”", id=number, title=found.title)
-            )
-            turn.say(_breakdown_text(turn, heading, found))
-            return
-        span = _span(turn, " ".join(args))
-        summary = stats_summary(turn.session, turn.now(), turn.tz, span)
-        turn.say(summary_text(summary, turn.language, turn.tz))
-        if summary.totals.publications:
-            for _name, png in stats_charts(turn.session, summary, turn.tz, turn.language):
-                turn.say("", photo=png)
+@routes.command("stats", Permission.STATS, N_("Engagement: /stats 7d, 30d, month or a post"))
+async def stats(turn: Turn) -> None:
+    args = turn.incoming.args.lower().split()
+    kind, number = (args[0], args[1]) if len(args) == 2 else ("post", args[0] if args else "")
+    # ASCII digits only (str.isdigit also takes "１" and "١"), and no id is past 64 bits.
+    if number.isascii() and number.isdigit() and kind in ("post", "event"):
+        found = (
+            None
+            if int(number) > LARGEST_INT
+            else post_breakdown(turn.session, int(number))
+            if kind == "post"
+            else event_breakdown(turn.session, int(number))
+        )
+        if found is None:
+            raise NotFound("no {kind} has id {id}", kind=kind, id=int(number))
+        heading = (
+            turn._("Post #{id} “{title}”", id=number, title=found.title)
+            if kind == "post"
+            else turn._("Event #{id} “{title}”", id=number, title=found.title)
+        )
+        turn.say(_breakdown_text(turn, heading, found))
+        return
+    span = _span(turn, " ".join(args))
+    summary = stats_summary(turn.session, turn.now(), turn.tz, span)
+    turn.say(summary_text(summary, turn.language, turn.tz))
+    if summary.totals.publications:
+        for _name, png in stats_charts(turn.session, summary, turn.tz, turn.language):
+            turn.say("", photo=png)
 
-    @router.command("report", Permission.STATS, N_("Monthly report: /report 2026-11 pdf|xlsx|csv"))
-    async def report(turn: Turn) -> None:
-        month = last_month(turn.now(), turn.tz)
-        fmt = ReportFormat.PDF
-        for arg in turn.incoming.args.lower().split():
-            if arg in {f.value for f in ReportFormat}:
-                fmt = ReportFormat(arg)
-            else:
-                month = parse_month(arg)
-        name, contents = monthly_report_file(
-            turn.session, month, turn.tz, turn.now(), fmt, turn.language
-        )
-        turn.say(
-            turn._("The report for {month}.", month=labels.month_title(month, turn.language)),
-            document=(name, contents),
-        )
+
+@routes.command("report", Permission.STATS, N_("Monthly report: /report 2026-11 pdf|xlsx|csv"))
+async def report(turn: Turn) -> None:
+    month = last_month(turn.now(), turn.tz)
+    fmt = ReportFormat.PDF
+    for arg in turn.incoming.args.lower().split():
+        if arg in {f.value for f in ReportFormat}:
+            fmt = ReportFormat(arg)
+        else:
+            month = parse_month(arg)
+    name, contents = monthly_report_file(
+        turn.session, month, turn.tz, turn.now(), fmt, turn.language
+    )
+    turn.say(
+        turn._("The report for {month}.", month=labels.month_title(month, turn.language)),
+        document=(name, contents),
+    )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
+import pytest
 from aiohttp import ClientSession
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import TestClient, TestServer
 
 from afisha.config import Settings
 from afisha.web import make_web_app
@@ -65,4 +67,33 @@ async def test_updates_arrive_by_webhook_and_only_with_the_secret(
         stop.set()
         await running
         await server.close()
+        afisha.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[]", b"[{}]", b'"update"', b"42", b"null", b"true", b"{", b"\xff\xfe", b"", b"{}",
+     b'{"update_id": "7"}', b'{"update_id": true}', b'{"update_id": 1.5}',
+     b'{"update_id": 3, "message": []}', b'{"update_id": 3, "callback_query": "x"}'],
+)  # fmt: skip
+async def test_a_body_that_is_not_an_update_is_refused_with_400(
+    sandbox: SandboxThread, tmp_path: Path, caplog: pytest.LogCaptureFixture, body: bytes
+) -> None:
+    fixtures = sandbox.sandbox.fixtures
+    afisha = open_afisha(Settings(database_url=f"sqlite:///{tmp_path}/afisha.db", language="en"))
+    services = BotServices(
+        afisha.sessions, SystemClock(), tmp_path / "media", "en", fetch_image=download_image
+    )
+    sink = WebhookSink(SECRET)
+    sink.application = build_application(services, fixtures.bot_token, sandbox.base_url)
+    try:
+        async with TestClient(TestServer(make_web_app(afisha, sink))) as client:
+            with caplog.at_level(logging.INFO):
+                response = await client.post(
+                    WEBHOOK_PATH, data=body, headers={SECRET_HEADER: SECRET}
+                )
+        assert response.status == 400
+        assert sink.application.update_queue.empty()
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    finally:
         afisha.close()

@@ -114,6 +114,24 @@ async def test_stats_explains_what_it_cannot_read(
     assert "/stats" in str(reply["text"]) or "99999" in str(reply["text"])
 
 
+@pytest.mark.parametrize(
+    ("arg", "shown"),
+    [
+        (f"post {2**64 + 1}", f"no post has id {2**64 + 1}"),  # past 64 bits
+        (f"event {2**63}", f"no event has id {2**63}"),
+        ("post \uff11", "cannot read"),  # a full-width 1 is not a post's number
+        ("\u0661\u0662", "cannot read"),  # nor Arabic-Indic 12
+    ],
+)
+async def test_stats_takes_only_ascii_numbers_within_64_bits_as_ids(
+    bot: BotHarness, engagement: dict[str, int], arg: str, shown: str
+) -> None:
+    await bot.send(MANAGER, "/lang")
+    await bot.press(MANAGER, "lang:en")
+    (reply,) = await bot.send(MANAGER, f"/stats {arg}")
+    assert shown in str(reply["text"])
+
+
 async def test_stats_without_publications_sends_no_charts(
     bot: BotHarness, clock: ManualClock
 ) -> None:
