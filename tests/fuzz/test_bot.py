@@ -41,8 +41,8 @@ from tests.fuzz import budget, ran
 
 ADMIN, EDITOR, STRANGER = 600000001, 600000021, 600000099
 ROUTER = build_router()
-PREFIXES = sorted(ROUTER.callbacks)
-PUBLIC = {p for p, (_, permission) in ROUTER.callbacks.items() if permission is Permission.PUBLIC}
+PREFIXES = sorted(ROUTER.buttons)
+PUBLIC = {p for p, route in ROUTER.buttons.items() if route.permission is Permission.PUBLIC}
 ACTIONS = [
     "alt",
     "altall",
@@ -233,7 +233,6 @@ def test_button_presses(bot: BotUnderTest, user: int, language: str | None, data
     _press(bot, user, language, data)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 20 defect 10: fixed on another branch")
 @budget(10_000, 40)
 @given(user=USERS, language=CLIENT_LANGUAGES, data=ANY_DATA)
 @example(user=ADMIN, language="ru", data=f"np:open:{2**64}")

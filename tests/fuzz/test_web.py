@@ -244,7 +244,6 @@ def test_webhook_bodies(web: WebUnderTest, body: bytes, secret: str | None) -> N
     _webhook(web, body, secret)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 20 defect 10: fixed on another branch")
 @budget(5_000, 40)
 @given(body=ANY_BODIES, secret=st.just(SECRET))
 @example(body=b"[]", secret=SECRET)

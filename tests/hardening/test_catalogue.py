@@ -874,7 +874,6 @@ BOT_CASES = [
         ("forge", ADMIN, f"np:open:{BEYOND_64_BITS}"),
         ((STALE, {}),),
         setup=(("send", ADMIN, "/start"),),
-        marks=(defect(10),),
     ),
     BotCase(
         "a queue button with an id past 64 bits",
@@ -882,7 +881,6 @@ BOT_CASES = [
         ("forge", ADMIN, f"q:now:{BEYOND_64_BITS}"),
         ((STALE, {}),),
         setup=(("send", ADMIN, "/start"),),
-        marks=(defect(10),),
     ),
     BotCase(
         "a draft id in Arabic-Indic digits",
@@ -891,7 +889,6 @@ BOT_CASES = [
         ((STALE, {}),),
         absent=((OPEN_AGAIN, {"id": 1}),),
         setup=(("send", ADMIN, "/new Черновик Айгерим"), ("send", ADMIN, "/drafts")),
-        marks=(defect(10),),
     ),
     BotCase(
         "a draft id in full-width digits",
@@ -900,7 +897,6 @@ BOT_CASES = [
         ((STALE, {}),),
         absent=((OPEN_AGAIN, {"id": 1}),),
         setup=(("send", ADMIN, "/new Черновик Айгерим"), ("send", ADMIN, "/drafts")),
-        marks=(defect(10),),
     ),
     BotCase(
         "an approval button with a superscript digit",
@@ -908,7 +904,6 @@ BOT_CASES = [
         ("forge", MANAGER, "ap:ok:¹"),
         ((STALE, {}),),
         setup=(("send", MANAGER, "/start"),),
-        marks=(defect(10),),
     ),
     BotCase(
         "an editor opens another person's draft by forged data",
@@ -920,7 +915,6 @@ BOT_CASES = [
             ("send", ADMIN, "/drafts"),
             ("send", EDITOR, "/start"),
         ),
-        marks=(defect(4),),
     ),
     *(
         BotCase(
@@ -1279,7 +1273,6 @@ WEB_CASES = [
         400,
         headers=WITH_SECRET,
         body=b"[]",
-        marks=(defect(10),),
     ),
     WebCase(
         "a webhook body of a number",
@@ -1288,7 +1281,6 @@ WEB_CASES = [
         400,
         headers=WITH_SECRET,
         body=b"1",
-        marks=(defect(10),),
     ),
     WebCase(
         "a webhook update with the secret is taken",
