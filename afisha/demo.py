@@ -18,10 +18,10 @@ from afisha.services import run_services
 from afisha.views import event_line, local, post_line
 from afisha.wiring import Afisha, open_afisha
 from content.domain.states import Platform
+from content.domain.text import excerpt
 from content.queueing import scheduling
 from content.storage import registry, store
 from content.storage.secrets import generate_key
-from content.text import excerpt
 from sandbox.fixtures import Fixtures
 from sandbox.runner import SandboxThread
 

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from content.domain.text import excerpt
 from content.domain.timeparse import format_offset
 from content.storage.models import Channel, Event, Media, Post, Publication, StaffMember
 from content.storage.store import QueueStatus
-from content.text import excerpt
 
 
 def iso(moment: datetime | None) -> str | None:

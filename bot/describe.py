@@ -6,10 +6,10 @@ from __future__ import annotations
 from babel.numbers import format_decimal
 
 from content.domain.states import PublicationKind
+from content.domain.text import headline
 from content.domain.timeparse import format_offset
 from content.i18n import N_, translate
 from content.storage.models import Publication
-from content.text import headline
 
 SKIP = "-"  # what people send to skip an optional step
 

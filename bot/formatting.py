@@ -7,9 +7,9 @@ from collections.abc import Iterable
 
 from content.domain.preview import compose_text, preview
 from content.domain.states import PostStatus, PublicationState
+from content.domain.text import shorten
 from content.i18n import N_, translate
 from content.storage.models import Channel
-from content.text import shorten
 
 # Labels, not the raw values: a raw value ("sent") is also a parameter of other messages, which
 # `translate` would then translate as well.

@@ -29,11 +29,11 @@ from content.analytics.report import ReportFormat
 from content.analytics.stats import stats_summary, summary_text
 from content.domain.states import EventStatus, PublicationState, Role
 from content.domain.templates import local_time
+from content.domain.text import headline
 from content.domain.timeparse import zone
 from content.i18n import N_, gettext_for
 from content.storage.models import Channel, Event, Notice, Organization, Publication, StaffMember
 from content.storage.notices import NoticeKind, add_notice, mark_delivered, undelivered
-from content.text import headline
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ from bot.turn import Button, Keyboard, Reply, Turn
 from content.domain.callback_data import CallbackData
 from content.domain.states import PostStatus, Role
 from content.domain.templates import local_time
+from content.domain.text import excerpt
 from content.i18n import N_, translate
 from content.queueing.drafts import approve_post, get_post, reject_post
 from content.storage.models import Channel, Post, StaffMember
 from content.storage.store import post_people
-from content.text import excerpt
 
 FLOW = "approval"
 APPROVERS = (Role.MANAGER, Role.ADMIN)

@@ -23,6 +23,7 @@ from bot.turn import Button, Keyboard, Turn
 from content.domain.callback_data import CallbackData
 from content.domain.states import PostStatus
 from content.domain.templates import local_time
+from content.domain.text import excerpt
 from content.errors import InvalidInput
 from content.i18n import N_, explain
 from content.queueing.drafts import discard_draft, get_post, list_drafts
@@ -30,7 +31,6 @@ from content.queueing.post_queue import next_due, publish_now, queue_page, resch
 from content.queueing.scheduling import cancel_post
 from content.storage.models import Post
 from content.storage.store import post_people
-from content.text import excerpt
 
 FLOW = "queue"
 PAGE_SIZE = 5

@@ -14,12 +14,12 @@ from bot.turn import Button, Keyboard, Turn
 from content.domain.callback_data import CallbackData, RemindMe
 from content.domain.states import EventStatus
 from content.domain.templates import local_time
+from content.domain.text import headline
 from content.errors import InvalidInput
 from content.i18n import N_, explain
 from content.queueing.event_changes import cancel_event_with_notice
 from content.queueing.rescheduling import reschedule_event
 from content.storage.models import Event, EventSubscription
-from content.text import headline
 
 MOVE_FLOW = "event_move"
 LISTED = 10  # events shown by /events

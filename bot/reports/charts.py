@@ -22,8 +22,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from bot.reports.fonts import printable
 from content.analytics import labels
 from content.analytics.queries import Heatmap, SeriesPoint, TopPost
+from content.domain.text import shorten
 from content.i18n import N_, translate
-from content.text import shorten
 
 
 def _figure(width: float, height: float) -> Figure:

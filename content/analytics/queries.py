@@ -31,8 +31,8 @@ from content.analytics.metrics import (
 )
 from content.analytics.periods import Period, offset_spans
 from content.domain.states import Platform, PublicationKind
+from content.domain.text import headline
 from content.storage.models import Channel, Event, Post, Publication
-from content.text import headline
 
 DAY = 86400
 EPOCH_DAY = date(1970, 1, 1)

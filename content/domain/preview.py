@@ -10,7 +10,7 @@ text *after* entities are parsed, counted in UTF-16 code units. Afisha sends pla
 into HTML and no tags of its own, so the parsed text is exactly the plain text: we count the plain
 text in UTF-16 code units (`content.domain.rules.telegram_length`), never the escaped HTML.
 
-Long Telegram texts are never truncated: they are cut as a person would (`content.splitting`:
+Long Telegram texts are never truncated: they are cut as a person would (`content.domain.splitting`:
 at paragraphs, then sentences, then words) and go out in order as one publication. With photos,
 the first part is their caption and the rest follow as replies to them.
 """

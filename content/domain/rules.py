@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from content.domain.splitting import split_text, utf16_length
 from content.domain.states import Platform
 from content.i18n import N_
-from content.splitting import split_text, utf16_length
 
 TELEGRAM_TEXT = 4096
 TELEGRAM_CAPTION = 1024

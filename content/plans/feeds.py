@@ -16,12 +16,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from content.domain.states import PostStatus
+from content.domain.text import shorten
 from content.errors import InvalidInput, NotFound
 from content.queueing.scheduling import NewPost, queue_post
 from content.queueing.slots import next_free_slot
 from content.storage.models import Feed, FeedItem, Organization, Post
 from content.storage.registry import audit, get_channel
-from content.text import shorten
 
 SUMMARY_LIMIT = 900  # leaves room for the title within every platform's caption limit
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from content.text import ELLIPSIS, excerpt, headline, shorten
+from content.domain.text import ELLIPSIS, excerpt, headline, shorten
 
 
 def test_a_short_text_is_left_as_it_is() -> None:

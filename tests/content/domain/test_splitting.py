@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from content.splitting import split_text, utf16_length
+from content.domain.splitting import split_text, utf16_length
 
 ATOM = re.compile(r"<[^<>\n]{0,200}>|&#?[0-9A-Za-z]{1,32};")
 
