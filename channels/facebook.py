@@ -29,12 +29,11 @@ from channels.graph import (
     DEFAULT_TIMEOUT,
     DEFAULT_VERSION,
     BatchRequest,
-    GraphCallError,
     GraphClient,
     Sleep,
-    refuses_insights,
     text_fingerprint,
 )
+from channels.graph_errors import GraphCallError, refuses_insights
 from content.domain.rules import fit_problems
 from content.domain.states import Platform
 

@@ -9,7 +9,8 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from channels.base import AuthExpired, ChannelError, Metrics
-from channels.graph import BATCH_LIMIT, BatchRequest, GraphCallError, GraphClient, refuses_insights
+from channels.graph import BATCH_LIMIT, BatchRequest, GraphClient
+from channels.graph_errors import GraphCallError, refuses_insights
 
 log = logging.getLogger(__name__)
 

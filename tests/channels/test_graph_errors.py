@@ -22,17 +22,9 @@ from channels.base import (
     Verdict,
     classify,
 )
-from channels.graph import (
-    DEFAULT_RETRY_AFTER,
-    GraphCallError,
-    GraphClient,
-    GraphUsage,
-    api_url_from_environment,
-    graph_error_table,
-    parse_usage,
-    suggested_delay,
-    text_fingerprint,
-)
+from channels.graph import GraphClient, api_url_from_environment, text_fingerprint
+from channels.graph_errors import GraphCallError, graph_error_table
+from channels.graph_usage import DEFAULT_RETRY_AFTER, GraphUsage, parse_usage, suggested_delay
 from content.domain.states import Platform
 from sandbox.runner import SandboxThread
 from tests.channels.graph_helpers import (

@@ -32,14 +32,8 @@ from channels.base import (
     Verdict,
     classify,
 )
-from channels.telegram import (
-    CHAT_NOT_FOUND,
-    TELEGRAM_ERRORS,
-    UNAUTHORIZED_BOT,
-    TelegramBots,
-    TelegramChannel,
-    TelegramTimeouts,
-)
+from channels.telegram import TelegramBots, TelegramChannel, TelegramTimeouts
+from channels.telegram_errors import CHAT_NOT_FOUND, TELEGRAM_ERRORS, UNAUTHORIZED_BOT
 from content.domain.states import Platform
 from content.redaction import MASK
 from sandbox.runner import SandboxThread
