@@ -10,36 +10,16 @@ from pathlib import Path
 
 import click
 
-from afisha.cli_support import (
-    ACTOR,
-    AfishaGroup,
-    State,
-    emit_json,
-    pass_state,
-    split_names,
-)
+from afisha.cli_support import ACTOR, AfishaGroup, State, emit_json, pass_state
 from afisha.config import CONFIG_FILE, Settings, write_settings
 from afisha.logs import setup_logging
-from afisha.views import (
-    channel_json,
-    event_json,
-    event_line,
-    local,
-    post_json,
-    post_line,
-    staff_json,
-    status_json,
-)
+from afisha.views import channel_json, local, staff_json, status_json
 from content.domain.languages import check_language
-from content.domain.reminders import DEFAULT_OFFSETS
 from content.domain.states import ChannelStatus, Platform
-from content.domain.timeparse import format_offset, parse_offsets, parse_when, zone
-from content.errors import InvalidInput, NotFound
-from content.plans.ical import export_events
-from content.queueing import scheduling, slots
+from content.domain.timeparse import zone
+from content.errors import InvalidInput
 from content.storage import registry, store
 from content.storage.db import make_engine, upgrade
-from content.storage.models import Event, Post
 from content.storage.secrets import generate_key
 
 # Commands kept in modules of their own, each imported only when its command is looked up.
@@ -49,6 +29,8 @@ EXTENSIONS = {
     "import": "afisha.cli_plans",
     "feed": "afisha.cli_plans",
     "slot": "afisha.cli_plans",
+    "post": "afisha.cli_queue",
+    "event": "afisha.cli_queue",
     "report": "afisha.cli_reports",
     "stats": "afisha.cli_reports",
 }
@@ -309,243 +291,6 @@ channel.command("pause", help="Hold a channel's publications until it is resumed
 channel.command("resume", help="Resume a paused channel.")(
     click.argument("name")(_channel_command("resumed", ChannelStatus.ACTIVE))
 )
-
-
-# --- posts -----------------------------------------------------------------------------------
-
-
-@cli.group()
-def post() -> None:
-    """Posts and their publications."""
-
-
-@post.command("add")
-@click.option("--text", help="The post's text.")
-@click.option(
-    "--text-file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Read the text from a file.",
-)
-@click.option(
-    "--image", "images", multiple=True, type=click.Path(path_type=Path), help="An image (repeat)."
-)
-@click.option("--link", help="A link to attach.")
-@click.option("--channels", required=True, help="Channel names, comma-separated.")
-@click.option(
-    "--at",
-    "when",
-    required=True,
-    help="now, ISO 8601 with offset, 'YYYY-MM-DD HH:MM' local, or next-slot.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the post with its publications.")
-@pass_state
-def post_add(
-    state: State,
-    text: str | None,
-    text_file: Path | None,
-    images: tuple[Path, ...],
-    link: str | None,
-    channels: str,
-    when: str,
-    as_json: bool,
-) -> None:
-    """Queue a post for one or more channels; prints the new post's id."""
-    if (text is None) == (text_file is None):
-        raise InvalidInput("give the text with exactly one of --text or --text-file")
-    if text_file is not None:
-        if not text_file.is_file():
-            raise InvalidInput("text file {path} does not exist", path=str(text_file))
-        try:
-            text = text_file.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInput("text file {path} is not UTF-8 text", path=str(text_file)) from None
-    afisha = state.afisha
-    next_slot = slots.means_next_slot(when)
-    due_at = afisha.now() if next_slot else parse_when(when, afisha.tz, afisha.now())
-    new = scheduling.NewPost(
-        text=text or "",
-        channels=split_names(channels),
-        due_at=due_at,
-        images=list(images),
-        link=link,
-    )
-    with afisha.transaction() as (session, org):
-        if next_slot:
-            new = replace(new, due_at=slots.next_free_slot(session, new.channels, afisha.now()))
-        created = scheduling.queue_post(session, org, new, afisha.settings.media_path, ACTOR)
-        if as_json:
-            emit_json(post_json(created, afisha.tz))
-        else:
-            click.echo(created.id)
-
-
-@post.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@pass_state
-def post_list(state: State, as_json: bool) -> None:
-    """List posts, newest first."""
-    afisha = state.afisha
-    with afisha.transaction() as (session, _org):
-        posts = store.list_posts(session)
-        if as_json:
-            emit_json([post_json(p, afisha.tz) for p in posts])
-            return
-        for p in posts:
-            click.echo(post_line(p, afisha.tz))
-
-
-@post.command("show")
-@click.argument("post_id", type=int)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@pass_state
-def post_show(state: State, post_id: int, as_json: bool) -> None:
-    """Show a post and each of its publications."""
-    afisha = state.afisha
-    with afisha.transaction() as (session, _org):
-        found = session.get(Post, post_id)
-        if found is None:
-            raise NotFound("no post has id {id}", id=post_id)
-        if as_json:
-            emit_json(post_json(found, afisha.tz))
-            return
-        click.echo(f"post {found.id} ({found.status.value})\n\n{found.text}\n")
-        for item in found.media:
-            click.echo(f"image: {item.media.path} ({item.media.width}x{item.media.height})")
-        for pub in found.publications:
-            error = f"  {pub.last_error}" if pub.last_error else ""
-            click.echo(
-                f"  {pub.channel.name:<24} {local(pub.due_at, afisha.tz):<22} "
-                f"{pub.state.value}{error}"
-            )
-
-
-@post.command("cancel")
-@click.argument("post_id", type=int)
-@pass_state
-def post_cancel(state: State, post_id: int) -> None:
-    """Cancel a post's unsent publications."""
-    with state.afisha.transaction() as (session, org):
-        withdrawn = scheduling.cancel_post(session, org, post_id, ACTOR)
-    click.echo(f"cancelled post {post_id} ({withdrawn} publication(s) withdrawn)")
-
-
-# --- events ----------------------------------------------------------------------------------
-
-
-@cli.group()
-def event() -> None:
-    """Events with their announcement and reminders."""
-
-
-@event.command("add")
-@click.option("--title", required=True, help="The event's title.")
-@click.option("--starts", required=True, help="Start: ISO 8601 or 'YYYY-MM-DD HH:MM' local.")
-@click.option("--ends", help="End, same formats.")
-@click.option("--place", help="Where it takes place.")
-@click.option("--text", help="Description.")
-@click.option("--image", type=click.Path(path_type=Path), help="A poster image.")
-@click.option("--link", help="Registration link.")
-@click.option("--channels", required=True, help="Channel names, comma-separated.")
-@click.option(
-    "--reminders",
-    default=",".join(format_offset(m) for m in DEFAULT_OFFSETS),
-    show_default=True,
-    help="Reminder offsets before the start.",
-)
-@click.option("--announce", "announce", default="now", show_default=True, help="When to announce.")
-@click.option("--json", "as_json", is_flag=True, help="Print the event with its publications.")
-@pass_state
-def event_add(
-    state: State,
-    title: str,
-    starts: str,
-    ends: str | None,
-    place: str | None,
-    text: str | None,
-    image: Path | None,
-    link: str | None,
-    channels: str,
-    reminders: str,
-    announce: str,
-    as_json: bool,
-) -> None:
-    """Create an event; its announcement and reminders are queued on each channel."""
-    afisha = state.afisha
-    now = afisha.now()
-    new = scheduling.NewEvent(
-        title=title,
-        starts_at=parse_when(starts, afisha.tz, now),
-        ends_at=parse_when(ends, afisha.tz, now) if ends else None,
-        place=place,
-        description=text,
-        image=image,
-        registration_url=link,
-        channels=split_names(channels),
-        reminder_offsets=parse_offsets(reminders),
-        announce_at=parse_when(announce, afisha.tz, now),
-    )
-    with afisha.transaction() as (session, org):
-        created = scheduling.add_event(session, org, new, afisha.settings.media_path, now, ACTOR)
-        if as_json:
-            emit_json(event_json(created, afisha.tz))
-        else:
-            click.echo(created.id)
-
-
-@event.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@pass_state
-def event_list(state: State, as_json: bool) -> None:
-    """List events by start time."""
-    afisha = state.afisha
-    with afisha.transaction() as (session, _org):
-        events = store.list_events(session)
-        if as_json:
-            emit_json([event_json(e, afisha.tz) for e in events])
-            return
-        for e in events:
-            click.echo(event_line(e, afisha.tz))
-
-
-@event.command("cancel")
-@click.argument("event_id", type=int)
-@pass_state
-def event_cancel(state: State, event_id: int) -> None:
-    """Cancel an event and withdraw its unsent announcement and reminders."""
-    with state.afisha.transaction() as (session, org):
-        withdrawn = scheduling.cancel_event(session, org, event_id, ACTOR)
-    click.echo(f"cancelled event {event_id} ({withdrawn} publication(s) withdrawn)")
-
-
-@event.command("ical")
-@click.option(
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write to this file (default: standard output).",
-)
-@pass_state
-def event_ical(state: State, output: Path | None) -> None:
-    """Write the upcoming events as an iCalendar (.ics) feed for the library website."""
-    afisha = state.afisha
-    with afisha.transaction() as (session, org):
-        body = export_events(session, org, afisha.now())
-    if output is None:
-        click.echo(body, nl=False)
-        return
-    output.write_bytes(body)
-    click.echo(f"wrote {output}")
-
-
-@event.command("show", hidden=True)
-@click.argument("event_id", type=int)
-@pass_state
-def event_show(state: State, event_id: int) -> None:
-    afisha = state.afisha
-    with afisha.transaction() as (session, _org):
-        found = session.get(Event, event_id)
-        if found is None:
-            raise NotFound("no event has id {id}", id=event_id)
-        emit_json(event_json(found, afisha.tz))
 
 
 # --- status ----------------------------------------------------------------------------------

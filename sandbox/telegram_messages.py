@@ -26,8 +26,9 @@ from sandbox.telegram_errors import (
 )
 from sandbox.telegram_html import EntityParseError, parse_html
 from sandbox.telegram_media import StoredFile, is_url
+from sandbox.telegram_objects import StoredMessage
 from sandbox.telegram_params import Params, Upload
-from sandbox.telegram_state import StoredMessage, TelegramState
+from sandbox.telegram_state import TelegramState
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024

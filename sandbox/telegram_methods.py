@@ -23,8 +23,9 @@ from sandbox.telegram_errors import (
     conflict,
     forbidden,
 )
+from sandbox.telegram_objects import Webhook
 from sandbox.telegram_params import Params
-from sandbox.telegram_state import TelegramState, Webhook, all_update_kinds
+from sandbox.telegram_state import TelegramState, all_update_kinds
 
 LONG_POLL_MAX_SECONDS = 50
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")

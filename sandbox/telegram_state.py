@@ -13,8 +13,6 @@ import contextlib
 import hashlib
 import logging
 import re
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -31,6 +29,7 @@ from sandbox.telegram_errors import (
 from sandbox.telegram_flood import FloodControl
 from sandbox.telegram_html import utf16_len
 from sandbox.telegram_media import FileStore
+from sandbox.telegram_objects import CallbackQuery, StoredMessage, TgUser, Webhook
 from sandbox.telegram_spec import load_spec
 
 if TYPE_CHECKING:
@@ -48,107 +47,6 @@ _COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{5,32})?")
 
 def all_update_kinds() -> list[str]:
     return [f["name"] for f in load_spec()["types"]["Update"]["fields"] if f["name"] != "update_id"]
-
-
-@dataclass
-class TgUser:
-    id: int
-    first_name: str
-    username: str | None = None
-    is_bot: bool = False
-    language_code: str | None = "en"
-
-    def to_api(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
-        if self.username:
-            data["username"] = self.username
-        if self.language_code and not self.is_bot:
-            data["language_code"] = self.language_code
-        return data
-
-
-@dataclass
-class StoredMessage:
-    """A message as its chat shows it; `to_api` gives the Bot API Message."""
-
-    message_id: int
-    chat: dict[str, Any]
-    date: int
-    published_at: datetime
-    sender: TgUser | None  # None for a channel post
-    text: str | None = None
-    entities: list[dict[str, Any]] = field(default_factory=list)
-    caption: str | None = None
-    caption_entities: list[dict[str, Any]] = field(default_factory=list)
-    photo: list[dict[str, Any]] | None = None
-    document: dict[str, Any] | None = None
-    media_group_id: str | None = None
-    reply_markup: dict[str, Any] | None = None
-    reply_to_message_id: int | None = None
-    edit_date: int | None = None
-    reactions: dict[str, int] = field(default_factory=dict)
-    views: int = 0
-
-    @property
-    def by_bot(self) -> bool:
-        return self.sender is None or self.sender.is_bot
-
-    @property
-    def has_media(self) -> bool:
-        return self.photo is not None or self.document is not None
-
-    def to_api(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"message_id": self.message_id}
-        if self.sender is not None:
-            data["from"] = self.sender.to_api()
-        else:
-            data["sender_chat"] = self.chat
-        data.update(date=self.date, chat=self.chat)
-        if self.edit_date is not None:
-            data["edit_date"] = self.edit_date
-        if self.media_group_id:
-            data["media_group_id"] = self.media_group_id
-        if self.text is not None:
-            data["text"] = self.text
-            if self.entities:
-                data["entities"] = self.entities
-        if self.photo is not None:
-            data["photo"] = self.photo
-        if self.document is not None:
-            data["document"] = self.document
-        if self.caption:
-            data["caption"] = self.caption
-            if self.caption_entities:
-                data["caption_entities"] = self.caption_entities
-        if self.reply_markup:
-            data["reply_markup"] = self.reply_markup
-        if self.reply_to_message_id is not None:
-            data["reply_to_message"] = {
-                "message_id": self.reply_to_message_id,
-                "chat": self.chat,
-                "date": self.date,
-            }
-        return data
-
-
-@dataclass
-class Webhook:
-    url: str
-    secret_token: str = ""
-    max_connections: int = 40
-    last_error_date: int | None = None
-    last_error_message: str | None = None
-
-
-@dataclass
-class CallbackQuery:
-    id: str
-    user_id: int
-    chat_id: int
-    message_id: int
-    data: str
-    answered: bool = False
-    answer: dict[str, Any] = field(default_factory=dict)
 
 
 class TelegramState:

@@ -10,7 +10,8 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 from sandbox.graph_state import GraphState, IgMedia, PagePost, StoredImage, graph_state
-from sandbox.telegram_state import StoredMessage, TelegramState, telegram_state
+from sandbox.telegram_objects import StoredMessage
+from sandbox.telegram_state import TelegramState, telegram_state
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox

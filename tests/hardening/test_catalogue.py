@@ -1019,7 +1019,7 @@ BOT_CASES = [
 def _forge(bot: BotHarness, user: int, data: str) -> None:
     """A callback query with `data` under the bot's latest message to `user`, as a modified
     client could send it: no button needs to carry the data."""
-    from sandbox.telegram_state import CallbackQuery
+    from sandbox.telegram_objects import CallbackQuery
 
     state = bot.state
 
