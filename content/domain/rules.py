@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from content.domain.splitting import split_text, utf16_length
 from content.domain.states import Platform
+from content.errors import InvalidInput
 from content.i18n import N_
 
 TELEGRAM_TEXT = 4096
@@ -87,3 +88,14 @@ def fit_problems(platform: Platform, text: str, image_count: int, channel: str) 
         if (mentions := len(_MENTION.findall(text))) > INSTAGRAM_MENTIONS:
             over(N_("the number of @mentions"), INSTAGRAM_MENTIONS, mentions)
     return problems
+
+
+WEB_LINK = re.compile(r"^https?://\S+$")
+
+
+def check_link(text: str | None) -> str | None:
+    """A post's or event's link: an http(s) address or nothing (InvalidInput otherwise), the
+    same rule for the bot, the command line and plans."""
+    if text and not WEB_LINK.match(text):
+        raise InvalidInput("{link!r} is not a web link: start it with https://", link=text)
+    return text or None

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from content.domain.languages import LANGUAGES, check_language
 from content.domain.reminders import DEFAULT_OFFSETS
+from content.domain.rules import check_link
 from content.domain.timeparse import local_to_utc, parse_offsets
 from content.errors import InvalidInput, LocalMoment
 from content.i18n import N_, explain, translate
@@ -151,9 +152,7 @@ def _required(text: str) -> str:
 
 
 def _link(text: str) -> str | None:
-    if text and not re.match(r"^https?://\S+$", text):
-        raise InvalidInput("{link!r} is not a web link: start it with https://", link=text)
-    return text or None
+    return check_link(text)
 
 
 def _local(context: Context, naive: datetime) -> datetime:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content.domain.reminders import plan_reminders
-from content.domain.rules import fit_problems
+from content.domain.rules import check_link, fit_problems
 from content.domain.states import (
     EventStatus,
     PostStatus,
@@ -102,6 +102,7 @@ def check_post(session: Session, new: NewPost) -> tuple[list[Channel], list[Imag
         raise InvalidInput("the post has no text")
     if new.due_at is None:
         raise InvalidInput("choose when the post goes out")
+    check_link(new.link)
     channels = _channels(session, new.channels)
     facts = [inspect_image(path) for path in new.images]
     probe = Post(text=text, variants=dict(new.variants))
@@ -199,6 +200,7 @@ def add_event(
         raise InvalidInput("the event must end after it starts")
     if new.announce_at > new.starts_at:
         raise InvalidInput("the announcement must go out before the event starts")
+    check_link(new.registration_url)
     channels = _channels(session, new.channels)
     image = inspect_image(new.image) if new.image else None
     summary = "\n".join(filter(None, [title, new.place, new.description]))

@@ -510,7 +510,6 @@ CLI_CASES = [
         "a javascript: link",
         _at("--link", "javascript:alert(1)"),
         ("https://",),
-        marks=(found("post add takes any --link; a plan refuses all but http(s)"),),
     ),
     CliCase("HTML in the text is kept as text", _text(HTML), check=_post_text_is(HTML)),
     CliCase(

@@ -1,9 +1,12 @@
-"""Platform limits name the limit and by how much it is exceeded."""
+"""Platform limits name the limit and by how much it is exceeded; links are web links."""
 
 from __future__ import annotations
 
-from content.domain.rules import fit_problems
+import pytest
+
+from content.domain.rules import check_link, fit_problems
 from content.domain.states import Platform
+from content.errors import InvalidInput
 
 
 def test_instagram_needs_an_image_and_counts_hashtags() -> None:
@@ -29,3 +32,24 @@ def test_long_texts_and_captions_fit_telegram_as_several_parts() -> None:
 def test_ordinary_posts_fit_everywhere() -> None:
     for platform in Platform:
         assert fit_problems(platform, "Book club on Friday #reading", 1, "c") == []
+
+
+@pytest.mark.parametrize(
+    ("link", "kept"),
+    [
+        ("https://library.kz/event", "https://library.kz/event"),
+        ("http://a.b", "http://a.b"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_web_link_is_kept(link: str | None, kept: str | None) -> None:
+    assert check_link(link) == kept
+
+
+@pytest.mark.parametrize(
+    "link", ["javascript:alert(1)", "library.kz", "ftp://library.kz/f", "https://a b", "data:,x"]
+)
+def test_anything_but_a_web_link_is_refused(link: str) -> None:
+    with pytest.raises(InvalidInput, match="not a web link"):
+        check_link(link)
