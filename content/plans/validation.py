@@ -151,10 +151,6 @@ def _required(text: str) -> str:
     return text
 
 
-def _link(text: str) -> str | None:
-    return check_link(text)
-
-
 def _local(context: Context, naive: datetime) -> datetime:
     moment = local_to_utc(naive, context.tz)
     # A minute of slack, as for times typed on the command line.
@@ -216,7 +212,7 @@ def check_row(row: SheetRow, context: Context) -> PlannedRow | list[RowError]:
         except InvalidInput as problem:
             r.fail("time", problem)
     channels = r.read("channels", lambda text: _channels(context, text))
-    link = r.read("link", _link)
+    link = r.read("link", check_link)
     image_ref = r.cell("image")
     image = r.read("image", context.images) if image_ref else None
     variants = {lang: r.cell(col) for col, lang in VARIANT_COLUMNS.items() if r.cell(col)}
