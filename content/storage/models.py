@@ -90,19 +90,26 @@ class Organization(Base):
     __tablename__ = "organization"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The network head this library belongs to (None: a head, or a library on its own).
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
     timezone: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8))
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How late a post may still go out, in minutes (None: the installation's setting).
+    grace_minutes: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class StaffMember(Base):
+    """One person's membership of one organisation's staff (a person may be on several)."""
+
     __tablename__ = "staff_member"
+    __table_args__ = (UniqueConstraint("organization_id", "telegram_user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(_enum(Role))
     language: Mapped[str] = mapped_column(String(8))

@@ -304,22 +304,27 @@ def test_upgrading_a_database_with_data_keeps_it(database_url: str, tmp_path: Pa
         upgrade(engine, "0003")
         sessions = session_factory(engine)
         with sessions.begin() as session:
-            org = Organization(name="L", timezone="UTC", language="en")
-            session.add(org)
-            session.flush()
+            # Raw SQL throughout: the models describe the head's tables, not 0003's.
+            org_id = session.execute(
+                text(
+                    "INSERT INTO organization (name, timezone, language, requires_approval, "
+                    "created_at) VALUES ('L', 'UTC', 'en', false, :t) RETURNING id"
+                ),
+                {"t": NOW.replace(tzinfo=None)},
+            ).scalar_one()
             session.execute(
                 text(
                     "INSERT INTO channel (organization_id, platform, name, external_id, language, "
                     "status, created_at) VALUES (:o, 'telegram', 'tg', '-100', 'en', 'active', :t)"
                 ),
-                {"o": org.id, "t": NOW.replace(tzinfo=None)},
+                {"o": org_id, "t": NOW.replace(tzinfo=None)},
             )
             session.execute(
                 text(
                     "INSERT INTO post (organization_id, text, variants, status, created_at) "
                     "VALUES (:o, 'hello', '{}', 'queued', :t)"
                 ),
-                {"o": org.id, "t": NOW.replace(tzinfo=None)},
+                {"o": org_id, "t": NOW.replace(tzinfo=None)},
             )
             session.execute(
                 text(
