@@ -105,6 +105,15 @@ class State:
 
 pass_state = click.make_pass_decorator(State)
 
+# The organisation a command acts on: optional while there is one, required once there are several.
+org_option = click.option(
+    "--org",
+    "org_name",
+    default=None,
+    metavar="NAME",
+    help="The organisation (library) to act on; needed when there are several.",
+)
+
 
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))

@@ -16,6 +16,7 @@ from content.domain.timeparse import zone
 from content.errors import ConfigurationError, StorageError
 from content.storage.db import is_sqlite, is_up_to_date, make_engine, session_factory, upgrade
 from content.storage.models import Organization
+from content.storage.organizations import choose_organization
 from content.storage.registry import ensure_organization
 from content.storage.secrets import CredentialCipher
 
@@ -37,16 +38,20 @@ class Afisha:
         return datetime.now(UTC)
 
     @contextmanager
-    def transaction(self) -> Iterator[tuple[Session, Organization]]:
-        """A session and the organisation; everything in it commits together or not at all."""
+    def transaction(self, org: str | None = None) -> Iterator[tuple[Session, Organization]]:
+        """A session and the organisation named (or the only one); all commits or nothing.
+
+        The installation's first organisation is created on first use and kept in step with the
+        settings; with several and none named, InvalidInput names the choices.
+        """
         with self.sessions() as session, session.begin():
-            org = ensure_organization(
+            ensure_organization(
                 session,
                 self.settings.organization,
                 self.settings.timezone,
                 self.settings.language,
             )
-            yield session, org
+            yield session, choose_organization(session, org)
 
     def close(self) -> None:
         self.engine.dispose()
