@@ -27,6 +27,7 @@ from bench.scenarios import (
     collection,
     exactly_once,
     footprint,
+    instagram_on_time,
     on_time,
     rate_limits,
     stats,
@@ -36,6 +37,7 @@ from bench.scenarios import (
 RESULTS = ROOT / "bench" / "results"
 SCENARIOS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "on_time": on_time.run,
+    "instagram_on_time": instagram_on_time.run,
     "throughput": throughput.run,
     "baseline": baseline.run,
     "rate_limits": rate_limits.run,
