@@ -87,6 +87,25 @@ def _instagram_on_time(f: dict[str, Any]) -> list[list[str]]:
     ]
 
 
+def _network(f: dict[str, Any]) -> list[list[str]]:
+    late, free = f["lateness_ms"], f["lateness_unconstrained_ms"]
+    return [
+        [
+            "Network",
+            f"{_n(f['libraries'])} libraries ({_n(f['channels'])} Telegram channels): "
+            f"{_n(f['posts'])} posts and {_n(f['events'])} events with 3 reminders = "
+            f"{_n(f['publications'])} publications over {_n(f['window_seconds'])} s, "
+            f"{f['workers']} workers on PostgreSQL, limits on",
+            f"sent {_n(f['sent'])}, lost {_n(f['lost'])}, extra copies {_n(f['extra_copies'])}; "
+            f"429 answers: {_n(f['answers_429_sandbox'])}; lateness where no limit held a post "
+            f"back ({_n(f['unconstrained'])}) p50 {_n(free['p50'], 1)} ms · p99 "
+            f"{_n(free['p99'], 1)} ms, of all p99 {_n(late['p99'], 1)} ms · max "
+            f"{_n(late['max'], 1)} ms; queueing the plan {_n(f['queue_seconds'], 2)} s",
+            "each once, 0 × 429, p99 ≤ 25 ms, queueing ≤ 1 s",
+        ]
+    ]
+
+
 def _ceiling_tasks(f: dict[str, Any]) -> str:
     tasks = sorted({int(str(t).rsplit("-", 1)[-1]) for t in f.get("ceilings", {})})
     return "/".join(str(t) for t in tasks or [f["concurrency"]])
@@ -284,6 +303,7 @@ def bench_markdown(results: dict[str, Any]) -> str:
         "stats": _stats,
         "footprint": _footprint,
         "exactly_once": _exactly_once,
+        "network": _network,
     }
     for name, render in renderers.items():
         figures = scenarios.get(name)

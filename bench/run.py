@@ -28,6 +28,7 @@ from bench.scenarios import (
     exactly_once,
     footprint,
     instagram_on_time,
+    network,
     on_time,
     rate_limits,
     stats,
@@ -44,6 +45,7 @@ SCENARIOS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "collection": collection.run,
     "footprint": footprint.run,
     "exactly_once": exactly_once.run,
+    "network": network.run,
     "stats": stats.run,  # last: the slowest to fill, and bounded by its own timeout
 }
 

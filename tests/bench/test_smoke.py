@@ -15,7 +15,7 @@ from bench.scenarios import rate_limits, stats
 from content.domain.states import PublicationState
 from tests.conftest import POSTGRES_URL
 
-NEEDS_POSTGRES = {"throughput", "baseline", "exactly_once"}
+NEEDS_POSTGRES = {"throughput", "baseline", "exactly_once", "network"}
 
 
 @pytest.mark.timeout(300)
@@ -51,6 +51,10 @@ def test_each_scenario_runs_at_a_tiny_size(name: str, tmp_path: Path) -> None:
         # Containers are made ahead (how many in time depends on the machine's load).
         assert figures["prepared_ahead"] > 0
         assert figures["duplicated"] == 0
+    if name == "network":
+        assert figures["libraries"] >= 3
+        assert figures["lost"] == 0
+        assert figures["extra_copies"] == 0
     if name == "on_time":
         assert figures["delivered"] == figures["publications"]
         assert figures["duplicated"] == 0
