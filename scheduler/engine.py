@@ -8,6 +8,7 @@ lease expires and which recovery turns into UNCONFIRMED — reconciled, never bl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import random
@@ -89,6 +90,7 @@ class Engine:
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self.claimer = Claimer(settings.worker, settings.media, pacer, rates_for)
         self._draining = False
+        self._drained = asyncio.Event()  # set by drain(): a wait in publish_due ends at once
         # Publications whose progress was saved during their send (recorded one by one).
         self._checkpointed: set[int] = set()
         self._sending = asyncio.Semaphore(settings.concurrency)  # requests under way at once
@@ -143,6 +145,7 @@ class Engine:
         claim_at = started  # when to look in the queue again (inf: not in this call)
         self.throttled.clear()
         self._draining = False
+        self._drained.clear()
         try:
             while True:
                 # Begin what is due (or just about) once a batch of slots is free (right away,
@@ -227,7 +230,8 @@ class Engine:
                         finished_since = loop.time()
                     finished += [(*in_flight.pop(task), task.result()) for task in done]
                 else:
-                    await asyncio.sleep(wait or 0.0)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._drained.wait(), wait or 0.0)
         except BaseException:
             # Claiming failed (the database went away, say) or the task was cancelled: the
             # sends in flight still happen; wait for them and record what can be recorded.
@@ -291,6 +295,7 @@ class Engine:
     def drain(self) -> None:
         """Stop claiming: what is in flight finishes, what was claimed ahead is given back."""
         self._draining = True
+        self._drained.set()
 
     def _start(
         self,

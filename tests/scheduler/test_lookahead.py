@@ -82,6 +82,18 @@ async def test_draining_gives_back_what_was_claimed_ahead(world: World) -> None:
     assert await other.publish_due() == 2  # another worker takes them at once
 
 
+async def test_draining_ends_a_wait_for_what_is_due_later_at_once(world: World) -> None:
+    # Claimed half an hour ahead, the engine waits until it is due; a worker stopping must not
+    # wait with it (its round would hold the stop, and be cancelled with a traceback).
+    world.queue("later", ["tg1"], minutes=30)
+    engine: Engine = world.engine()
+    running = asyncio.create_task(engine.publish_due(lookahead=3600.0))
+    await _until(lambda: _claimed(world))
+    engine.drain()
+    assert await asyncio.wait_for(running, timeout=10) == 0
+    assert [(p.state, p.claimed_by) for p in world.publications()] == [(S.SCHEDULED, None)]
+
+
 def test_the_waiting_index_holds_exactly_the_claimable_states(world: World) -> None:
     world.queue("any", ["tg1"])
     with world.sessions.begin() as session:
