@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from content.domain.states import PostStatus, PublicationState, transition
+from content.domain.states import PostStatus, PublicationState, move_publication
 from content.errors import InvalidInput
 from content.queueing.drafts import get_post
 from content.storage.models import Organization, Post, Publication
@@ -86,7 +86,7 @@ def reschedule_post(
         publication.due_at = due_at
         publication.last_error = None
         if publication.state in _RESCHEDULE:
-            publication.state = transition(publication.state, PublicationState.SCHEDULED)
+            move_publication(publication, PublicationState.SCHEDULED)
     audit(session, org, actor, "post.reschedule", f"post:{post_id}", due_at=due_at.isoformat())
     return len(unsent)
 
@@ -101,6 +101,6 @@ def publish_now(
         publication.due_at = now
         publication.last_error = None
         if publication.state in _RESCHEDULE:
-            publication.state = transition(publication.state, PublicationState.SCHEDULED)
+            move_publication(publication, PublicationState.SCHEDULED)
     audit(session, org, actor, "post.publish_now", f"post:{post_id}")
     return sum(1 for p in unsent if p.state is not PublicationState.PAUSED)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from content.domain.reminders import plan_reminders
-from content.domain.states import EventStatus, PublicationKind, PublicationState, transition
+from content.domain.states import EventStatus, PublicationKind, PublicationState, move_publication
 from content.domain.timeparse import zone
 from content.errors import InvalidInput, NotFound
 from content.storage.models import Event, Organization, Publication
@@ -36,7 +36,7 @@ class Rescheduled:
 def _set_due(publication: Publication, due_at: datetime) -> None:
     publication.due_at = due_at
     if publication.state in (PublicationState.MISSED, PublicationState.FAILED):
-        publication.state = transition(publication.state, PublicationState.SCHEDULED)
+        move_publication(publication, PublicationState.SCHEDULED)
     publication.last_error = None
 
 
@@ -94,11 +94,11 @@ def reschedule_event(
                 continue
             due = plan.pop(reminder.offset_minutes or 0, None)
             if due is None:
-                reminder.state = transition(reminder.state, PublicationState.CANCELLED)
+                move_publication(reminder, PublicationState.CANCELLED)
                 withdrawn += 1
             elif reminder.state is PublicationState.RETRY_WAIT:
                 # A retry belongs to the old time: withdraw it and plan the reminder afresh.
-                reminder.state = transition(reminder.state, PublicationState.CANCELLED)
+                move_publication(reminder, PublicationState.CANCELLED)
                 plan[reminder.offset_minutes or 0] = due
             elif due != reminder.due_at:
                 _set_due(reminder, due)

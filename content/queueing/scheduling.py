@@ -16,6 +16,7 @@ from content.domain.states import (
     PostStatus,
     PublicationKind,
     PublicationState,
+    move_publication,
     transition,
 )
 from content.domain.timeparse import zone
@@ -260,7 +261,7 @@ def _withdraw(publications: list[Publication]) -> int:
     withdrawn = 0
     for publication in publications:
         if publication.state in WITHDRAWABLE:
-            publication.state = transition(publication.state, PublicationState.CANCELLED)
+            move_publication(publication, PublicationState.CANCELLED)
             withdrawn += 1
     return withdrawn
 

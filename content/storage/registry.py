@@ -10,7 +10,14 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from content.domain.languages import check_language
-from content.domain.states import ChannelStatus, Platform, PublicationState, Role, transition
+from content.domain.states import (
+    ChannelStatus,
+    Platform,
+    PublicationState,
+    Role,
+    move_publication,
+    transition,
+)
 from content.domain.timeparse import zone
 from content.errors import InvalidInput, NotFound
 from content.i18n import N_
@@ -202,7 +209,7 @@ def resume_paused(session: Session, channel: Channel, now: datetime) -> int:
         )
     )
     for publication in paused:
-        publication.state = transition(publication.state, PublicationState.SCHEDULED)
+        move_publication(publication, PublicationState.SCHEDULED)
         publication.due_at = max(publication.due_at, now)
     return len(paused)
 
