@@ -23,6 +23,7 @@ def setup_logging(level: int = logging.INFO, secrets: Iterable[str] = ()) -> log
     handler._afisha = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
-    # httpx logs every request URL at INFO, and Telegram URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # httpx logs every request URL at INFO, and Telegram URLs contain the token: the filter masks
+    # it, but only --debug wants a line per request.
+    logging.getLogger("httpx").setLevel(logging.INFO if level <= logging.DEBUG else logging.WARNING)
     return handler

@@ -203,6 +203,7 @@ def test_the_worker_logs_details_with_debug_and_no_secret(
     assert result.exit_code == 0, result.output
     logs = result.stderr
     assert " DEBUG " in logs  # --debug reaches the worker's own logging set-up
+    assert f"httpx: HTTP Request: POST {sandbox.base_url}/bot{MASK}/sendMessage" in logs  # masked
     fixtures = sandbox.sandbox.fixtures
     for secret in (fixtures.bot_token, fixtures.pages[0].access_token):
         assert secret not in logs
