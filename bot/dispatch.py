@@ -22,6 +22,7 @@ from bot.turn import Incoming, Keyboard, Reply, Turn
 from content.domain.languages import LANGUAGES
 from content.errors import InvalidInput
 from content.i18n import N_, explain, translate
+from content.queueing.followers import started
 from content.storage.models import BotConversation, ProcessedUpdate, StaffMember
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,7 @@ class Outcome:
     replies: list[Reply]
     callback_answer: str | None = None
     queue_changed: bool = False
+    callback_start: str | None = None
     later: list[Callable[[], Awaitable[list[Reply]]]] = field(default_factory=list)
 
 
@@ -169,11 +171,19 @@ class Dispatcher:
                 )
                 if staff is not None:
                     language = staff.language
+                if incoming.chat_id == incoming.user_id:  # a private chat: the bot may write
+                    started(session, incoming.user_id, language, services.clock.now())
                 conversation = load(session, incoming.user_id, incoming.chat_id)
                 turn = Turn(incoming, services, session, staff, language, conversation, self.router)
                 await self.router.route(turn)
                 save(session, conversation)
-            return Outcome(turn.replies, turn.callback_answer, turn.queue_changed, turn.later)
+            return Outcome(
+                turn.replies,
+                turn.callback_answer,
+                turn.queue_changed,
+                turn.callback_start,
+                turn.later,
+            )
         except InvalidInput as err:
             # The transaction rolled back: nothing half-written, and the person hears why.
             return Outcome([Reply(explain(err, language))])
@@ -197,7 +207,10 @@ class Dispatcher:
                 remembered[reply.remember_as] = message_id
         if update.callback_query is not None:
             try:
-                await update.callback_query.answer(outcome.callback_answer)
+                url = None
+                if outcome.callback_start is not None:
+                    url = f"https://t.me/{bot.username}?start={outcome.callback_start}"
+                await update.callback_query.answer(outcome.callback_answer, url=url)
             except TelegramError:
                 log.info("callback %s could not be answered", update.callback_query.id)
         if remembered:

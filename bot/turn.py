@@ -77,6 +77,7 @@ class Turn:
     router: Router  # every route, e.g. for /help's list of commands
     replies: list[Reply] = field(default_factory=list)
     callback_answer: str | None = None
+    callback_start: str | None = None  # open the bot with this /start parameter instead
     queue_changed: bool = False
     # Slow work that must not hold the database transaction open: run after the commit, and
     # its replies are sent like the others.
@@ -99,9 +100,11 @@ class Turn:
         """Edit the message whose button was pressed (or send anew if there is none)."""
         return self.say(text, keyboard, edit_message_id=self.incoming.callback_message_id)
 
-    def answer(self, text: str) -> None:
-        """The short notice shown when a button is pressed."""
+    def answer(self, text: str, *, start: str | None = None) -> None:
+        """The short notice shown when a button is pressed; with `start`, the button opens the
+        person's chat with the bot at /start `start` (t.me/<bot>?start=...)."""
         self.callback_answer = text
+        self.callback_start = start
 
     # --- who is asking -------------------------------------------------------------------------
 

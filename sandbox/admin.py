@@ -168,8 +168,11 @@ def _inject(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
         update = state.inject_callback(
             user_id, int(body["chat_id"]), int(body["message_id"]), str(body["data"])
         )
+    elif kind == "block":
+        state.block_bot(user_id)
+        return {"update": None, "delivered": False, "blocked": user_id}
     else:
-        raise AdminError("type must be message, photo or callback")
+        raise AdminError("type must be message, photo, callback or block")
     return {"update": update, "delivered": update is not None}
 
 

@@ -9,7 +9,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from sandbox import telegram_messages as messages
 from sandbox.telegram_errors import (
@@ -187,9 +187,26 @@ async def answer_callback_query(state: TelegramState, p: Params) -> bool:
     text = p.text("text") or ""
     if len(text) > 200:
         raise bad_request("MESSAGE_TOO_LONG")
+    url = p.text("url")
+    # Outside games, the only URL allowed opens the bot itself: t.me/<bot>?start=<parameter>.
+    if url and not _opens_this_bot(state, url):
+        raise bad_request("URL_INVALID")
     query.answered = True
     query.answer = {"text": text, "show_alert": p.flag("show_alert"), "url": p.text("url")}
     return True
+
+
+def _opens_this_bot(state: TelegramState, url: str) -> bool:
+    parts = urlsplit(url)
+    name = parts.path.strip("/").lower()
+    start = parse_qs(parts.query).get("start", [""])[0]
+    return (
+        parts.scheme in ("http", "https", "tg", "")
+        and parts.netloc.lower() in ("t.me", "telegram.me")
+        and name == (state.bot.username or "").lower()
+        and 0 < len(start) <= 64
+        and all(c.isascii() and (c.isalnum() or c in "_-") for c in start)
+    )
 
 
 async def get_chat(state: TelegramState, p: Params) -> dict[str, Any]:

@@ -21,6 +21,8 @@ from sandbox.engagement import engagement_at
 from sandbox.fixtures import TelegramChat
 from sandbox.ledger import LedgerItem
 from sandbox.telegram_errors import (
+    BLOCKED_BY_USER,
+    CANT_INITIATE,
     CHAT_NOT_FOUND,
     NOT_CHANNEL_MEMBER,
     bad_request,
@@ -69,6 +71,11 @@ class TelegramState:
             fixtures.staff_user_id: TgUser(fixtures.staff_user_id, "Staff", "library_staff"),
             fixtures.follower_user_id: TgUser(fixtures.follower_user_id, "Follower", "reader_one"),
         }
+        # Telegram lets a bot write to a person only after they started it, and not once they
+        # blocked it: the fixtures' people have started it already; anyone else starts it by
+        # writing to it (inject_message) and may block it (block_bot).
+        self.started: set[int] = {fixtures.staff_user_id, fixtures.follower_user_id}
+        self.blocked: set[int] = set()
         self.chats: dict[int, TelegramChat] = {c.id: c for c in fixtures.chats}
         self.history: dict[int, list[StoredMessage]] = {}
         self._next_message_id: dict[int, int] = {}
@@ -126,6 +133,12 @@ class TelegramState:
 
     def require_posting(self, chat: dict[str, Any]) -> None:
         """Telegram's answer when the bot may not post in (or change) the chat."""
+        if chat["type"] == "private":
+            if chat["id"] in self.blocked:
+                raise forbidden(BLOCKED_BY_USER)
+            if chat["id"] not in self.started:
+                raise forbidden(CANT_INITIATE)
+            return
         fixture = self.chats.get(chat["id"])
         if fixture is not None and not fixture.bot_is_admin:
             raise forbidden(NOT_CHANNEL_MEMBER)
@@ -233,8 +246,12 @@ class TelegramState:
     # -- what users do -------------------------------------------------------------------------
 
     def inject_message(self, user_id: int, text: str) -> dict[str, Any] | None:
-        """A user writes to the bot in their private chat; returns the update (None if filtered)."""
+        """A user writes to the bot in their private chat; returns the update (None if filtered).
+
+        Writing to a bot starts it (and, after a block, is what a person does on unblocking)."""
         user = self.user(user_id)
+        self.started.add(user_id)
+        self.blocked.discard(user_id)
         entities = [
             {
                 "type": "bot_command",
@@ -246,11 +263,18 @@ class TelegramState:
         message = self.new_message(self.chat_json(user_id), user, text=text, entities=entities)
         return self.enqueue("message", message.to_api())
 
+    def block_bot(self, user_id: int) -> None:
+        """A person blocks the bot: from now on it may not write to them."""
+        self.user(user_id)
+        self.blocked.add(user_id)
+
     def inject_photo(
         self, user_id: int, image: bytes, caption: str | None = None
     ) -> dict[str, Any] | None:
         """A user sends the bot a photo; the file is kept so getFile can fetch it."""
         user = self.user(user_id)
+        self.started.add(user_id)
+        self.blocked.discard(user_id)
         sizes = [f.photo_size() for f in self.files.add_photo(image)]
         message = self.new_message(self.chat_json(user_id), user, photo=sizes, caption=caption)
         return self.enqueue("message", message.to_api())

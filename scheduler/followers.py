@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from channels.base import ChannelError, NotSent
 from content.domain.states import EventStatus
 from content.domain.templates import EventFacts, follower_reminder_text
+from content.queueing.followers import blocked
 from content.storage.models import Event, EventSubscription
 from content.storage.store import organization_zones
 from scheduler.clock import Clock
@@ -58,5 +59,9 @@ async def remind_followers(
             with sessions.begin() as session:
                 session.get_one(EventSubscription, subscription_id).reminded_at = None
         except ChannelError as err:
+            # Refused for good (the person blocked the bot, or never started it): not retried,
+            # and the follower is marked so that "Remind me" sends them to the bot first.
             log.info("follower reminder %s failed: %s", subscription_id, err)
+            with sessions.begin() as session:
+                blocked(session, user_id, clock.now())
     return sent

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.access import Permission
+from bot.flows.upcoming import reminder_reply
 from bot.router import Router
 from bot.turn import Button, Turn
-from content.domain.callback_data import CallbackData
+from content.domain.callback_data import REMIND_START, CallbackData, read_remind_start
 from content.domain.languages import LANGUAGES
 from content.i18n import N_
+from content.queueing.followers import request_reminder
 
 routes = Router()
 
@@ -25,6 +27,17 @@ class ChooseLanguage(CallbackData, prefix="lang"):
 
 @routes.command("start", Permission.PUBLIC, N_("Start"), menu=False)
 async def start(turn: Turn) -> None:
+    if turn.incoming.args.startswith(REMIND_START):
+        # Opened from "Remind me" (t.me/<bot>?start=remind-<id>): the reminder asked for.
+        event_id = read_remind_start(turn.incoming.args.strip())
+        if event_id is None:
+            turn.say(turn._("This event is over or was cancelled."))
+            return
+        result, event = request_reminder(
+            turn.session, event_id, turn.incoming.user_id, turn.language, turn.now()
+        )
+        turn.say(reminder_reply(turn, result, event))
+        return
     if turn.staff is None:
         turn.say(
             turn._(

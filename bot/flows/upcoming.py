@@ -11,15 +11,16 @@ from bot.access import Permission
 from bot.flows.events import TRY_AGAIN, _text, _when, actor, example_time
 from bot.router import Router
 from bot.turn import Button, Keyboard, Turn
-from content.domain.callback_data import CallbackData, RemindMe
+from content.domain.callback_data import CallbackData, RemindMe, remind_start
 from content.domain.states import EventStatus
 from content.domain.templates import local_time
 from content.domain.text import headline
 from content.errors import InvalidInput
 from content.i18n import N_, explain
 from content.queueing.event_changes import cancel_event_with_notice
+from content.queueing.followers import Request, reachable, request_reminder
 from content.queueing.rescheduling import reschedule_event
-from content.storage.models import Event, EventSubscription
+from content.storage.models import Event
 
 MOVE_FLOW = "event_move"
 LISTED = 10  # events shown by /events
@@ -197,30 +198,28 @@ async def move_to(turn: Turn) -> None:
 
 @routes.button(RemindMe, Permission.PUBLIC)
 async def remind(turn: Turn, pressed: RemindMe) -> None:
-    event = turn.session.get(Event, pressed.event_id)
-    if (
-        event is None
-        or event.status is not EventStatus.SCHEDULED
-        or (event.starts_at <= turn.now())
-    ):
-        turn.answer(turn._("This event is over or was cancelled."))
-        return
     user_id = turn.incoming.user_id
-    existing = turn.session.scalar(
-        select(EventSubscription).where(
-            EventSubscription.event_id == event.id,
-            EventSubscription.telegram_user_id == user_id,
+    if not reachable(turn.session, user_id):
+        # Telegram lets the bot write only to people who started it: open the chat first, and
+        # /start remind-<id> puts them on the list (bot.flows.basics).
+        turn.answer(
+            turn._("Open the chat with me and press Start: then I can send you the reminder."),
+            start=remind_start(pressed.event_id),
         )
-    )
-    if existing is not None:
-        turn.answer(turn._("You are on the list already: I will remind you before it starts."))
         return
-    turn.session.add(
-        EventSubscription(event_id=event.id, telegram_user_id=user_id, language=turn.language)
+    result, event = request_reminder(
+        turn.session, pressed.event_id, user_id, turn.language, turn.now()
     )
-    turn.answer(
-        turn._(
-            "Done! I will send you a private reminder before “{title}” starts.",
-            title=headline(event.title, 60),
-        )
+    turn.answer(reminder_reply(turn, result, event))
+
+
+def reminder_reply(turn: Turn, result: Request, event: Event | None) -> str:
+    """What a follower hears after asking to be reminded of `event`."""
+    if result is Request.GONE or event is None:
+        return turn._("This event is over or was cancelled.")
+    if result is Request.ALREADY:
+        return turn._("You are on the list already: I will remind you before it starts.")
+    return turn._(
+        "Done! I will send you a private reminder before “{title}” starts.",
+        title=headline(event.title, 60),
     )

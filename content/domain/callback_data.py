@@ -127,3 +127,24 @@ class RemindMe(CallbackData, prefix="remind"):
     followers in the bot)."""
 
     event_id: int
+
+
+# "Remind me" pressed by someone the bot may not write to yet opens the bot with this start
+# parameter (t.me/<bot>?start=remind-<id>); Telegram allows A-Z, a-z, 0-9, _ and - there.
+REMIND_START = "remind-"
+
+
+def remind_start(event_id: int) -> str:
+    """The /start parameter that asks for a reminder of `event_id`."""
+    return f"{REMIND_START}{event_id}"
+
+
+def read_remind_start(parameter: str) -> int | None:
+    """The event id of a `remind-<id>` start parameter; None if it is not one (or is forged)."""
+    if not parameter.startswith(REMIND_START):
+        return None
+    digits = parameter[len(REMIND_START) :]
+    if not digits or not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
+        return None
+    value = int(digits)
+    return value if value <= LARGEST_INT else None

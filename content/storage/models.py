@@ -324,6 +324,18 @@ class EventSubscription(Base):
     reminded_at: Mapped[datetime | None]
 
 
+class Follower(Base):
+    """A person who has a private chat with the bot: Telegram lets a bot write to someone only
+    after they started it, and not after they blocked it."""
+
+    __tablename__ = "follower"
+
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    language: Mapped[str | None] = mapped_column(String(8))
+    started_at: Mapped[datetime | None]
+    blocked_at: Mapped[datetime | None]
+
+
 class Notice(Base):
     """Something staff must hear about, written in the same transaction as its cause (an outbox
     the bot delivers from)."""

@@ -386,6 +386,7 @@ async def test_remind_me_subscribes_a_follower_who_later_gets_a_private_reminder
     assert f"remind:{event_id}" in BotHarness.buttons(post)
 
     set_user_language(bot, follower, "ru")
+    await bot.send(follower, "/start")  # a follower who uses the bot: it may write to them
     assert await bot.press(follower, f"remind:{event_id}", chat_id=channel) == []
     assert callback_answer(bot) == (
         "Готово! Я напишу вам в личные сообщения перед началом «Poetry night»."
