@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from afisha.cli_support import ACTOR, AfishaGroup, State, emit_json, pass_state
+from afisha.cli_support import ACTOR, AfishaGroup, RecordId, State, emit_json, pass_state
 from afisha.config import CONFIG_FILE, Settings, write_settings
 from afisha.logs import setup_logging
 from afisha.views import channel_json, local, staff_json, status_json
@@ -143,7 +143,7 @@ def staff() -> None:
 
 
 @staff.command("add")
-@click.argument("user_id", type=int)
+@click.argument("user_id", type=RecordId("Telegram user"))
 @click.option("--name", required=True, help="The person's name.")
 @click.option("--role", required=True, help="admin, manager or editor.")
 @click.option("--lang", help="Their language: en, ru, kk or lt (default: the organisation's).")
@@ -170,7 +170,7 @@ def staff_list(state: State, as_json: bool) -> None:
 
 
 @staff.command("set")
-@click.argument("user_id", type=int)
+@click.argument("user_id", type=RecordId("Telegram user"))
 @click.option("--role", required=True, help="admin, manager or editor.")
 @click.option("--name", help="A new name.")
 @click.option("--lang", help="A new language: en, ru, kk or lt.")
@@ -183,7 +183,7 @@ def staff_set(state: State, user_id: int, role: str, name: str | None, lang: str
 
 
 @staff.command("remove")
-@click.argument("user_id", type=int)
+@click.argument("user_id", type=RecordId("Telegram user"))
 @pass_state
 def staff_remove(state: State, user_id: int) -> None:
     """Take a staff member off staff: the bot treats them as a stranger, their open

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from afisha.cli_support import ACTOR, State, emit_json, pass_state, split_names
+from afisha.cli_support import ACTOR, RecordId, State, emit_json, pass_state, split_names
 from afisha.views import iso, local
 from channels.download import download_image
 from content.domain.reminders import DEFAULT_OFFSETS
@@ -202,7 +202,7 @@ def register(cli: click.Group) -> None:
             )
 
     @feed.command("remove")
-    @click.argument("feed_id", type=int)
+    @click.argument("feed_id", type=RecordId("feed"))
     @pass_state
     def feed_remove(state: State, feed_id: int) -> None:
         """Stop following a feed (posts made from it stay)."""

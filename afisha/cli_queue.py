@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from afisha.cli_support import ACTOR, State, emit_json, pass_state, split_names
+from afisha.cli_support import ACTOR, RecordId, State, emit_json, pass_state, split_names
 from afisha.views import event_json, event_line, local, post_json, post_line
 from content.domain.reminders import DEFAULT_OFFSETS
 from content.domain.timeparse import format_offset, parse_offsets, parse_when
@@ -101,7 +101,7 @@ def post_list(state: State, as_json: bool) -> None:
 
 
 @post.command("show")
-@click.argument("post_id", type=int)
+@click.argument("post_id", type=RecordId("post"))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 def post_show(state: State, post_id: int, as_json: bool) -> None:
@@ -126,7 +126,7 @@ def post_show(state: State, post_id: int, as_json: bool) -> None:
 
 
 @post.command("cancel")
-@click.argument("post_id", type=int)
+@click.argument("post_id", type=RecordId("post"))
 @pass_state
 def post_cancel(state: State, post_id: int) -> None:
     """Cancel a post's unsent publications."""
@@ -214,7 +214,7 @@ def event_list(state: State, as_json: bool) -> None:
 
 
 @event.command("cancel")
-@click.argument("event_id", type=int)
+@click.argument("event_id", type=RecordId("event"))
 @pass_state
 def event_cancel(state: State, event_id: int) -> None:
     """Cancel an event and withdraw its unsent announcement and reminders."""
@@ -243,7 +243,7 @@ def event_ical(state: State, output: Path | None) -> None:
 
 
 @event.command("show", hidden=True)
-@click.argument("event_id", type=int)
+@click.argument("event_id", type=RecordId("event"))
 @pass_state
 def event_show(state: State, event_id: int) -> None:
     afisha = state.afisha

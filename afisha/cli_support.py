@@ -14,6 +14,7 @@ import click
 
 from afisha.config import Settings, load_settings
 from afisha.wiring import Afisha, open_afisha
+from content.domain.callback_data import LARGEST_INT
 from content.errors import AfishaError, ConfigurationError, InvalidInput
 from content.redaction import hide, redact
 
@@ -56,6 +57,26 @@ class AfishaGroup(click.Group):
         except Exception as exc:
             log.debug("internal error", exc_info=True)
             fail(f"internal error ({exc.__class__.__name__}); run with --debug for details", 1)
+
+
+class RecordId(click.ParamType):
+    """An id on the command line: ASCII digits within the databases' BIGINT (a larger number
+    can name no record, and would overflow the query)."""
+
+    name = "id"
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()):
+            self.fail(f"{value!r} is not a valid id: use the digits 0-9", param, ctx)
+        if len(text) > 19 or int(text) > LARGEST_INT:
+            self.fail(f"no {self.what} has id {text}: ids go up to {LARGEST_INT}", param, ctx)
+        return int(text)
 
 
 def fail(message: str, code: int) -> NoReturn:

@@ -65,6 +65,16 @@ _BARE_HOUR = re.compile(
 )
 _PREPOSITION = re.compile(r"\b(в|во|at|сағат|val\.?|valandą)\s+(?=\d{1,2}:\d{2})", re.IGNORECASE)
 _A_TIME = re.compile(r"\d")
+# A time of day no clock shows ("25:00", "18:75", "в 25"): dateparser drops it silently and
+# keeps the current time of day, so it is refused before it gets there.
+_CLOCK = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?![\d:])")
+_HOUR_WORD = re.compile(rf"\b({_HOUR_AFTER})\s+(\d{{1,2}})(?![\d:.])", re.IGNORECASE)
+
+
+def _impossible_time(text: str) -> bool:
+    clocks = [(int(h), int(m)) for h, m in _CLOCK.findall(text)]
+    hours = [int(m.group(2)) for m in _HOUR_WORD.finditer(text)]
+    return any(h > 23 or m > 59 for h, m in clocks) or any(h > 23 for h in hours)
 
 
 def normalise(text: str) -> str:
@@ -89,16 +99,20 @@ def parse_natural_time(text: str, tz: ZoneInfo, now: datetime) -> datetime:
             "{text!r} has no time of day: add one, e.g. tomorrow 10:00", text=text.strip()
         )
     local_now = now.astimezone(tz).replace(tzinfo=None)
-    parsed = dateparser.parse(
-        normalise(text),
-        languages=LANGUAGES,
-        settings={
-            "PREFER_DATES_FROM": "future",
-            "TIMEZONE": tz.key,
-            "RETURN_AS_TIMEZONE_AWARE": True,
-            "RELATIVE_BASE": local_now,
-            "DATE_ORDER": "DMY",
-        },
+    parsed = (
+        None
+        if _impossible_time(text)
+        else dateparser.parse(
+            normalise(text),
+            languages=LANGUAGES,
+            settings={
+                "PREFER_DATES_FROM": "future",
+                "TIMEZONE": tz.key,
+                "RETURN_AS_TIMEZONE_AWARE": True,
+                "RELATIVE_BASE": local_now,
+                "DATE_ORDER": "DMY",
+            },
+        )
     )
     if parsed is None:
         raise InvalidInput(

@@ -284,6 +284,10 @@ def read_calendar(data: bytes, tz: ZoneInfo) -> tuple[list[CalendarEvent], list[
         raise InvalidInput("the file is not an iCalendar (.ics) file Afisha can read") from None
     events, errors = [], []
     items = [item for calendar in calendars for item in calendar.walk("VEVENT")]
+    if not items:
+        raise InvalidInput(
+            "the iCalendar (.ics) file holds no events (no VEVENT): nothing to import"
+        )
     for number, item in enumerate(items, start=1):
         if (unreadable := _unreadable(number, item, layout)) is not None:
             errors.append(unreadable)

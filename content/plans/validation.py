@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from content.domain.characters import check_characters, visible
 from content.domain.languages import LANGUAGES, check_language
 from content.domain.reminders import DEFAULT_OFFSETS
 from content.domain.rules import check_link
@@ -110,6 +111,11 @@ class _Row:
     def __init__(self, row: SheetRow) -> None:
         self.row = row
         self.errors: list[RowError] = []
+        for column, value in row.cells.items():
+            try:
+                check_characters(value)
+            except InvalidInput as problem:
+                self.fail(column, problem)
 
     def cell(self, column: str) -> str:
         return self.row.cells.get(column, "").strip()
@@ -232,7 +238,7 @@ def check_row(row: SheetRow, context: Context) -> PlannedRow | list[RowError]:
     post = event = None
     if kind == POST:
         text = r.cell("text") or variants.get(context.language) or next(iter(variants.values()), "")
-        if not text:
+        if not visible(text):
             r.fail("text", InvalidInput("the post has no text"))
         for column in ("title", "place", "ends", "reminders", "announce", "language"):
             if r.cell(column):

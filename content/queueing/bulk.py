@@ -22,6 +22,7 @@ from psycopg import sql
 from sqlalchemy import JSON, Column, Connection, Dialect, Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from content.domain.characters import check_characters, visible
 from content.domain.rules import fit_problems
 from content.domain.states import PostStatus, PublicationKind, PublicationState, transition
 from content.errors import InvalidInput
@@ -115,8 +116,9 @@ def _analyze(connection: Connection) -> None:
 def _check(session: Session, known: Mapping[str, Channel], number: int, new: BulkPost) -> _Checked:
     """`new` as it will be queued, or InvalidInput naming it by `number`."""
     text = new.text.strip()
-    if not text:
+    if not visible(text):
         raise InvalidInput("post {number} has no text", number=number)
+    check_characters(new.text)
     if new.due_at.tzinfo is None:
         raise InvalidInput("post {number}: its time has no time zone", number=number)
     names = list(dict.fromkeys(n.strip() for n in new.channels if n.strip()))

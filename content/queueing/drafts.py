@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from content.domain.characters import check_characters, visible
 from content.domain.states import PostStatus, PublicationKind, PublicationState, Role, transition
 from content.errors import InvalidInput, NotFound
 from content.queueing.scheduling import NewPost, check_post, fill_post
@@ -51,8 +52,9 @@ def save_draft(
     """Keep `new` as a draft (a new one, or `draft` updated); channels and time may be missing,
     and nothing is checked against the channels' limits yet."""
     _editable_draft(draft)
-    if not new.text.strip():
+    if not visible(new.text):
         raise InvalidInput("the post has no text")
+    check_characters(new.text)
     channels = [get_channel(session, name) for name in dict.fromkeys(new.channels)]
     facts = [inspect_image(path) for path in new.images]
     post = draft if draft is not None else Post(organization_id=org.id, status=PostStatus.DRAFT)

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from content.domain.characters import check_characters, visible
 from content.domain.reminders import plan_reminders
 from content.domain.rules import check_link, fit_problems
 from content.domain.states import (
@@ -99,8 +100,9 @@ def check_post(session: Session, new: NewPost) -> tuple[list[Channel], list[Imag
     """Refuse a post that cannot be queued as it is (InvalidInput says why); returns its
     channels and images."""
     text = new.text.strip()
-    if not text:
+    if not visible(text):
         raise InvalidInput("the post has no text")
+    check_characters(new.text)
     if new.due_at is None:
         raise InvalidInput("choose when the post goes out")
     check_link(new.link)
@@ -193,8 +195,10 @@ def add_event(
 ) -> Event:
     """Create an event with its announcement and reminder publications on each channel."""
     title = new.title.strip()
-    if not title:
+    if not visible(title):
         raise InvalidInput("the event needs a title")
+    for text in (new.title, new.place or "", new.description or ""):
+        check_characters(text)
     if new.starts_at <= now:
         raise InvalidInput("the event's start is in the past: choose a later time")
     if new.ends_at is not None and new.ends_at <= new.starts_at:
