@@ -30,10 +30,10 @@ def started(session: Session, user_id: int, language: str | None, now: datetime)
         session.add(Follower(telegram_user_id=user_id, language=language, started_at=now))
         return
     if follower.started_at is None or follower.blocked_at is not None:
+        # Written only when it changes: most updates come from people already known.
         follower.started_at = now
-    follower.blocked_at = None
-    if language:
-        follower.language = language
+        follower.blocked_at = None
+        follower.language = language or follower.language
 
 
 def blocked(session: Session, user_id: int, now: datetime) -> None:

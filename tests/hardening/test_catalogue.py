@@ -1123,6 +1123,7 @@ def _render(language: str, message: str, params: dict[str, Any]) -> str:
 def _library_rows(library: Library) -> dict[str, list[tuple[Any, ...]]]:
     rows = dump(library.database.url.render_as_string(hide_password=False))
     rows.pop("processed_update", None)  # which update ids were seen: written for every update
+    rows.pop("follower", None)  # who has started the bot: known from any private message
     return rows
 
 
