@@ -22,6 +22,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InputMediaPhoto,
     Message,
+    MessageId,
     ReplyParameters,
 )
 from telegram.constants import ParseMode
@@ -55,6 +57,7 @@ from channels.base import (
 )
 from channels.telegram_errors import TELEGRAM_ERRORS
 from channels.telegram_pools import PooledRequest
+from channels.telegram_sharing import share_steps
 from content.domain.preview import TelegramPart, TelegramPartKind, preview
 from content.domain.states import Platform
 from content.redaction import guard_loggers, hide, redact
@@ -282,33 +285,49 @@ class TelegramChannel:
     async def publish(
         self, outgoing: Outgoing, checkpoint: Checkpoint = no_checkpoint
     ) -> Published:
-        """Send the parts in order; once the first is in, the publication is published.
+        """Send the parts in order (or share the source's messages, `outgoing.share`); once
+        the first is in, the publication is published.
 
         A follow-up that fails is not retried (it may have arrived); the failure is reported in
         `extra["warnings"]` and `extra["unsent_parts"]`, and the first part is never resent.
         """
-        parts = self.parts(outgoing)
-        keyboard = _keyboard(outgoing.buttons)
-        sent: list[Message] = []
+        if outgoing.share is not None:
+            steps = share_steps(self.bot, self.chat_id, outgoing.share)
+        else:
+            keyboard = _keyboard(outgoing.buttons)
+            steps = [
+                partial(self._part_step, part, outgoing.images, keyboard)
+                for part in self.parts(outgoing)
+            ]
+        sent: list[Message | MessageId] = []
         notes: list[str] = []
         unsent = 0
-        for index, part in enumerate(parts):
-            reply_to = sent[0].message_id if part.reply and sent else None
+        for index, step in enumerate(steps):
             try:
-                messages = await self._send(part, outgoing.images, keyboard, reply_to)
+                messages = await step(sent[0].message_id if sent else None)
             except Exception as exc:
                 error = self._classify(exc)
                 if not sent:
                     raise error from exc
                 log.warning("follow-up of message %s failed: %s", sent[0].message_id, error)
                 notes.append(FOLLOW_UP_FAILED.format(reason=error.reason))
-                unsent = len(parts) - index
+                unsent = len(steps) - index
                 break
             sent.extend(messages)
-            if index + 1 < len(parts):
+            if index + 1 < len(steps):
                 # Before the follow-up: if we crash now, the engine knows the post is out.
                 await checkpoint(self._progress(sent))
         return self._published(sent, notes, unsent)
+
+    async def _part_step(
+        self,
+        part: TelegramPart,
+        images: Sequence[OutgoingImage],
+        keyboard: Any,
+        first: int | None,
+    ) -> list[Message | MessageId]:
+        # The rest of a long caption hangs under its photos, as a person would reply.
+        return list(await self._send(part, images, keyboard, first if part.reply else None))
 
     async def _send(
         self,
@@ -393,17 +412,20 @@ class TelegramChannel:
         dropped = [self._file_ids.pop(key) for key in keys if key in self._file_ids]
         return bool(dropped)
 
-    def _progress(self, sent: Sequence[Message]) -> dict[str, Any]:
-        if sent:
+    def _progress(self, sent: Sequence[Message | MessageId]) -> dict[str, Any]:
+        first = sent[0] if sent else None
+        if isinstance(first, Message):
             # The answer names the chat: no getChat needed for the public username.
-            self._username = sent[0].chat.username
+            self._username = first.chat.username
         return {
-            "chat_id": sent[0].chat.id if sent else self.chat_id,
+            "chat_id": first.chat.id if isinstance(first, Message) else self.chat_id,
             "message_ids": [m.message_id for m in sent],
             "username": self._username,
         }
 
-    def _published(self, sent: Sequence[Message], notes: list[str], unsent: int) -> Published:
+    def _published(
+        self, sent: Sequence[Message | MessageId], notes: list[str], unsent: int
+    ) -> Published:
         progress = self._progress(sent)
         extra: dict[str, Any] = dict(progress)
         if notes:

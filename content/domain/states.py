@@ -51,6 +51,14 @@ class PublicationKind(StrEnum):
     CANCELLATION = "cancellation"
 
 
+class ShareMode(StrEnum):
+    """How a publication shares another already on the platform (None: it sends its own)."""
+
+    COPY = "copy"  # Telegram copyMessage: the same content, no link to the original
+    FORWARD = "forward"  # Telegram forwardMessage: shows where it comes from
+    LINK = "link"  # Facebook: a feed post whose link is the original's permalink
+
+
 class PublicationState(StrEnum):
     SCHEDULED = "scheduled"
     SENDING = "sending"
