@@ -17,6 +17,7 @@ What a bot cannot do, and so this channel does not pretend to:
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from collections.abc import Mapping, Sequence
@@ -47,8 +48,10 @@ from channels.base import (
     Outgoing,
     OutgoingImage,
     Published,
+    RateLimited,
     Reconciliation,
     Rejected,
+    Sleep,
     Verdict,
     classify,
     no_checkpoint,
@@ -64,6 +67,10 @@ log = logging.getLogger(__name__)
 # Update kinds the bot application must ask for (getUpdates / setWebhook `allowed_updates`).
 REACTION_UPDATES = ("message_reaction_count",)
 CALLBACK_DATA_MAX_BYTES = 64
+# A follow-up Telegram refused with "retry after N" is surely not out: it is sent again after the
+# wait, so long as the wait is short (the slot is held meanwhile) and a few times at most.
+FOLLOW_UP_MAX_WAIT = 30.0
+FOLLOW_UP_TRIES = 3
 BUTTON_URL_SCHEMES = ("http://", "https://", "tg://")
 
 # --- messages a person reads: plain English for now, kept as templates for the catalog ----------
@@ -241,8 +248,10 @@ class TelegramChannel:
         *,
         timeouts: TelegramTimeouts | None = None,
         bots: TelegramBots | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.chat_id = chat_id
+        self._sleep = sleep
         self._token = token
         self._bots = bots or DEFAULT_BOTS
         self._shared: SharedBot | None = self._bots.acquire(
@@ -284,8 +293,10 @@ class TelegramChannel:
     ) -> Published:
         """Send the parts in order; once the first is in, the publication is published.
 
-        A follow-up that fails is not retried (it may have arrived); the failure is reported in
-        `extra["warnings"]` and `extra["unsent_parts"]`, and the first part is never resent.
+        A follow-up that may have arrived (a timeout, a dropped connection) is not retried; one
+        Telegram refused with "retry after" is sent again after a short wait. A follow-up that
+        does not go is reported in `extra["warnings"]` and `extra["unsent_parts"]`, and the first
+        part is never resent.
         """
         parts = self.parts(outgoing)
         keyboard = _keyboard(outgoing.buttons)
@@ -295,7 +306,10 @@ class TelegramChannel:
         for index, part in enumerate(parts):
             reply_to = sent[0].message_id if part.reply and sent else None
             try:
-                messages = await self._send(part, outgoing.images, keyboard, reply_to)
+                if sent:
+                    messages = await self._send_follow_up(part, outgoing.images, keyboard, reply_to)
+                else:
+                    messages = await self._send(part, outgoing.images, keyboard, reply_to)
             except Exception as exc:
                 error = self._classify(exc)
                 if not sent:
@@ -309,6 +323,29 @@ class TelegramChannel:
                 # Before the follow-up: if we crash now, the engine knows the post is out.
                 await checkpoint(self._progress(sent))
         return self._published(sent, notes, unsent)
+
+    async def _send_follow_up(
+        self,
+        part: TelegramPart,
+        images: Sequence[OutgoingImage],
+        keyboard: Any,
+        reply_to: int | None,
+    ) -> list[Message]:
+        """A follow-up part, sent again after Telegram's "retry after" while the wait is short."""
+        for tries_left in range(FOLLOW_UP_TRIES - 1, -1, -1):
+            try:
+                return await self._send(part, images, keyboard, reply_to)
+            except Exception as exc:
+                error = self._classify(exc)
+                if (
+                    not isinstance(error, RateLimited)
+                    or tries_left == 0
+                    or error.retry_after > FOLLOW_UP_MAX_WAIT
+                ):
+                    raise
+                log.info("follow-up throttled: sent again in %.0f s", error.retry_after)
+                await self._sleep(error.retry_after)
+        raise AssertionError("unreachable")
 
     async def _send(
         self,
