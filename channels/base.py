@@ -19,6 +19,10 @@ from content.errors import AfishaError
 # --- errors --------------------------------------------------------------------------------------
 
 
+# How a channel waits (tests pass one that only records the wait).
+Sleep = Callable[[float], Awaitable[None]]
+
+
 class ChannelError(AfishaError):
     """A platform call did not succeed; `reason` is safe to show a person (no secrets)."""
 

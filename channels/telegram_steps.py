@@ -1,5 +1,5 @@
-"""Telegram shares: a message already in one channel copied (copyMessage) or forwarded
-(forwardMessage) into another, through python-telegram-bot.
+"""The steps of one Telegram publish after the first, and shares: a message already in one
+channel copied (copyMessage) or forwarded (forwardMessage) into another, one step per message.
 
 A source of several messages (an album, a photo with its follow-up text) is shared one message
 at a time, in order: an album arrives as its photos one after another, since the Bot API's
@@ -8,12 +8,20 @@ copyMessages/forwardMessages are not used.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from telegram import Bot, Message, MessageId
 
-from channels.base import Rejected, ShareOf
+from channels.base import ChannelError, RateLimited, Rejected, ShareOf, Sleep
 from content.domain.states import Platform, ShareMode
+
+log = logging.getLogger("channels.telegram")
+
+# A follow-up Telegram refused with "retry after N" is surely not out: it is sent again after the
+# wait, so long as the wait is short (the slot is held meanwhile) and a few times at most.
+FOLLOW_UP_MAX_WAIT = 30.0
+FOLLOW_UP_TRIES = 3
 
 # One step of a publish: given the first message id sent so far, send and return what was sent.
 Step = Callable[[int | None], Awaitable[list[Message | MessageId]]]
@@ -44,3 +52,26 @@ def _step(
         return [await bot.copy_message(chat_id, source, message_id)]
 
     return send
+
+
+async def send_again_if_throttled(
+    step: Step,
+    first: int | None,
+    classify: Callable[[BaseException], ChannelError],
+    sleep: Sleep,
+) -> list[Message | MessageId]:
+    """A follow-up step, sent again after Telegram's "retry after" while the wait is short."""
+    for tries_left in range(FOLLOW_UP_TRIES - 1, -1, -1):
+        try:
+            return await step(first)
+        except Exception as exc:
+            error = classify(exc)
+            if (
+                not isinstance(error, RateLimited)
+                or tries_left == 0
+                or error.retry_after > FOLLOW_UP_MAX_WAIT
+            ):
+                raise
+            log.info("follow-up throttled: sent again in %.0f s", error.retry_after)
+            await sleep(error.retry_after)
+    raise AssertionError("unreachable")
