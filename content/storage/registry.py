@@ -19,7 +19,7 @@ from content.domain.states import (
     transition,
 )
 from content.domain.timeparse import zone
-from content.errors import InvalidInput, NotFound
+from content.errors import ConfigurationError, InvalidInput, NotFound
 from content.i18n import N_
 from content.storage.models import (
     AuditEntry,
@@ -102,6 +102,11 @@ def ensure_organization(
             requires_approval=[org.requires_approval, requires_approval],
         )
         org.requires_approval = requires_approval
+    if org.name != name and session.scalar(select(Organization).where(Organization.name == name)):
+        raise ConfigurationError(
+            f"the settings name the first organisation {name!r}, but another organisation has "
+            "that name: choose another in the settings, or rename that one with `afisha org set`"
+        )
     if (org.timezone, org.language, org.name) != (timezone, language, name):
         audit(
             session,

@@ -201,3 +201,22 @@ def test_requires_approval_comes_from_the_settings_for_the_first_library(
     bad = afisha("org", "list", env={"AFISHA_REQUIRES_APPROVAL": "maybe"})
     assert bad.exit_code == 2
     assert "requires_approval must be true or false" in bad.output
+
+
+def test_a_plan_imports_only_onto_the_librarys_own_channels(
+    afisha: Afisha,  # noqa: F811
+    database_url: str,
+) -> None:
+    _two_libraries(afisha)
+    with open("plan.csv", "w", encoding="utf-8") as sheet:
+        sheet.write("kind,date,time,channels,text\npost,2099-01-05,10:00,village-news,Hello\n")
+    before = dump(database_url)
+    refused = afisha("import", "plan.csv", "--org", FIRST)
+    assert refused.exit_code == 2, refused.output
+    assert "unknown channel 'village-news'" in refused.output
+    assert dump(database_url) == before
+    afisha.ok("import", "plan.csv", "--org", "Village")
+    (post,) = json.loads(afisha.ok("post", "list", "--json", "--org", "Village").output)
+    # 10:00 in Vilnius, the village's zone, not the first library's Almaty.
+    assert post["publications"][0]["due_at"] == "2099-01-05T08:00:00+00:00"
+    assert json.loads(afisha.ok("post", "list", "--json", "--org", FIRST).output) == []

@@ -216,3 +216,15 @@ def test_an_empty_library_is_removed_with_its_staff_and_the_trail_kept(
     trail = [(org, action) for org, action, subject in _audit(database_url)
              if subject == f"organization:{village_id}"]  # fmt: skip
     assert trail == [(None, "organization.create"), (None, "organization.remove")]
+
+
+def test_settings_naming_the_first_library_as_another_is_a_clear_error(
+    afisha: Afisha,  # noqa: F811
+    database_url: str,
+) -> None:
+    _network(afisha)
+    before = dump(database_url)
+    result = afisha("org", "list", env={"AFISHA_ORGANIZATION": "Village"})
+    assert result.exit_code == 2, result.output
+    assert "another organisation has that name" in result.output
+    assert dump(database_url) == before
