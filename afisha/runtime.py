@@ -19,8 +19,8 @@ from afisha.wiring import Afisha
 from scheduler.clock import Clock, SystemClock
 from scheduler.compose import MediaLocation
 from scheduler.engine import DEFAULT_CONCURRENCY, Engine, EngineSettings
-from scheduler.limits import Pacer
 from scheduler.locks import WorkerLock
+from scheduler.pacing_pg import make_pacer
 from scheduler.timing import PeriodicJob, Worker, run_once
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def build_engine(
             grace=timedelta(minutes=settings.grace_minutes),
             concurrency=concurrency,
         ),
-        Pacer(clock, enabled=pacing),
+        make_pacer(afisha.engine, clock, enabled=pacing),
         factory.rates,
     )
     return EngineParts(engine, factory)
