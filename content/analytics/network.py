@@ -172,11 +172,12 @@ def build_network_report(
         for org, depth in tree
     ]
     best = queries.top_posts(session, period, limit=top, orgs=ids)
-    owners = dict(
-        session.execute(
+    owners: dict[int, int] = {
+        post_id: org_id
+        for post_id, org_id in session.execute(
             select(Post.id, Post.organization_id).where(Post.id.in_([p.post_id for p in best]))
-        ).tuples()
-    )
+        )
+    }
     return NetworkReport(
         head=head.name,
         month=month,
