@@ -10,11 +10,21 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
 
 from bot.reports.fonts import printable
-from bot.reports.pdf import DEFINITIONS, FONT, FONT_BOLD, MARGIN, register_fonts, styles, table
+from bot.reports.pdf import (
+    DEFINITIONS,
+    FONT,
+    FONT_BOLD,
+    HEADER_SIZE,
+    MARGIN,
+    register_fonts,
+    styles,
+    table,
+)
 from bot.reports.pdf import text as _text
 from content.analytics import labels
 from content.analytics.network import NetworkReport
@@ -23,6 +33,7 @@ from content.analytics.report import last_day
 from content.i18n import N_, gettext_for, translate
 
 PAGE = landscape(A4)
+CELL_PADDING = 3  # points; half reportlab's default, so ten columns leave room for names
 WIDTH = PAGE[0] - 2 * MARGIN
 NETWORK_DEFINITIONS = (
     N_(
@@ -31,6 +42,19 @@ NETWORK_DEFINITIONS = (
     ),
     N_("Posts are the posts published in the month; events are those that start in it."),
 )
+
+
+def _widths(rows: list[list[object]]) -> list[float]:
+    """Number columns as wide as their header's longest word and their longest figure (so no
+    word breaks, in any language), the rest for the library's name."""
+    padding = 2 * CELL_PADDING + 4  # the cell's own padding, both sides, and a little air
+    numbers = []
+    for column in range(1, len(rows[0])):
+        words = str(rows[0][column]).split()
+        widest = max(stringWidth(w, FONT_BOLD, HEADER_SIZE) for w in words)
+        figures = max(stringWidth(str(r[column]), FONT, 8) for r in rows[1:])
+        numbers.append(max(14 * mm, widest + padding, figures + padding))
+    return [WIDTH - sum(numbers), *numbers]
 
 
 def _indented(name: str, depth: int, style: ParagraphStyle) -> Paragraph:
@@ -134,12 +158,13 @@ def render_network_pdf(report: NetworkReport, lang: str) -> bytes:
             labels.signed(change["interactions"], lang),
         ]
     )
-    numbers = 19 * mm
-    libraries = table(rows, [WIDTH - 8 * numbers - 34 * mm, *[numbers] * 8, 34 * mm])
+    libraries = table(rows, _widths(rows))
     libraries.setStyle(
         [
             ("FONT", (1, -1), (-1, -1), FONT_BOLD, 8),
             ("LINEABOVE", (0, -1), (-1, -1), 0.6, colors.HexColor("#7a8fb3")),
+            ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+            ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
         ]
     )
     story += [Paragraph(_text(_("Libraries")), style["h2"]), libraries]

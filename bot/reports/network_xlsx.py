@@ -78,7 +78,7 @@ def render_network_xlsx(report: NetworkReport, lang: str) -> bytes:
             _("Events"),
             name("publications", lang),
             *(name(m, lang) for m in NETWORK_METRICS),
-            before,
+            f"{name('interactions', lang)}, {before}",
             _("Change"),
             _("Change, %"),
         ],
@@ -89,6 +89,7 @@ def render_network_xlsx(report: NetworkReport, lang: str) -> bytes:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     for cell in sheet[sheet.max_row]:
         cell.font = BOLD
+    sheet.freeze_panes = "B2"  # the library's name stays in view, as the header does
     for row_cells in sheet.iter_rows(min_row=2, min_col=sheet.max_column):
         row_cells[0].number_format = "0.0%"
     _printable(sheet)

@@ -80,7 +80,8 @@ def styles() -> dict[str, ParagraphStyle]:
     }
 
 
-_HEADER_LEFT = ParagraphStyle("header", fontName=FONT_BOLD, fontSize=7, leading=8.5)
+HEADER_SIZE = 7
+_HEADER_LEFT = ParagraphStyle("header", fontName=FONT_BOLD, fontSize=HEADER_SIZE, leading=8.5)
 _HEADER_RIGHT = ParagraphStyle("header-right", parent=_HEADER_LEFT, alignment=TA_RIGHT)
 
 

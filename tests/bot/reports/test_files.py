@@ -83,7 +83,7 @@ def test_xlsx_reads_back_with_the_same_totals(seeded: Seeded) -> None:
         "Geriausias laikas skelbti",
     ]
     summary = {row[0]: row for row in book["Suvestinė"].iter_rows(min_row=2, values_only=True)}
-    assert summary["Įrašai"][1:3] == (expected["publications"], before["publications"])
+    assert summary["Publikacijos"][1:3] == (expected["publications"], before["publications"])
     names = {"interactions": "Sąveikos", "reach": "Aprėptis", "saves": "Išsaugojimai"}
     for metric, label in names.items():
         value, known = expected[metric]
