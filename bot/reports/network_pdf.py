@@ -68,6 +68,8 @@ def render_network_pdf(report: NetworkReport, lang: str) -> bytes:
     register_fonts()
     _ = gettext_for(lang)
     style = styles()
+    # A heading never ends a page alone (the top posts after 300 libraries' rows, say).
+    style["h2"] = ParagraphStyle("h2-kept", parent=style["h2"], keepWithNext=1)
     bold_cell = ParagraphStyle("cell-bold", parent=style["cell"], fontName=FONT_BOLD)
     tz = report.tz
     month = labels.month_title(report.month, lang)
