@@ -321,13 +321,17 @@ def _readers_by_organization(session: Session) -> list[Organization]:
     )
 
 
-def _latest_notice(session: Session, kind: NoticeKind, org: Organization) -> Notice | None:
-    return session.scalars(
-        select(Notice)
-        .where(Notice.kind == kind.value, Notice.organization_id == org.id)
-        .order_by(Notice.id.desc())
-        .limit(1)
-    ).first()
+def _latest_details(session: Session, kind: NoticeKind) -> dict[int | None, dict[str, object]]:
+    """Per organisation, the details of its latest notice of `kind` (one query for them all)."""
+    newest = (
+        select(func.max(Notice.id))
+        .where(Notice.kind == kind.value)
+        .group_by(Notice.organization_id)
+    )
+    rows = session.execute(
+        select(Notice.organization_id, Notice.details).where(Notice.id.in_(newest))
+    )
+    return {org_id: dict(details or {}) for org_id, details in rows}
 
 
 def queue_monthly_report(services: BotServices) -> int:
@@ -336,14 +340,14 @@ def queue_monthly_report(services: BotServices) -> int:
     now = services.clock.now()
     added = 0
     with services.sessions.begin() as session:
+        sent = _latest_details(session, NoticeKind.MONTHLY_REPORT)
         for org in _readers_by_organization(session):
             tz = zone(org.timezone)
             local = now.astimezone(tz)
             if local.day == 1 and local.time() < DIGEST_AT:
                 continue
             month = last_month(now, tz).strftime("%Y-%m")
-            latest = _latest_notice(session, NoticeKind.MONTHLY_REPORT, org)
-            if latest is not None and str(latest.details.get("month", "")) >= month:
+            if str(sent.get(org.id, {}).get("month", "")) >= month:
                 continue
             add_notice(session, NoticeKind.MONTHLY_REPORT, organization_id=org.id, month=month)
             added += 1
@@ -365,12 +369,12 @@ def queue_weekly_digest(services: BotServices) -> int:
     now = services.clock.now()
     added = 0
     with services.sessions.begin() as session:
+        sent = _latest_details(session, NoticeKind.WEEKLY_DIGEST)
         for org in _readers_by_organization(session):
             week = digest_week(now, zone(org.timezone))
             if week is None:
                 continue
-            latest = _latest_notice(session, NoticeKind.WEEKLY_DIGEST, org)
-            if latest is not None and latest.details.get("week") == week:
+            if sent.get(org.id, {}).get("week") == week:
                 continue
             add_notice(session, NoticeKind.WEEKLY_DIGEST, organization_id=org.id, week=week)
             added += 1

@@ -121,6 +121,7 @@ async def test_the_digest_goes_out_per_library_at_nine_in_its_own_zone(
     assert "telegram-0" not in kazakh
     clock.set(datetime(2026, 12, 7, 7, 30, tzinfo=UTC))  # 09:30 in Vilnius
     assert queue_weekly_digest(services) == 2  # the head and the Lithuanian library
+    assert queue_weekly_digest(services) == 0  # once a week each
     got = await received(bot, services)
     lithuanian = got[LT_MANAGER][0]["text"]
     assert lithuanian.startswith(f"📊 Savaitės apžvalga: {LT}")
