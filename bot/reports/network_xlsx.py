@@ -134,6 +134,11 @@ def render_network_xlsx(report: NetworkReport, lang: str) -> bytes:
             for rank, item in enumerate(report.top, 1)
         ],
     )
+    links_column = 4 + len(NETWORK_METRICS)
+    for rank, item in enumerate(report.top, 1):
+        first = next((link.url for link in item.post.links if link.url), None)
+        if first:
+            sheet.cell(row=rank + 1, column=links_column).hyperlink = first
     _printable(sheet)
     book.active = 0
     buffer = io.BytesIO()
