@@ -30,13 +30,18 @@ class NetworkReportFile(CallbackData, prefix="report:network"):
     """Under a network head's monthly report: that month's network report in a format."""
 
     organization_id: int
-    year: int
-    month: int
+    month: int  # 202611 for November 2026
     fmt: Format
 
-    def __post_init__(self) -> None:
-        if not (1 <= self.month <= 12 and 1970 <= self.year <= 9999):
-            raise ValueError("no such month")
+    @classmethod
+    def of(cls, org: Organization, month: date, fmt: Format) -> NetworkReportFile:
+        return cls(org.id, month.year * 100 + month.month, fmt)
+
+    @property
+    def first_day(self) -> date | None:
+        """The month's first day, or None if the number names no month."""
+        year, month = divmod(self.month, 100)
+        return date(year, month, 1) if 1970 <= year <= 9999 and 1 <= month <= 12 else None
 
 
 def _heads_manager(turn: Turn, org: Organization) -> bool:
@@ -60,7 +65,7 @@ def network_buttons(turn: Turn, org: Organization, month: date) -> Keyboard | No
         [
             Button(
                 f"{label} · {fmt.value.upper()}",
-                data=NetworkReportFile(org.id, month.year, month.month, fmt.value).pack(),
+                data=NetworkReportFile.of(org, month, fmt.value).pack(),
             )
             for fmt in ReportFormat
         ]
@@ -85,8 +90,8 @@ def send_network_report(turn: Turn, org: Organization, month: date, fmt: ReportF
 @routes.button(NetworkReportFile, Permission.STATS)
 async def network_report(turn: Turn, pressed: NetworkReportFile) -> None:
     org = turn.session.get(Organization, pressed.organization_id)
-    if org is None:
+    month = pressed.first_day
+    if org is None or month is None:
         turn.answer(turn._(STALE_BUTTON))
         return
-    month = date(pressed.year, pressed.month, 1)
     send_network_report(turn, org, month, ReportFormat(pressed.fmt))

@@ -138,9 +138,7 @@ async def test_report_offers_a_head_s_manager_the_network_report_in_three_format
     assert reply["document"]["file_name"] == "afisha-report-2026-11-ru.pdf"
     buttons = bot.buttons(reply)
     head_id = NetworkReportFile.unpack(buttons[0]).organization_id
-    assert buttons == [
-        NetworkReportFile(head_id, 2026, 11, f).pack() for f in ("pdf", "xlsx", "csv")
-    ]
+    assert buttons == [NetworkReportFile(head_id, 202611, f).pack() for f in ("pdf", "xlsx", "csv")]
     (csv_file,) = await bot.press(HEAD_MANAGER, buttons[2])
     assert csv_file["document"]["file_name"] == "afisha-network-2026-11-ru.csv"
     rows = list(csv.DictReader(io.StringIO((await contents(bot, csv_file)).decode("utf-8-sig"))))
@@ -170,9 +168,16 @@ async def test_no_network_report_for_a_member_s_manager_nor_a_forged_button(
     # A forged button for a library with no members is refused too.
     with net.sessions() as session:
         lt_id = net.org(session, LT).id
-    replies = await press_forged(bot, LT_MANAGER, NetworkReportFile(lt_id, 2026, 11, "pdf").pack())
+    replies = await press_forged(bot, LT_MANAGER, NetworkReportFile(lt_id, 202611, "pdf").pack())
     assert not any(m.get("document") for m in replies)
     assert "neturi narių bibliotekų" in replies[-1]["text"]
+    # A month that does not exist is a stale button, nothing more.
+    with net.sessions() as session:
+        head_id = net.org(session, HEAD).id
+    replies = await press_forged(
+        bot, HEAD_MANAGER, NetworkReportFile(head_id, 202613, "pdf").pack()
+    )
+    assert replies == []
     # An editor of the head has no /report at all.
     (editor,) = await bot.send(HEAD_EDITOR, "/report network 2026-11")
     assert not editor.get("document")
