@@ -233,22 +233,25 @@ def plan_messages(session: Session, notice: Notice, now: datetime) -> list[Outgo
             Outgoing(m.telegram_user_id, _channel_message(notice, channel, tz, m.language, now))
             for m in _staff(session, Role.ADMIN)
         ]
+    # What a library's managers read is made once per language, not once per manager.
     if notice.kind == NoticeKind.WEEKLY_DIGEST.value:
-        return [
-            Outgoing(m.telegram_user_id, Reply(digest_text(session, org, now, m.language)))
-            for m in _managers(session, org)
-        ]
+        digests: dict[str, Reply] = {}
+        for m in (managers := _managers(session, org)):
+            if m.language not in digests:
+                digests[m.language] = Reply(digest_text(session, org, now, m.language))
+        return [Outgoing(m.telegram_user_id, digests[m.language]) for m in managers]
     if notice.kind == NoticeKind.MONTHLY_REPORT.value:
         month = date.fromisoformat(f"{notice.details['month']}-01")
         head = is_network_head(session, org)
+        reports: dict[str, list[Reply]] = {}
         messages = []
         for m in _managers(session, org):
-            messages.append(
-                Outgoing(m.telegram_user_id, _monthly_report(session, org, month, now, m.language))
-            )
-            if head:
-                network = _network_report(session, org, month, now, m.language)
-                messages.append(Outgoing(m.telegram_user_id, network))
+            if m.language not in reports:
+                made = [_monthly_report(session, org, month, now, m.language)]
+                if head:
+                    made.append(_network_report(session, org, month, now, m.language))
+                reports[m.language] = made
+            messages += [Outgoing(m.telegram_user_id, reply) for reply in reports[m.language]]
         return messages
     log.warning("notice %s has an unknown kind %r; not delivered", notice.id, notice.kind)
     return []
