@@ -119,6 +119,7 @@ def test_set_changes_settings_and_moves_a_library(
         "--grace-minutes", "0", "--language", "RU",
     ).output  # fmt: skip
     assert "requires_approval True -> False" in out
+    assert "parent_id District -> Another region" in out
     village = json.loads(afisha.ok("org", "show", "Village", "--json").output)
     assert (village["parent"], village["language"], village["grace_minutes"]) == (
         "Another region",
