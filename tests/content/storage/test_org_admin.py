@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from content.domain.states import Platform
 from content.errors import InvalidInput
 from content.storage.db import make_engine, session_factory, upgrade
-from content.storage.models import AuditEntry, BotConversation, Feed, FeedItem, StaffMember
+from content.storage.models import AuditEntry, Feed, FeedItem, StaffMember
 from content.storage.org_admin import (
     OrgSettings,
     add_organization,
@@ -89,8 +89,6 @@ def test_an_empty_library_goes_with_its_staff_and_feeds_and_others_keep_theirs(
         session.add(feed)
         session.flush()
         session.add(FeedItem(feed_id=feed.id, item_key="k" * 64))
-        session.add(BotConversation(user_id=666, chat_id=666, flow="new_post", step="text"))
-        session.add(BotConversation(user_id=555, chat_id=555, flow="new_post", step="text"))
     with sessions.begin() as session:
         village_org = find_organization(session, "Village")
         with pytest.raises(InvalidInput, match="still has 1 channel"):
@@ -98,7 +96,6 @@ def test_an_empty_library_goes_with_its_staff_and_feeds_and_others_keep_theirs(
     with sessions.begin() as session:
         village_org = find_organization(session, "Village")
         remove_channel(session, village_org, "village", "test")
-        # Off one staff of two, a person keeps their conversation; off the last, it ends.
         remove_staff(session, village_org, 666, "test")
         remove_organization(session, village_org, "test")
     with sessions() as session:
@@ -106,7 +103,6 @@ def test_an_empty_library_goes_with_its_staff_and_feeds_and_others_keep_theirs(
         assert [tuple(s) for s in staff] == [(555, "Rūta")]
         assert session.scalar(select(func.count()).select_from(Feed)) == 0
         assert session.scalar(select(func.count()).select_from(FeedItem)) == 0
-        assert list(session.scalars(select(BotConversation.user_id))) == [555]
         removal = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "organization.remove")
         ).one()
