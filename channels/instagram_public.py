@@ -8,7 +8,11 @@ sandbox): a transport adapter mounted on instaloader's session rewrites `www.ins
 module wraps that function once to carry our adapter over; sessions without it are copied
 exactly as before.
 
-Limits: instaloader reports a hidden like count as 0, not as unknown.
+A post whose owner hid its like and view counts: instaloader's `Post.likes` reads 0 (it takes
+`like_count or 0`), so the post's own `like_and_view_counts_disabled` flag, which instaloader
+keeps in the post's node, decides: hidden counts are None (unknown), never 0.
+
+Figures read here carry the source `instaloader_public`.
 """
 
 from __future__ import annotations
@@ -45,6 +49,14 @@ THROTTLED = (
     "again in about an hour."
 )
 UNREACHABLE = "Afisha could not read public Instagram posts ({kind}); it will try again later."
+SOURCE = "instaloader_public"
+
+
+def counts_hidden(post: Post) -> bool:
+    """Whether the owner hid the post's like and view counts from visitors."""
+    # instaloader keeps the web data's fields in the node but exposes no property for this one.
+    node: Mapping[str, Any] = getattr(post, "_node", {}) or {}
+    return bool(node.get("like_and_view_counts_disabled"))
 
 
 class _RedirectAdapter(HTTPAdapter):
@@ -146,6 +158,8 @@ class InstaloaderCollector:
         try:
             post = Post.from_shortcode(self._context, shortcode)
             likes, comments, views = post.likes, post.comments, post.video_view_count
+            if counts_hidden(post):
+                likes = views = None
         except (QueryReturnedNotFoundException, BadResponseException):
             log.info("public Instagram post %s not found", shortcode)
             return None
@@ -166,9 +180,11 @@ class InstaloaderCollector:
             reactions=likes if isinstance(likes, int) else None,
             comments=comments if isinstance(comments, int) else None,
             views=views if isinstance(views, int) else None,
-            source="instaloader",
+            source=SOURCE,
         )
 
     def close(self) -> None:
-        if self._context is not None:
-            self._context.close()
+        with self._lock:
+            if self._context is not None:
+                self._context.close()
+                self._context = None

@@ -134,6 +134,10 @@ class Channel(Base):
     # Token health as last checked (None: never checked, or the platform gives no expiry).
     token_expires_at: Mapped[datetime | None]
     token_checked_at: Mapped[datetime | None]
+    # When Graph last refused this channel's token its insights (Instagram): engagement is
+    # then read without them (public counts filling in) until a day later, when Graph is
+    # asked again, since a token may be granted the permission since.
+    insights_refused_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
