@@ -291,6 +291,8 @@ class Publication(Base):
     latest_saves: Mapped[int | None] = mapped_column(Integer)
     # Their sum as content.analytics.metrics.interactions defines it, kept for cheap grouping.
     latest_interactions: Mapped[int | None] = mapped_column(Integer)
+    # Where those counts came from (the snapshot's source: graph_insights, instaloader_public...).
+    latest_source: Mapped[str | None] = mapped_column(String(50))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     post: Mapped[Post | None] = relationship(back_populates="publications")
