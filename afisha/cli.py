@@ -33,6 +33,7 @@ EXTENSIONS = {
     "event": "afisha.cli_queue",
     "report": "afisha.cli_reports",
     "stats": "afisha.cli_reports",
+    "partner": "afisha.cli_partners",
 }
 
 
