@@ -210,7 +210,10 @@ class InstaloaderCollector:
         except TooManyRequestsException:
             raise RateLimited(THROTTLED, THROTTLED_WAIT, platform=Platform.INSTAGRAM) from None
         except ConnectionException as error:
-            if isinstance(error.__cause__, TooManyRequestsException):
+            # A page load (a profile's) that met 429 is a plain ConnectionException whose
+            # message starts with the status, unlike the GraphQL queries' TooManyRequests.
+            throttled = str(error).startswith("429")
+            if throttled or isinstance(error.__cause__, TooManyRequestsException):
                 raise RateLimited(THROTTLED, THROTTLED_WAIT, platform=Platform.INSTAGRAM) from None
             reason = UNREACHABLE.format(kind=type(error.__cause__ or error).__name__)
             raise NotSent(reason, platform=Platform.INSTAGRAM) from None
