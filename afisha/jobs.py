@@ -93,7 +93,7 @@ def worker_jobs(afisha: Afisha, parts: EngineParts) -> list[PeriodicJob]:
         PeriodicJob(
             "partners",
             lambda: read_partners(
-                afisha.sessions, parts.engine.clock, parts.factory.public_collector()
+                afisha.sessions, parts.engine.clock, parts.factory.public_collector
             ),
             3600,
         ),

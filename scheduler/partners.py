@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.base import ChannelError, RateLimited
-from channels.instagram_public import PublicAccount
 from content.storage.partners import (
     SeenPost,
     due_partners,
@@ -16,6 +16,10 @@ from content.storage.partners import (
     store_partner_posts,
 )
 from scheduler.clock import Clock
+
+if TYPE_CHECKING:
+    # instaloader and requests are a worker's only when it has partners to read.
+    from channels.instagram_public import PublicAccount
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +33,22 @@ class PublicAccounts(Protocol):
 
 
 async def read_partners(
-    sessions: sessionmaker[Session], clock: Clock, reader: PublicAccounts
+    sessions: sessionmaker[Session], clock: Clock, reader: Callable[[], PublicAccounts]
 ) -> int:
-    """Read the recent posts of every partner account that is due; returns posts stored."""
+    """Read the recent posts of every partner account that is due; returns posts stored.
+
+    `reader` is called only when some account is due (a worker with no partners never loads
+    instaloader)."""
     now = clock.now()
     with sessions() as session:
         due = due_partners(session, now, PARTNERS_PER_ROUND)
+    if not due:
+        return 0
+    accounts = reader()
     stored = 0
     for partner_id, username in due:
         try:
-            account = await reader.account(username)
+            account = await accounts.account(username)
         except RateLimited as error:
             log.info("reading partner accounts paused: %s", error.reason)
             break  # the rest stay due for the next round

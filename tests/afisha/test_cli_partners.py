@@ -66,7 +66,7 @@ async def test_partners_are_followed_read_and_listed_per_library(
     reader = InstaloaderCollector(sandbox.base_url + "/instagram-web", timeout=5)
     try:
         stored = await read_partners(
-            session_factory(engine), ManualClock(datetime.now(UTC)), reader
+            session_factory(engine), ManualClock(datetime.now(UTC)), lambda: reader
         )
     finally:
         reader.close()

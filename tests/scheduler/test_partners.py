@@ -69,7 +69,7 @@ async def test_recent_posts_are_read_for_each_library_and_hidden_counts_stay_unk
     sessions: sessionmaker[Session], reader: InstaloaderCollector, sandbox: SandboxThread
 ) -> None:
     clock = ManualClock(START)
-    assert await read_partners(sessions, clock, reader) == 4 + 2 + 2
+    assert await read_partners(sessions, clock, lambda: reader) == 4 + 2 + 2
 
     found = _partners(sessions)
     village = found[("District Library", "village_reading_room")]
@@ -92,11 +92,11 @@ async def test_recent_posts_are_read_for_each_library_and_hidden_counts_stay_unk
 
     # Not read again within the 6 hours; after them, read again with the counts of then.
     clock.advance(hours=1)
-    assert await read_partners(sessions, clock, reader) == 0
+    assert await read_partners(sessions, clock, lambda: reader) == 0
     before = by_code["VillPost01"].reactions
     sandbox.call(lambda: sandbox.sandbox.clock.advance(12 * 3600))
     clock.advance(seconds=PARTNER_EVERY.total_seconds())
-    assert await read_partners(sessions, clock, reader) == 8
+    assert await read_partners(sessions, clock, lambda: reader) == 8
     again = _partners(sessions)[("District Library", "village_reading_room")]
     newer = next(p for p in again.posts if p.shortcode == "VillPost01")
     assert newer.collected_at == clock.now()
@@ -116,14 +116,14 @@ async def test_throttling_stops_the_round_and_an_account_gone_private_is_noted(
 ) -> None:
     clock = ManualClock(START)
     sandbox.call(lambda: sandbox.sandbox.faults.force("public_web", "429"))
-    assert await read_partners(sessions, clock, reader) == 0
+    assert await read_partners(sessions, clock, lambda: reader) == 0
     assert all(p.checked_at is None for p in _partners(sessions).values())  # all still due
 
     def go_private() -> None:
         graph_state(sandbox.sandbox).public_profiles["district_library"].is_private = True
 
     sandbox.call(go_private)
-    assert await read_partners(sessions, clock, reader) == 2 + 2
+    assert await read_partners(sessions, clock, lambda: reader) == 2 + 2
     gone = _partners(sessions)[("Regional Library", "district_library")]
     assert gone.checked_at == START
     assert gone.last_error == "the Instagram account district_library is private"
