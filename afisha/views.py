@@ -40,6 +40,8 @@ def channel_json(channel: Channel) -> dict[str, Any]:
         "status": channel.status.value,
         "status_reason": channel.status_reason,
         "has_credentials": channel.credentials_encrypted is not None,
+        # Graph refused the token insights then (public counts stand in until a day later).
+        "insights_refused_at": iso(channel.insights_refused_at),
     }
 
 

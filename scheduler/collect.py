@@ -105,9 +105,10 @@ async def collect_due(engine: Engine) -> int:
             adapter = engine.channels(channel)
             if isinstance(adapter, InsightsGated):
                 remember_refusal(adapter, channel.insights_refused_at, now)
-                adapter.public_addresses.update(
-                    {remote: addresses[remote] for _, remote in items if remote in addresses}
-                )
+                # This round's only: the adapter lives as long as the process.
+                adapter.public_addresses = {
+                    remote: addresses[remote] for _, remote in items if remote in addresses
+                }
             metrics = await adapter.fetch_engagement([remote for _, remote in items])
         except ChannelError as err:
             log.info("collecting engagement of channel %s failed: %s", channel_id, err.reason)

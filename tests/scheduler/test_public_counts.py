@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from afisha.channel_factory import ChannelFactory
 from afisha.config import Settings
+from afisha.views import channel_json, iso
 from channels.base import Outgoing
 from content.domain.states import Platform, PublicationKind, PublicationState
 from content.storage.db import make_engine, session_factory, upgrade
@@ -61,6 +62,8 @@ class Network:
     def refused_at(self, name: str) -> datetime | None:
         with self.sessions() as session:
             channel = session.scalars(select(Channel).where(Channel.name == name)).one()
+            # `channel list --json` shows it as it is stored.
+            assert channel_json(channel)["insights_refused_at"] == iso(channel.insights_refused_at)
             return channel.insights_refused_at
 
     def counts(self, media_id: str) -> Engagement:
