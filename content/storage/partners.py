@@ -35,7 +35,9 @@ class SeenPost:
 
 def check_username(raw: str) -> str:
     """The username as Instagram keeps it (lower case, no '@'), or InvalidInput."""
-    username = raw.strip().removeprefix("@").lower()
+    # ASCII first: some letters (the Kelvin sign) lower-case into ASCII ones.
+    username = raw.strip().removeprefix("@")
+    username = username.lower() if username.isascii() else ""
     if not USERNAME.match(username):
         raise InvalidInput(
             "{username!r} is not an Instagram username: 1-30 letters, digits, '_' and '.', "
