@@ -24,7 +24,8 @@ def test_usernames_are_kept_as_instagram_keeps_them(raw: str, kept: str) -> None
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "@", ".lib", "lib.", "li..b", "x" * 31, "lib rary", "bibliotēka", "lib/../x", "\u212aey"]
+    "raw",
+    ["", "@", ".lib", "lib.", "li..b", "x" * 31, "lib rary", "bibliotēka", "lib/../x", "\u212aey"],
 )
 def test_what_instagram_would_not_take_is_refused(raw: str) -> None:
     with pytest.raises(InvalidInput, match="is not an Instagram username"):
