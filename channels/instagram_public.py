@@ -1,7 +1,9 @@
-"""Public Instagram counts read with instaloader, for tokens that may not read insights.
+"""Public Instagram counts read with instaloader: for tokens that may not read insights (by
+shortcode, `collect`) and for partner libraries followed without a token (a profile's recent
+posts, `account`).
 
 A logged-out visitor sees a post's likes, comments and (for videos) views; instaloader reads them
-by shortcode with its own HTTP layer. `base_url` redirects that layer (for tests and the
+with its own HTTP layer. `base_url` redirects that layer (for tests and the
 sandbox): a transport adapter mounted on instaloader's session rewrites `www.instagram.com` and
 `i.instagram.com` to it. instaloader builds short-lived sessions for its GraphQL queries with
 `instaloadercontext.copy_session`, which copies cookies and headers but not adapters, so this
