@@ -13,7 +13,8 @@
 | weekly-digest      | 15 min | `afisha run`, beside the staff bot                 |
 | monthly-report     | 15 min | `afisha run`, beside the staff bot                 |
 
-* only with a bot token: the reminders go out as the bot's private messages.
+* only with a bot token: the reminders, and the news of a move or cancellation, go out as the
+  bot's private messages.
 
 `partners` reads the partner accounts not read for 6 hours (`PARTNER_EVERY`), a few per round:
 Instagram throttles anonymous reading early.
@@ -32,7 +33,7 @@ from channels.telegram import TelegramChannel
 from scheduler.collect import collect_due
 from scheduler.engine import Engine
 from scheduler.feeds import poll_feeds
-from scheduler.followers import remind_followers
+from scheduler.followers import follower_messages
 from scheduler.partners import read_partners
 from scheduler.prepare import PREPARE_EVERY, Preparer
 from scheduler.recovery import reconcile_unconfirmed
@@ -58,7 +59,8 @@ def engine_jobs(engine: Engine) -> list[PeriodicJob]:
 
 
 def follower_reminders(afisha: Afisha, parts: EngineParts) -> PeriodicJob | None:
-    """Private reminders to followers who pressed "Remind me" (needs the bot's token)."""
+    """Private reminders to followers who pressed "Remind me", and the news when their event
+    moves or is cancelled (needs the bot's token)."""
     settings = afisha.settings
     token = settings.telegram_token
     if not token:
@@ -72,7 +74,7 @@ def follower_reminders(afisha: Afisha, parts: EngineParts) -> PeriodicJob | None
 
     return PeriodicJob(
         "follower-reminders",
-        lambda: remind_followers(afisha.sessions, parts.engine.clock, send),
+        lambda: follower_messages(afisha.sessions, parts.engine.clock, send),
         60,
     )
 

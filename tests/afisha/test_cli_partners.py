@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from channels.instagram_public import InstaloaderCollector
 from content.storage.db import session_factory
@@ -38,20 +38,18 @@ def afisha(
         }
     )
     run.ok("db", "upgrade")
-    run.ok("status")  # the first organisation is made on first use
-    engine = create_engine(database_url)
-    with engine.begin() as connection:
-        regional = connection.execute(
-            text("SELECT id FROM organization WHERE name = :n"), {"n": REGIONAL}
-        ).scalar_one()
-        connection.execute(
-            text(
-                "INSERT INTO organization (name, parent_id, timezone, language, "
-                "requires_approval, created_at) VALUES (:n, :p, 'Asia/Almaty', 'kk', false, :t)"
-            ),
-            {"n": DISTRICT, "p": regional, "t": datetime.now(UTC)},
-        )
-    engine.dispose()
+    run.ok("org", "list")  # the first organisation, from the settings, is made on first use
+    run.ok(
+        "org",
+        "add",
+        DISTRICT,
+        "--parent",
+        REGIONAL,
+        "--timezone",
+        "Asia/Almaty",
+        "--language",
+        "kk",
+    )
     return run
 
 

@@ -2,7 +2,7 @@
 publication's latest counts came from; partner libraries' public accounts and their posts
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0017
 Create Date: 2026-12-04 21:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = "0012"
-down_revision = "0011"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
