@@ -42,6 +42,7 @@ EXTENSIONS = {
     "report": "afisha.cli_reports",
     "stats": "afisha.cli_reports",
     "org": "afisha.cli_orgs",
+    "partner": "afisha.cli_partners",
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -218,6 +218,8 @@ class ChannelTotals:
     channel: str
     platform: Platform
     totals: Totals
+    # How many of its publications' latest counts came from each source (graph_insights...).
+    sources: dict[str, int] = field(default_factory=dict)
 
 
 def channel_totals(
@@ -233,12 +235,21 @@ def channel_totals(
             .group_by(Publication.channel_id)
         )
     }
+    sources: dict[int, dict[str, int]] = defaultdict(dict)
+    for channel_id, source, count in session.execute(
+        select(Publication.channel_id, Publication.latest_source, func.count())
+        .where(_sent_in(period), Publication.latest_source.is_not(None), *_of(orgs))
+        .group_by(Publication.channel_id, Publication.latest_source)
+    ):
+        sources[channel_id][str(source)] = int(count)
     statement = select(Channel.id, Channel.name, Channel.platform).order_by(Channel.name)
     if orgs is not None:
         statement = statement.where(Channel.organization_id.in_(sorted(orgs)))
     channels = session.execute(statement)
     return [
-        ChannelTotals(id_, name, platform, grouped.get(id_, EMPTY))
+        ChannelTotals(
+            id_, name, platform, grouped.get(id_, EMPTY), dict(sorted(sources[id_].items()))
+        )
         for id_, name, platform in channels
     ]
 

@@ -97,6 +97,13 @@ def summary_text(summary: StatsSummary, lang: str, tz: ZoneInfo) -> str:
             f"{labels.metric_name('reach', lang).lower()} "
             f"{labels.total(channel.totals['reach'], lang)}"
         )
+        if any(labels.PUBLIC_SOURCE in source for source in channel.sources):
+            # Said where public counts stand in for what the platform's API refused.
+            named = ", ".join(
+                f"{labels.source_name(source, lang)}: {count}"
+                for source, count in channel.sources.items()
+            )
+            lines.append("    " + _("figures from {sources}", sources=named))
     if summary.top:
         lines += ["", _("Top posts:")]
         for rank, post in enumerate(summary.top, 1):
@@ -131,7 +138,12 @@ def summary_json(summary: StatsSummary) -> dict[str, Any]:
             name: {"delta": c.delta, "ratio": c.ratio} for name, c in summary.changes.items()
         },
         "channels": [
-            {"channel": c.channel, "platform": c.platform.value, **totals_json(c.totals)}
+            {
+                "channel": c.channel,
+                "platform": c.platform.value,
+                **totals_json(c.totals),
+                "sources": c.sources,
+            }
             for c in summary.channels
         ],
         "top_posts": [
