@@ -2,8 +2,8 @@
 chat's, a Page's sends whichever worker made them.
 
 Each rate key's window (scheduler.limits._Window) is a row of `pacing_window`. A batch of sends
-is booked in one transaction of two statements: an upsert that locks and returns the rows of
-the batch's keys (in key order, so workers never deadlock), and one update writing them back;
+is booked in one transaction of two statements: one that locks and reads the rows of the
+batch's keys (in key order, so workers never deadlock), and one update writing them back;
 what is booked in between is decided by the same window code as a process pacing alone. A
 send booked here counts as "flying" until its answer is told (`done`, sent along with the next
 booking or flush), so a send another worker has under way holds its slot however long it
@@ -28,15 +28,24 @@ from scheduler.limits import POLL_SECONDS, Pacer, Rate, _Window
 REFRESH_SECONDS = 0.1
 
 _LOCK = text(
+    "SELECT key, state FROM pacing_window WHERE key = ANY(CAST(:keys AS text[])) "
+    "ORDER BY key FOR UPDATE"
+)
+_ADD = text(
     "INSERT INTO pacing_window (key, state) "
     "SELECT k, CAST('{}' AS json) FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k "
-    "ON CONFLICT (key) DO UPDATE SET state = pacing_window.state RETURNING key, state"
+    "ON CONFLICT (key) DO NOTHING"
 )
 _WRITE = text(
     "UPDATE pacing_window AS w SET state = v.value::json "
     "FROM jsonb_each(CAST(:windows AS jsonb)) AS v WHERE w.key = v.key"
 )
 _READ = text("SELECT key, state FROM pacing_window WHERE key = ANY(CAST(:keys AS text[]))")
+# What a worker books is worth keeping only while its windows last (seconds, a minute): its
+# commits need not wait for the disk, which would hold the event loop for milliseconds. Set on
+# the pacer's own connection, and reset before the connection goes back to the pool.
+_QUICK_COMMITS = text("SET synchronous_commit TO OFF")
+_USUAL_COMMITS = text("RESET synchronous_commit")
 
 
 def make_pacer(database: SqlEngine, clock: Clock, enabled: bool = True) -> Pacer:
@@ -146,13 +155,23 @@ class SharedPacer(Pacer):
 
     def _connect(self) -> Connection:
         if self._connection is None or self._connection.closed:
-            self._connection = self.database.connect()
+            connection = self.database.connect()
+            connection.execute(_QUICK_COMMITS)
+            connection.commit()
+            self._connection = connection
         return self._connection
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.execute(_USUAL_COMMITS)
+                connection.commit()
+            except Exception:
+                connection.invalidate()  # not back to the pool with our setting
+                raise
+            finally:
+                connection.close()
 
     def _drop(self, connection: Connection) -> None:
         connection.invalidate()
@@ -166,7 +185,11 @@ class SharedPacer(Pacer):
         connection = self._connect()
         try:
             with connection.begin():
-                windows = self._take(connection.execute(_LOCK, {"keys": wanted}).all())
+                rows = connection.execute(_LOCK, {"keys": wanted}).all()
+                if len(rows) < len(wanted):  # keys never used before: their rows first
+                    connection.execute(_ADD, {"keys": wanted})
+                    rows = connection.execute(_LOCK, {"keys": wanted}).all()
+                windows = self._take(rows)
                 now = self._time()
                 act(windows, now)
                 for window in windows.values():
