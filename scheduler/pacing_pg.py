@@ -80,6 +80,7 @@ class SharedPacer(Pacer):
         self._blocks: dict[str, float] = {}
         self._read_at = -1e18  # when the windows were last read (clock seconds)
         self._connection: Connection | None = None
+        self._present: set[str] = set()  # keys whose rows exist
 
     def _window(self, rate: Rate) -> _Window:
         self._rates.setdefault(rate.key, rate)
@@ -184,12 +185,13 @@ class SharedPacer(Pacer):
         wanted = sorted(keys | {key for key, _, _ in self._answers} | set(self._blocks))
         connection = self._connect()
         try:
+            new = [key for key in wanted if key not in self._present]
+            if new:  # their rows first, committed before any lock is taken: no deadlock
+                with connection.begin():
+                    connection.execute(_ADD, {"keys": new})
+                self._present.update(new)
             with connection.begin():
-                rows = connection.execute(_LOCK, {"keys": wanted}).all()
-                if len(rows) < len(wanted):  # keys never used before: their rows first
-                    connection.execute(_ADD, {"keys": wanted})
-                    rows = connection.execute(_LOCK, {"keys": wanted}).all()
-                windows = self._take(rows)
+                windows = self._take(connection.execute(_LOCK, {"keys": wanted}).all())
                 now = self._time()
                 act(windows, now)
                 for window in windows.values():
