@@ -8,7 +8,8 @@ what is booked in between is decided by the same window code as a process pacing
 send booked here counts as "flying" until its answer is told (`done`, sent along with the next
 booking or flush), so a send another worker has under way holds its slot however long it
 takes; a worker that stops mid-send frees it after limits.FLIGHT_MAX. Between bookings, the
-claim reads the windows (`refresh`, at most every REFRESH_SECONDS) to share capacity out.
+claim reads again the windows it has full (`refresh`, at most every REFRESH_SECONDS), so a
+channel passed over for want of room is claimed again once another worker's sends free it.
 SQLite runs one worker, which paces alone (make_pacer).
 """
 
@@ -133,18 +134,22 @@ class SharedPacer(Pacer):
             self._exchange(set(), lambda _windows, _now: None)
 
     def refresh(self, rates: Iterable[Rate] = ()) -> None:
-        """Read the windows of `rates` and of the keys known here (no lock), unless read just
-        now."""
+        """Read again the windows, among `rates` and the keys known here, that the local copy
+        has full (no lock; not if read just now): another worker's answers may have freed
+        them. A window with room here is left: a booking finds out if others took it."""
         now = self._time()
         if not self.enabled or now - self._read_at < REFRESH_SECONDS:
             return
         for rate in rates:
             self._rates.setdefault(rate.key, rate)
-        if not self._rates:
+        full = sorted(
+            key for key, rate in self._rates.items() if self._window(rate).available(now) <= 0
+        )
+        if not full:
             return
         connection = self._connect()
         try:
-            rows = connection.execute(_READ, {"keys": sorted(self._rates)}).all()
+            rows = connection.execute(_READ, {"keys": full}).all()
             connection.rollback()
         except Exception:
             self._drop(connection)
