@@ -16,6 +16,7 @@ SQLite runs one worker, which paces alone (make_pacer).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ from sqlalchemy import Engine as SqlEngine
 from scheduler.clock import Clock
 from scheduler.limits import POLL_SECONDS, Pacer, Rate, _Window
 
+log = logging.getLogger(__name__)
 # How often a claim reads the other workers' sends at most.
 REFRESH_SECONDS = 0.1
 
@@ -174,8 +176,9 @@ class SharedPacer(Pacer):
                 connection.execute(_USUAL_COMMITS)
                 connection.commit()
             except Exception:
-                connection.invalidate()  # not back to the pool with our setting
-                raise
+                # Thrown away rather than back to the pool with our setting; nothing is lost.
+                log.info("the pacer's connection could not be reset; discarded", exc_info=True)
+                connection.invalidate()
             finally:
                 connection.close()
 
