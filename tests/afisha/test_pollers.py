@@ -4,12 +4,17 @@ asks Telegram anything, with the reason in the installation's language."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
 from functools import partial
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from sqlalchemy import insert
 
-from afisha.bot_service import POLLING_HERE, run_bot
+from afisha.bot_service import POLLING_HERE, poller_lock, run_bot
+from afisha.cli import cli
 from afisha.config import Settings
 from afisha.runtime import serve
 from afisha.wiring import open_afisha
@@ -20,6 +25,7 @@ from content.storage.models import Organization
 from content.storage.secrets import generate_key
 from sandbox.runner import SandboxThread
 from sandbox.telegram_state import telegram_state
+from scheduler.locks import exclusive
 
 WAIT_AT_MOST = 30.0
 
@@ -74,3 +80,62 @@ async def test_a_second_run_on_one_database_refuses_to_poll(
         await asyncio.wait_for(running, WAIT_AT_MOST)
         first.engine.dispose()
         second.engine.dispose()
+
+
+def test_afisha_run_exits_2_with_the_reason_while_another_polls(
+    database_url: str, sandbox: SandboxThread, tmp_path: Path
+) -> None:
+    """The command itself: exit status 2 and one line saying why, in the installation's
+    language (Lithuanian here), while another `afisha run` holds the bot's polling."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("on SQLite the worker's lock keeps a second `afisha run` out already")
+    database = make_engine(database_url)
+    upgrade(database)
+    token = sandbox.sandbox.fixtures.bot_token
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        "AFISHA_DATABASE_URL": database_url,
+        "AFISHA_SECRET_KEY": generate_key(),
+        "AFISHA_LANGUAGE": "lt",
+        "AFISHA_ORGANIZATION": "Regional Library",
+        "AFISHA_TELEGRAM_TOKEN": token,
+        "AFISHA_TELEGRAM_API_URL": sandbox.base_url,
+        "AFISHA_MEDIA_DIR": str(tmp_path / "media"),
+        "AFISHA_WEB_PORT": str(port),
+    }
+    with database.begin() as connection:  # a network: the head, then a member library
+        head = connection.execute(
+            insert(Organization)
+            .values(name="Regional Library", timezone="Europe/Vilnius", language="lt")
+            .returning(Organization.id)
+        ).scalar_one()
+        connection.execute(
+            insert(Organization).values(
+                name="Village Library", timezone="Europe/Vilnius", language="lt", parent_id=head
+            )
+        )
+    held, release = threading.Event(), threading.Event()
+
+    def first_poller() -> None:  # what the first `afisha run` holds while it polls
+        async def hold() -> None:
+            async with exclusive(database, poller_lock(token)) as alone:
+                assert alone
+                held.set()
+                await asyncio.to_thread(release.wait, WAIT_AT_MOST)
+
+        asyncio.run(hold())
+
+    thread = threading.Thread(target=first_poller)
+    thread.start()
+    try:
+        assert held.wait(WAIT_AT_MOST)
+        result = CliRunner().invoke(cli, ["run"], env=env)
+    finally:
+        release.set()
+        thread.join(WAIT_AT_MOST)
+        database.dispose()
+    assert result.exit_code == 2, result.output
+    assert f"error: {translate('lt', POLLING_HERE)}" in result.stderr
+    assert sandbox.call(lambda: telegram_state(sandbox.sandbox).poll_generation) == 0
