@@ -13,10 +13,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import insert
 
-from afisha.bot_service import POLLING_HERE, poller_lock, run_bot
+from afisha.bot_service import POLLING_HERE, WEBHOOK_HERE, poller_lock, run_bot
 from afisha.cli import cli
 from afisha.config import Settings
 from afisha.runtime import serve
+from afisha.webhook import WebhookSink
 from afisha.wiring import open_afisha
 from content.errors import ConfigurationError
 from content.i18n import translate
@@ -28,6 +29,7 @@ from sandbox.telegram_state import telegram_state
 from scheduler.locks import exclusive
 
 WAIT_AT_MOST = 30.0
+SECRET = "s3cret_for-the-webhook"
 
 
 async def test_a_second_run_on_one_database_refuses_to_poll(
@@ -139,3 +141,54 @@ def test_afisha_run_exits_2_with_the_reason_while_another_polls(
     assert result.exit_code == 2, result.output
     assert f"error: {translate('lt', POLLING_HERE)}" in result.stderr
     assert sandbox.call(lambda: telegram_state(sandbox.sandbox).poll_generation) == 0
+
+
+async def test_webhook_replicas_and_a_poller_keep_out_of_each_others_way(
+    database_url: str, sandbox: SandboxThread, tmp_path: Path
+) -> None:
+    """Polling would switch the replicas' webhook off (PTB deletes it to poll), and a webhook
+    would cut a poller off: on one database, whichever comes second stops and says why."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("on SQLite the worker's lock keeps a second `afisha run` out already")
+    database = make_engine(database_url)
+    upgrade(database)
+    fixtures = sandbox.sandbox.fixtures
+    lock = poller_lock(fixtures.bot_token)
+
+    def installation(language: str, webhook: bool) -> Settings:
+        return Settings(
+            database_url=database_url,
+            secret_key=generate_key(),
+            organization="Regional Library",
+            language=language,
+            telegram_token=fixtures.bot_token,
+            telegram_api_url=sandbox.base_url,
+            media_dir=str(tmp_path / "media"),
+            webhook_url="http://127.0.0.1:9/telegram/webhook" if webhook else None,
+            webhook_secret=SECRET if webhook else None,
+        )
+
+    poller, replica = open_afisha(installation("ru", False)), open_afisha(installation("lt", True))
+    with poller.transaction() as (session, head):
+        session.add(Organization(name="Village Library", timezone="Asia/Almaty",
+                                 language="kk", parent_id=head.id))  # fmt: skip
+    try:
+        async with exclusive(database, lock, shared=True) as replicas_run:
+            assert replicas_run  # a webhook replica runs: a second replica may join it
+            async with exclusive(database, lock, shared=True) as another:
+                assert another
+            with pytest.raises(ConfigurationError) as refused:
+                await serve(poller, services=[partial(run_bot, poller, None)])
+            assert str(refused.value) == translate("ru", POLLING_HERE)
+        async with exclusive(database, lock) as polling:
+            assert polling  # now a poller runs
+            sink = WebhookSink(SECRET)
+            with pytest.raises(ConfigurationError) as refused:
+                await serve(replica, services=[partial(run_bot, replica, sink)])
+            assert str(refused.value) == translate("lt", WEBHOOK_HERE)
+        state = telegram_state(sandbox.sandbox)
+        assert sandbox.call(lambda: (state.poll_generation, state.webhook)) == (0, None)
+    finally:
+        poller.engine.dispose()
+        replica.engine.dispose()
+        database.dispose()
