@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from channels.base import Button, Outgoing, OutgoingImage
+from channels.base import Button, Outgoing, OutgoingImage, ShareOf
 from content.domain.callback_data import RemindMe
-from content.domain.states import Platform, PublicationKind
+from content.domain.states import Platform, PublicationKind, ShareMode
 from content.domain.templates import (
     EventFacts,
     announcement_text,
@@ -62,8 +62,25 @@ def post_outgoing(text: str, images: tuple[OutgoingImage, ...], link: str | None
     return Outgoing(text=text, images=images, link=link, pad_to_fit=True)
 
 
+def share_outgoing(publication: Publication) -> Outgoing:
+    """What a share sends: its source as the platform knows it (ValueError if it cannot be)."""
+    source, mode = publication.shared_from, publication.share_mode
+    if source is None or mode is None or not source.remote_id:
+        raise ValueError(f"publication {publication.id} shares nothing that was published")
+    if mode is ShareMode.LINK:
+        if not source.remote_url:
+            raise ValueError(f"the shared publication {source.id} has no permalink")
+        return Outgoing(text="", share=ShareOf(mode, permalink=source.remote_url))
+    progress = source.progress or {}
+    ids = progress.get("message_ids") or [source.remote_id]
+    chat_id = progress.get("chat_id") or source.channel.external_id
+    return Outgoing(text="", share=ShareOf(mode, chat_id, tuple(int(i) for i in ids)))
+
+
 def compose(publication: Publication, tz: ZoneInfo, media: MediaLocation) -> Outgoing:
     """The Outgoing for `publication` (its post or event, and channel, must be loaded)."""
+    if publication.share_mode is not None:
+        return share_outgoing(publication)
     channel = publication.channel
     language = channel.language
     if publication.post is not None:
