@@ -1,0 +1,141 @@
+"""A share through the real engine and channels: a member library's post published by the
+engine, shared up, then the share published to the head's Telegram channel (copy or forward,
+the real python-telegram-bot client) and Facebook Page (a link share) against the sandbox,
+once, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from afisha.channel_factory import ChannelFactory
+from afisha.config import Settings
+from content.domain.states import PublicationState, ShareMode
+from content.queueing.scheduling import NewPost, queue_post
+from content.queueing.sharing import ShareChoice, share_post
+from content.storage.models import Attempt, Publication
+from sandbox.graph_state import GraphState
+from sandbox.runner import SandboxThread
+from sandbox.telegram_state import telegram_state
+from scheduler.clock import ManualClock
+from scheduler.compose import MediaLocation
+from scheduler.engine import Engine, EngineSettings
+from scheduler.limits import Pacer
+from tests.support.network import EVENTS, NEWS, Network, network
+
+START = datetime(2026, 12, 4, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def net(database_url: str, tmp_path: Path, sandbox: SandboxThread) -> Iterator[Network]:
+    tokens = {page.id: page.access_token for page in sandbox.sandbox.fixtures.pages}
+    with network(database_url, tmp_path, tokens) as made:
+        yield made
+
+
+@pytest.fixture
+async def engine(net: Network, sandbox: SandboxThread) -> AsyncIterator[Engine]:
+    settings = Settings(
+        telegram_token=sandbox.sandbox.fixtures.bot_token,
+        telegram_api_url=sandbox.base_url,
+        graph_api_url=f"{sandbox.base_url}/graph",
+        media_dir=str(net.media_dir),
+    )
+    factory = ChannelFactory(settings, net.cipher, net.sessions)
+    clock = ManualClock(START)
+    yield Engine(
+        net.sessions,
+        factory,
+        clock,
+        EngineSettings(worker="test", media=MediaLocation(net.media_dir)),
+        Pacer(clock, enabled=False),
+        factory.rates,
+    )
+    await factory.close()
+
+
+def chat(sandbox: SandboxThread, chat_id: int) -> list[dict[str, Any]]:
+    return sandbox.call(lambda: telegram_state(sandbox.sandbox).chat_history(chat_id))
+
+
+def graph(sandbox: SandboxThread) -> GraphState:
+    part = sandbox.sandbox.parts["graph"]
+    assert isinstance(part, GraphState)
+    return part
+
+
+def publications(net: Network, post_id: int) -> list[Publication]:
+    with net.sessions() as session:
+        return list(
+            session.scalars(
+                select(Publication).where(Publication.post_id == post_id).order_by(Publication.id)
+            )
+        )
+
+
+@pytest.mark.parametrize("mode", [ShareMode.COPY, ShareMode.FORWARD])
+async def test_a_members_post_is_shared_up_by_the_engine_once(
+    net: Network, engine: Engine, sandbox: SandboxThread, mode: ShareMode
+) -> None:
+    with net.transaction("District Library") as (session, org):
+        new = NewPost("Puppet theatre on Sunday", ["district-tg", "district-fb"], START)
+        post_id = queue_post(session, org, new, net.media_dir, "test").id
+    assert await engine.publish_due() == 2
+    [source_message] = chat(sandbox, NEWS)
+
+    with net.transaction("District Library") as (session, org):
+        choice = ShareChoice("Regional Library", telegram_mode=mode)
+        shared_id = share_post(session, org, post_id, choice, START, "test").id
+    assert await engine.publish_due() == 2
+    assert await engine.publish_due() == 0  # nothing goes twice
+
+    [shown] = chat(sandbox, EVENTS)
+    assert shown["text"] == "Puppet theatre on Sunday"
+    if mode is ShareMode.FORWARD:
+        origin = shown["forward_origin"]
+        assert (origin["chat"]["id"], origin["message_id"]) == (NEWS, source_message["message_id"])
+    else:
+        assert shown["forward_origin"] is None
+    rows = publications(net, shared_id)
+    assert {p.state for p in rows} == {PublicationState.SENT}
+    telegram, facebook = sorted(rows, key=lambda p: p.channel.platform.value, reverse=True)
+    assert telegram.remote_id == str(shown["message_id"])
+    assert telegram.remote_url == f"https://t.me/library_events/{shown['message_id']}"
+    [source_fb] = [p for p in publications(net, post_id) if p.channel.name == "district-fb"]
+    page_post = sandbox.call(lambda: graph(sandbox).posts[str(facebook.remote_id)])
+    assert page_post.page_id == "100200300400500"
+    assert (page_post.link, page_post.parent_id) == (source_fb.remote_url, source_fb.remote_id)
+    with net.sessions() as session:
+        ids = [p.id for p in rows]
+        attempts = session.scalars(select(Attempt).where(Attempt.publication_id.in_(ids))).all()
+        assert sorted(a.outcome or "" for a in attempts) == ["sent", "sent"]
+    # The ledger: the member's two posts and the head's two shares, each once.
+    targets = sorted(i.target for i in sandbox.sandbox.ledger.items)
+    assert targets == sorted([str(NEWS), str(EVENTS), "100200300400501", "100200300400500"])
+
+
+async def test_a_source_deleted_before_the_share_goes_fails_it_without_a_retry(
+    net: Network, engine: Engine, sandbox: SandboxThread
+) -> None:
+    with net.transaction("District Library") as (session, org):
+        new = NewPost("Reading marathon", ["district-tg"], START)
+        post_id = queue_post(session, org, new, net.media_dir, "test").id
+    await engine.publish_due()
+    with net.transaction("District Library") as (session, org):
+        shared_id = share_post(
+            session, org, post_id, ShareChoice("Regional Library"), START, "test"
+        ).id
+    state = telegram_state(sandbox.sandbox)
+    sandbox.call(lambda: state.delete_message(state.history[NEWS][0]))
+
+    await engine.publish_due()
+
+    [share] = publications(net, shared_id)
+    assert share.state is PublicationState.FAILED
+    assert "no longer in its channel" in (share.last_error or "")
+    assert chat(sandbox, EVENTS) == []
