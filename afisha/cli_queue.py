@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from afisha import cli_sharing
 from afisha.cli_support import ACTOR, RecordId, State, emit_json, pass_state, split_names
 from afisha.views import event_json, event_line, local, post_json, post_line
 from content.domain.reminders import DEFAULT_OFFSETS
@@ -256,5 +257,6 @@ def event_show(state: State, event_id: int) -> None:
 
 def register(cli: click.Group) -> None:
     """Add the post and event commands to the `afisha` group."""
+    cli_sharing.register(post, event)
     cli.add_command(post)
     cli.add_command(event)

@@ -70,6 +70,9 @@ def publication_json(publication: Publication, tz: ZoneInfo) -> dict[str, Any]:
         "sent_at": iso(publication.sent_at),
         # Sent later than due because the platform was still processing (e.g. Instagram).
         "late": (publication.progress or {}).get("late"),
+        # A share: the publication it shares, and how (copy, forward, link).
+        "shared_from": publication.shared_from_id,
+        "share_mode": publication.share_mode.value if publication.share_mode else None,
     }
 
 

@@ -113,7 +113,7 @@ def _channels(
         for channel in chosen:
             if channel.platform not in SHARE_MODES or _source_for(channel, sources) is None:
                 raise InvalidInput(
-                    "{channel} is a {platform} channel, and the post was published on "
+                    "{channel} is on {platform}, and the post was published on "
                     "{platforms}: a Telegram message is shared to Telegram channels, a Facebook "
                     "post to Facebook Pages",
                     channel=channel.name,
