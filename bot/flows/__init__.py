@@ -16,6 +16,7 @@ def build_router() -> Router:
         new_post,
         notices,
         queue,
+        sharing,
         stats,
         upcoming,
     )
@@ -25,6 +26,7 @@ def build_router() -> Router:
         basics,
         new_post,
         queue,
+        sharing,
         approvals,
         events,
         upcoming,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from content.domain.states import (
@@ -54,7 +54,8 @@ def share_targets(session: Session, org: Organization) -> list[Organization]:
     return ancestors(session, org)
 
 
-def _target(session: Session, org: Organization, name: str) -> Organization:
+def share_target(session: Session, org: Organization, name: str) -> Organization:
+    """The library above `org` named `name`; InvalidInput naming the ones there are."""
     above = share_targets(session, org)
     found = next((o for o in above if o.name == name.strip()), None)
     if found is None:
@@ -172,7 +173,7 @@ def _share(
 ) -> Post:
     if choice.telegram_mode not in SHARE_MODES[Platform.TELEGRAM]:
         raise InvalidInput("a Telegram message is shared by copying or forwarding it")
-    target = _target(session, org, choice.target)
+    target = share_target(session, org, choice.target)
     pairs = _channels(session, target, choice, sources)
     _already_shared(session, pairs)
     shared = Post(
@@ -270,3 +271,26 @@ def shared_post_ids(session: Session, post_ids: Sequence[int]) -> set[int]:
         )
     )
     return {row for row in rows if row is not None}
+
+
+def published_posts(session: Session, org: Organization, limit: int = 8) -> list[Post]:
+    """`org`'s posts with a publication out (not shares of others), the latest sent first."""
+    latest = (
+        select(Publication.post_id, func.max(Publication.sent_at).label("sent_at"))
+        .where(
+            Publication.state == PublicationState.SENT,
+            Publication.shared_from_id.is_(None),
+            Publication.post_id.is_not(None),
+        )
+        .group_by(Publication.post_id)
+        .subquery()
+    )
+    return list(
+        session.scalars(
+            select(Post)
+            .join(latest, latest.c.post_id == Post.id)
+            .where(Post.organization_id == org.id)
+            .order_by(latest.c.sent_at.desc(), Post.id.desc())
+            .limit(limit)
+        )
+    )

@@ -13,8 +13,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from afisha.channel_factory import ChannelFactory
-from afisha.config import Settings
 from content.domain.states import PublicationState, ShareMode
 from content.queueing.scheduling import NewPost, queue_post
 from content.queueing.sharing import ShareChoice, share_post
@@ -23,40 +21,22 @@ from sandbox.graph_state import GraphState
 from sandbox.runner import SandboxThread
 from sandbox.telegram_state import telegram_state
 from scheduler.clock import ManualClock
-from scheduler.compose import MediaLocation
-from scheduler.engine import Engine, EngineSettings
-from scheduler.limits import Pacer
-from tests.support.network import EVENTS, NEWS, Network, network
+from scheduler.engine import Engine
+from tests.support.network import EVENTS, NEWS, Network, network, publisher, sandbox_tokens
 
 START = datetime(2026, 12, 4, 6, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def net(database_url: str, tmp_path: Path, sandbox: SandboxThread) -> Iterator[Network]:
-    tokens = {page.id: page.access_token for page in sandbox.sandbox.fixtures.pages}
-    with network(database_url, tmp_path, tokens) as made:
+    with network(database_url, tmp_path, sandbox_tokens(sandbox)) as made:
         yield made
 
 
 @pytest.fixture
 async def engine(net: Network, sandbox: SandboxThread) -> AsyncIterator[Engine]:
-    settings = Settings(
-        telegram_token=sandbox.sandbox.fixtures.bot_token,
-        telegram_api_url=sandbox.base_url,
-        graph_api_url=f"{sandbox.base_url}/graph",
-        media_dir=str(net.media_dir),
-    )
-    factory = ChannelFactory(settings, net.cipher, net.sessions)
-    clock = ManualClock(START)
-    yield Engine(
-        net.sessions,
-        factory,
-        clock,
-        EngineSettings(worker="test", media=MediaLocation(net.media_dir)),
-        Pacer(clock, enabled=False),
-        factory.rates,
-    )
-    await factory.close()
+    async with publisher(net, sandbox, ManualClock(START)) as made:
+        yield made
 
 
 def chat(sandbox: SandboxThread, chat_id: int) -> list[dict[str, Any]]:

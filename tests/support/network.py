@@ -3,8 +3,8 @@ its own zone, language and channels on the sandbox's chats and Pages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,11 +12,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from afisha.channel_factory import ChannelFactory
+from afisha.config import Settings
 from content.domain.states import Platform
 from content.storage.db import make_engine, session_factory, upgrade
 from content.storage.models import Organization
 from content.storage.registry import add_channel
 from content.storage.secrets import CredentialCipher, generate_key
+from sandbox.runner import SandboxThread
+from scheduler.clock import Clock
+from scheduler.compose import MediaLocation
+from scheduler.engine import Engine, EngineSettings
+from scheduler.limits import Pacer
 
 # The sandbox's chats and Pages (sandbox/fixtures.py), as the network's channels use them.
 NEWS = -1001000000001  # the district library's Telegram channel
@@ -104,3 +111,31 @@ def network(
         yield Network(sessions, cipher, ids, tmp_path / "media")
     finally:
         engine.dispose()
+
+
+def sandbox_tokens(sandbox: SandboxThread) -> dict[str, str]:
+    """The sandbox's Page tokens, for `network(tokens=...)` when the channels really publish."""
+    return {page.id: page.access_token for page in sandbox.sandbox.fixtures.pages}
+
+
+@asynccontextmanager
+async def publisher(net: Network, sandbox: SandboxThread, clock: Clock) -> AsyncIterator[Engine]:
+    """The real engine with the real channel adapters, pointed at the sandbox."""
+    settings = Settings(
+        telegram_token=sandbox.sandbox.fixtures.bot_token,
+        telegram_api_url=sandbox.base_url,
+        graph_api_url=f"{sandbox.base_url}/graph",
+        media_dir=str(net.media_dir),
+    )
+    factory = ChannelFactory(settings, net.cipher, net.sessions)
+    try:
+        yield Engine(
+            net.sessions,
+            factory,
+            clock,
+            EngineSettings(worker="test", media=MediaLocation(net.media_dir)),
+            Pacer(clock, enabled=False),
+            factory.rates,
+        )
+    finally:
+        await factory.close()
