@@ -8,7 +8,15 @@ from pathlib import Path
 import click
 
 from afisha import cli_sharing
-from afisha.cli_support import ACTOR, RecordId, State, emit_json, pass_state, split_names
+from afisha.cli_support import (
+    ACTOR,
+    RecordId,
+    State,
+    emit_json,
+    org_option,
+    pass_state,
+    split_names,
+)
 from afisha.views import event_json, event_line, local, post_json, post_line
 from content.domain.reminders import DEFAULT_OFFSETS
 from content.domain.timeparse import format_offset, parse_offsets, parse_when
@@ -37,13 +45,19 @@ def post() -> None:
     "--image", "images", multiple=True, type=click.Path(path_type=Path), help="An image (repeat)."
 )
 @click.option("--link", help="A link to attach.")
-@click.option("--channels", required=True, help="Channel names, comma-separated.")
+@click.option("--channels", help="Channel names, comma-separated.")
 @click.option(
     "--at",
     "when",
     required=True,
     help="now, ISO 8601 with offset, 'YYYY-MM-DD HH:MM' local, or next-slot.",
 )
+@click.option(
+    "--for-members",
+    is_flag=True,
+    help="Queue it for every member library of --org, on their channels, in their zones.",
+)
+@org_option
 @click.option("--json", "as_json", is_flag=True, help="Print the post with its publications.")
 @pass_state
 def post_add(
@@ -52,11 +66,14 @@ def post_add(
     text_file: Path | None,
     images: tuple[Path, ...],
     link: str | None,
-    channels: str,
+    channels: str | None,
     when: str,
+    for_members: bool,
+    org_name: str | None,
     as_json: bool,
 ) -> None:
-    """Queue a post for one or more channels; prints the new post's id."""
+    """Queue a post for one or more channels (or, --for-members, one post for each member
+    library of --org); prints the new post's id (one line per member library)."""
     if (text is None) == (text_file is None):
         raise InvalidInput("give the text with exactly one of --text or --text-file")
     if text_file is not None:
@@ -66,6 +83,15 @@ def post_add(
             text = text_file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise InvalidInput("text file {path} is not UTF-8 text", path=str(text_file)) from None
+    if for_members:
+        if channels is not None:
+            raise InvalidInput(
+                "--for-members posts to the member libraries' own channels: leave out --channels"
+            )
+        cli_sharing.add_for_members(state, text or "", list(images), link, when, org_name, as_json)
+        return
+    if channels is None:
+        raise InvalidInput("name the channels with --channels")
     afisha = state.afisha
     next_slot = slots.means_next_slot(when)
     due_at = afisha.now() if next_slot else parse_when(when, afisha.tz, afisha.now())
@@ -76,7 +102,7 @@ def post_add(
         images=list(images),
         link=link,
     )
-    with afisha.transaction() as (session, org):
+    with afisha.transaction(org_name) as (session, org):
         if next_slot:
             new = replace(new, due_at=slots.next_free_slot(session, new.channels, afisha.now()))
         created = scheduling.queue_post(session, org, new, afisha.settings.media_path, ACTOR)

@@ -1,13 +1,18 @@
-"""`afisha post share` and `afisha event share`: a member library's published post or event
-announcement shared up to a library above it in the network."""
+"""Sharing up and down the network from the command line: `afisha post share` and `afisha event
+share` (a member library's published post or event announcement shared to a library above),
+and `afisha post add --for-members` (one post for each member library of the network)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
 from afisha.cli_support import ACTOR, RecordId, State, emit_json, org_option, pass_state
-from afisha.views import post_json
+from afisha.views import local, post_json
 from content.domain.states import ShareMode
+from content.domain.timeparse import zone
+from content.queueing.network_posts import NetworkPost, queue_for_members
 from content.queueing.sharing import ShareChoice, share_event, share_post
 
 _to_org = click.option(
@@ -93,6 +98,46 @@ def event_share(
             emit_json(post_json(shared, afisha.tz))
         else:
             click.echo(shared.id)
+
+
+def add_for_members(
+    state: State,
+    text: str,
+    images: list[Path],
+    link: str | None,
+    when: str,
+    org_name: str | None,
+    as_json: bool,
+) -> None:
+    """`afisha post add --for-members`: one line per member library (post id, library, when in
+    its zone, and whether it waits for the library's approval)."""
+    afisha = state.afisha
+    with afisha.transaction(org_name) as (session, head):
+        new = NetworkPost(text=text, when=when, images=images, link=link)
+        made = queue_for_members(
+            session, head, new, afisha.settings.media_path, afisha.now(), ACTOR
+        )
+        rows = []
+        for m in made:
+            tz = zone(m.organization.timezone)
+            due = m.post.planned_at or min(p.due_at for p in m.post.publications)
+            rows.append((m, tz, local(due, tz)))
+        if as_json:
+            emit_json(
+                [
+                    {
+                        "organization": m.organization.name,
+                        "due_local": when_local,
+                        "waiting_for_approval": m.waiting,
+                        **post_json(m.post, tz),
+                    }
+                    for m, tz, when_local in rows
+                ]
+            )
+            return
+        for m, _tz, when_local in rows:
+            status = "waiting for approval" if m.waiting else "queued"
+            click.echo(f"{m.post.id}\t{m.organization.name}\t{when_local}\t{status}")
 
 
 def register(post: click.Group, event: click.Group) -> None:

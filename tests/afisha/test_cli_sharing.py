@@ -15,7 +15,7 @@ from sqlalchemy import select
 from afisha.cli import cli
 from content.domain.states import PublicationKind, PublicationState
 from content.queueing.scheduling import NewEvent, NewPost, add_event, queue_post
-from content.storage.models import AuditEntry, Post, Publication
+from content.storage.models import AuditEntry, Organization, Post, Publication
 from tests.support.network import NEWS, Network, network
 
 SOON = datetime.now(UTC) + timedelta(days=2)
@@ -144,3 +144,45 @@ def test_event_share(afisha: Run, net: Network) -> None:
         assert [(p.channel.name, p.share_mode) for p in shared.publications] == [
             ("region-tg", "copy")
         ]
+
+
+def test_post_add_for_members_makes_one_post_per_member_library(afisha: Run, net: Network) -> None:
+    with net.sessions.begin() as session:
+        session.get_one(Organization, net.ids["Village Library"]).requires_approval = True
+    day = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+
+    result = afisha(
+        "post", "add", "--text", "Book week", "--at", f"{day} 10:00",
+        "--for-members", "--org", "Regional Library",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    lines = [line.split("\t") for line in result.output.strip().splitlines()]
+    assert [(org, status) for _, org, _, status in lines] == [
+        ("District Library", "queued"),
+        ("Village Library", "waiting for approval"),
+    ]
+    assert [when.split()[1] for _, _, when, _ in lines] == ["10:00", "10:00"]  # each zone
+    with net.sessions() as session:
+        district = session.get_one(Post, int(lines[0][0]))
+        assert {p.channel.name for p in district.publications} == {"district-tg", "district-fb"}
+        assert {p.due_at.astimezone(UTC).hour for p in district.publications} == {7}  # Moscow
+
+
+def test_post_add_for_members_refusals(afisha: Run, net: Network) -> None:
+    before = net.counts(Post, Publication, AuditEntry)
+    both = afisha(
+        "post", "add", "--text", "x", "--at", "now", "--for-members",
+        "--org", "Regional Library", "--channels", "district-tg",
+    )  # fmt: skip
+    assert both.exit_code == 2
+    assert "leave out --channels" in both.output
+    leaf = afisha(
+        "post", "add", "--text", "x", "--at", "now", "--for-members", "--org", "Village Library"
+    )
+    assert leaf.exit_code == 2
+    assert "Village Library has no member libraries" in leaf.output
+    plain = afisha("post", "add", "--text", "x", "--at", "now", "--org", "Village Library")
+    assert plain.exit_code == 2
+    assert "name the channels with --channels" in plain.output
+    assert net.counts(Post, Publication, AuditEntry) == before

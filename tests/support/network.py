@@ -35,7 +35,7 @@ IG_ACCOUNT = "17841400000000001"
 # name -> (parent, zone, language)
 ORGANISATIONS = {
     "Regional Library": (None, "Asia/Almaty", "kk"),
-    "District Library": ("Regional Library", "Asia/Aqtobe", "ru"),
+    "District Library": ("Regional Library", "Europe/Moscow", "ru"),
     "Village Library": ("Regional Library", "Europe/Vilnius", "lt"),
 }
 # name -> (organisation, platform, external id, needs the Page's token)
