@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from content.domain.states import PublicationState, ShareMode
+from content.queueing.network_posts import NetworkPost, queue_for_members
 from content.queueing.scheduling import NewPost, queue_post
 from content.queueing.sharing import ShareChoice, share_post
 from content.storage.models import Attempt, Publication
@@ -22,7 +23,7 @@ from sandbox.runner import SandboxThread
 from sandbox.telegram_state import telegram_state
 from scheduler.clock import ManualClock
 from scheduler.engine import Engine
-from tests.support.network import EVENTS, NEWS, Network, network, publisher, sandbox_tokens
+from tests.support.network import EVENTS, GROUP, NEWS, Network, network, publisher, sandbox_tokens
 
 START = datetime(2026, 12, 4, 6, 0, tzinfo=UTC)
 
@@ -119,3 +120,24 @@ async def test_a_source_deleted_before_the_share_goes_fails_it_without_a_retry(
     assert share.state is PublicationState.FAILED
     assert "no longer in its channel" in (share.last_error or "")
     assert chat(sandbox, EVENTS) == []
+
+
+async def test_a_network_post_goes_out_in_each_member_librarys_language(
+    net: Network, engine: Engine, sandbox: SandboxThread
+) -> None:
+    variants = {"ru": "Неделя книги", "lt": "Knygų savaitė"}
+    with net.transaction("Regional Library") as (session, head):
+        made = queue_for_members(
+            session, head, NetworkPost("Book week", "now", variants=variants), net.media_dir,
+            START, "test",
+        )  # fmt: skip
+    assert [m.organization.name for m in made] == ["District Library", "Village Library"]
+
+    assert await engine.publish_due() == 3  # district-tg, district-fb, village-tg
+    assert await engine.publish_due() == 0
+
+    assert [m["text"] for m in chat(sandbox, NEWS)] == ["Неделя книги"]
+    assert [m["text"] for m in chat(sandbox, GROUP)] == ["Knygų savaitė"]
+    assert chat(sandbox, EVENTS) == []  # the head's own channels get nothing
+    pages = sandbox.call(lambda: [p.message for p in graph(sandbox).posts.values()])
+    assert pages == ["Неделя книги"]
