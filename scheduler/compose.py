@@ -70,7 +70,8 @@ def share_outgoing(publication: Publication) -> Outgoing:
     if mode is ShareMode.LINK:
         if not source.remote_url:
             raise ValueError(f"the shared publication {source.id} has no permalink")
-        return Outgoing(text="", share=ShareOf(mode, permalink=source.remote_url))
+        share = ShareOf(mode, permalink=source.remote_url, post_id=source.remote_id)
+        return Outgoing(text="", share=share)
     progress = source.progress or {}
     ids = progress.get("message_ids") or [source.remote_id]
     chat_id = progress.get("chat_id") or source.channel.external_id
