@@ -23,6 +23,7 @@ from content.domain.timeparse import format_offset, parse_offsets, parse_when
 from content.errors import InvalidInput, NotFound
 from content.plans.ical import export_events
 from content.queueing import scheduling, slots
+from content.queueing.network_posts import NetworkPost
 from content.storage import store
 from content.storage.models import Event, Post
 
@@ -45,6 +46,13 @@ def post() -> None:
     "--image", "images", multiple=True, type=click.Path(path_type=Path), help="An image (repeat)."
 )
 @click.option("--link", help="A link to attach.")
+@click.option(
+    "--variant",
+    "variants",
+    multiple=True,
+    metavar="LANG=TEXT",
+    help="The text in another language, e.g. ru=Неделя книги (repeat).",
+)
 @click.option("--channels", help="Channel names, comma-separated.")
 @click.option(
     "--at",
@@ -66,6 +74,7 @@ def post_add(
     text_file: Path | None,
     images: tuple[Path, ...],
     link: str | None,
+    variants: tuple[str, ...],
     channels: str | None,
     when: str,
     for_members: bool,
@@ -83,12 +92,14 @@ def post_add(
             text = text_file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise InvalidInput("text file {path} is not UTF-8 text", path=str(text_file)) from None
+    versions = cli_sharing.parse_variants(variants)
     if for_members:
         if channels is not None:
             raise InvalidInput(
                 "--for-members posts to the member libraries' own channels: leave out --channels"
             )
-        cli_sharing.add_for_members(state, text or "", list(images), link, when, org_name, as_json)
+        new_down = NetworkPost(text or "", when, list(images), link, versions)
+        cli_sharing.add_for_members(state, new_down, org_name, as_json)
         return
     if channels is None:
         raise InvalidInput("name the channels with --channels")
@@ -101,6 +112,7 @@ def post_add(
         due_at=due_at,
         images=list(images),
         link=link,
+        variants=versions,
     )
     with afisha.transaction(org_name) as (session, org):
         if next_slot:

@@ -4,14 +4,14 @@ and `afisha post add --for-members` (one post for each member library of the net
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from afisha.cli_support import ACTOR, RecordId, State, emit_json, org_option, pass_state
 from afisha.views import local, post_json
+from content.domain.languages import check_language
 from content.domain.states import ShareMode
 from content.domain.timeparse import zone
+from content.errors import InvalidInput
 from content.queueing.network_posts import NetworkPost, queue_for_members
 from content.queueing.sharing import ShareChoice, share_event, share_post
 
@@ -100,20 +100,24 @@ def event_share(
             click.echo(shared.id)
 
 
-def add_for_members(
-    state: State,
-    text: str,
-    images: list[Path],
-    link: str | None,
-    when: str,
-    org_name: str | None,
-    as_json: bool,
-) -> None:
+def parse_variants(values: tuple[str, ...]) -> dict[str, str]:
+    """`--variant LANG=TEXT` values as {language: text}."""
+    versions: dict[str, str] = {}
+    for value in values:
+        language, sep, text = value.partition("=")
+        if not sep or not text.strip():
+            raise InvalidInput(
+                "write a version as LANG=TEXT, e.g. ru=Неделя книги (got {value!r})", value=value
+            )
+        versions[check_language(language)] = text.strip()
+    return versions
+
+
+def add_for_members(state: State, new: NetworkPost, org_name: str | None, as_json: bool) -> None:
     """`afisha post add --for-members`: one line per member library (post id, library, when in
     its zone, and whether it waits for the library's approval)."""
     afisha = state.afisha
     with afisha.transaction(org_name) as (session, head):
-        new = NetworkPost(text=text, when=when, images=images, link=link)
         made = queue_for_members(
             session, head, new, afisha.settings.media_path, afisha.now(), ACTOR
         )

@@ -153,6 +153,7 @@ def test_post_add_for_members_makes_one_post_per_member_library(afisha: Run, net
 
     result = afisha(
         "post", "add", "--text", "Book week", "--at", f"{day} 10:00",
+        "--variant", "ru=Неделя книги", "--variant", "LT=Knygų savaitė",
         "--for-members", "--org", "Regional Library",
     )  # fmt: skip
 
@@ -166,6 +167,9 @@ def test_post_add_for_members_makes_one_post_per_member_library(afisha: Run, net
     with net.sessions() as session:
         district = session.get_one(Post, int(lines[0][0]))
         assert {p.channel.name for p in district.publications} == {"district-tg", "district-fb"}
+        assert district.text == "Неделя книги"
+        village = session.get_one(Post, int(lines[1][0]))
+        assert village.text == "Knygų savaitė"
         assert {p.due_at.astimezone(UTC).hour for p in district.publications} == {7}  # Moscow
 
 
@@ -182,6 +186,12 @@ def test_post_add_for_members_refusals(afisha: Run, net: Network) -> None:
     )
     assert leaf.exit_code == 2
     assert "Village Library has no member libraries" in leaf.output
+    odd = afisha(
+        "post", "add", "--text", "x", "--at", "now", "--variant", "ru", "--for-members",
+        "--org", "Regional Library",
+    )  # fmt: skip
+    assert odd.exit_code == 2
+    assert "LANG=TEXT" in odd.output
     plain = afisha("post", "add", "--text", "x", "--at", "now", "--org", "Village Library")
     assert plain.exit_code == 2
     assert "name the channels with --channels" in plain.output
