@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-from afisha.cli_support import State, emit_json, pass_state
+from afisha.cli_support import State, emit_json, org_option, pass_state
 from bot.reports.files import monthly_report_file
 from content.analytics.periods import parse_month, parse_span
 from content.analytics.report import ReportFormat
 from content.analytics.stats import stats_summary, summary_json, summary_text
 from content.domain.languages import check_language
+from content.domain.timeparse import zone
 from content.errors import InvalidInput
 
 
@@ -31,15 +32,23 @@ from content.errors import InvalidInput
     type=click.Path(path_type=Path, dir_okay=False),
     help="File to write (default: afisha-report-<month>-<lang>.<format> here).",
 )
+@org_option
 @pass_state
-def report(state: State, month: str, fmt: str, lang: str | None, output: Path | None) -> None:
-    """Write the monthly engagement report."""
+def report(
+    state: State,
+    month: str,
+    fmt: str,
+    lang: str | None,
+    output: Path | None,
+    org_name: str | None,
+) -> None:
+    """Write the monthly engagement report, in the organisation's time zone and language."""
     first = parse_month(month)
     afisha = state.afisha
-    with afisha.transaction() as (session, org):
+    with afisha.transaction(org_name) as (session, org):
         language = check_language(lang) if lang else org.language
         name, contents = monthly_report_file(
-            session, first, afisha.tz, afisha.now(), ReportFormat(fmt), language
+            session, first, zone(org.timezone), afisha.now(), ReportFormat(fmt), language
         )
     path = output or Path(name)
     try:
@@ -57,18 +66,20 @@ def report(state: State, month: str, fmt: str, lang: str | None, output: Path | 
 )
 @click.option("--lang", help="Language: en, ru, kk or lt (default: the organisation's).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (n/a is null).")
+@org_option
 @pass_state
-def stats(state: State, period: str, lang: str | None, as_json: bool) -> None:
+def stats(state: State, period: str, lang: str | None, as_json: bool, org_name: str | None) -> None:
     """Engagement of what was sent in the period, against the period before."""
     span = parse_span(period)
     afisha = state.afisha
-    with afisha.transaction() as (session, org):
+    with afisha.transaction(org_name) as (session, org):
         language = check_language(lang) if lang else org.language
-        summary = stats_summary(session, afisha.now(), afisha.tz, span)
+        tz = zone(org.timezone)
+        summary = stats_summary(session, afisha.now(), tz, span)
     if as_json:
         emit_json(summary_json(summary))
     else:
-        click.echo(summary_text(summary, language, afisha.tz))
+        click.echo(summary_text(summary, language, tz))
 
 
 def register(cli: click.Group) -> None:

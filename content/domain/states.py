@@ -49,6 +49,14 @@ class PublicationKind(StrEnum):
     ANNOUNCEMENT = "announcement"
     REMINDER = "reminder"
     CANCELLATION = "cancellation"
+    MOVED = "moved"  # an announced event's new date or place, told where it was announced
+
+
+class FollowerNews(StrEnum):
+    """What a follower who asked to be reminded must still be told of an event."""
+
+    MOVED = "moved"
+    CANCELLED = "cancelled"
 
 
 class ShareMode(StrEnum):

@@ -54,7 +54,7 @@ def _due(
 ) -> datetime:
     """The moment `when` names for a member: a local time is read in the member's zone."""
     if slots.means_next_slot(when):
-        return slots.next_free_slot(session, channels, now)
+        return slots.next_free_slot(session, channels, now, org=member)
     tz = zone(member.timezone)
     if when.strip().lower() == "now":
         return parse_when(when, tz, now)
