@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from content.analytics.labels import PLATFORM_NAMES
 from content.domain.states import (
     ChannelStatus,
     Platform,
@@ -87,7 +88,7 @@ def _source_for(channel: Channel, sources: list[Publication]) -> Publication | N
 
 
 def _platforms(sources: list[Publication]) -> str:
-    return ", ".join(sorted({p.channel.platform.value for p in sources}))
+    return ", ".join(sorted({PLATFORM_NAMES[p.channel.platform] for p in sources}))
 
 
 def _channels(
@@ -118,7 +119,7 @@ def _channels(
                     "{platforms}: a Telegram message is shared to Telegram channels, a Facebook "
                     "post to Facebook Pages",
                     channel=channel.name,
-                    platform=channel.platform.value,
+                    platform=PLATFORM_NAMES[channel.platform],
                     platforms=_platforms(sources),
                 )
     else:

@@ -83,7 +83,7 @@ def test_post_share_queues_a_forward_for_the_head(afisha: Run, net: Network) -> 
     ("args", "message"),
     [
         (["--to-org", "Village Library"], "Village Library is not above District Library"),
-        (["--to-org", "Regional Library", "--channel", "region-ig"], "region-ig is on instagram"),
+        (["--to-org", "Regional Library", "--channel", "region-ig"], "region-ig is on Instagram"),
         (["--to-org", "Regional Library", "--channel", "village-tg"], "not a channel of Regional"),
         (["--to-org", "Nowhere"], "Nowhere is not above District Library"),
     ],
