@@ -268,10 +268,10 @@ class TelegramChannel:
         does not go is reported in `extra["warnings"]` and `extra["unsent_parts"]`, and the first
         part is never resent.
         """
+        keyboard = keyboard_of(outgoing.buttons)
         if outgoing.share is not None:
-            steps = share_steps(self.bot, self.chat_id, outgoing.share)
+            steps = share_steps(self.bot, self.chat_id, outgoing.share, keyboard)
         else:
-            keyboard = keyboard_of(outgoing.buttons)
             steps = [
                 partial(self._part_step, part, outgoing.images, keyboard)
                 for part in self.parts(outgoing)

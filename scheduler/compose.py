@@ -78,7 +78,23 @@ def share_outgoing(publication: Publication) -> Outgoing:
     progress = source.progress or {}
     ids = progress.get("message_ids") or [source.remote_id]
     chat_id = progress.get("chat_id") or source.channel.external_id
-    return Outgoing(text="", share=ShareOf(mode, chat_id, tuple(int(i) for i in ids)))
+    share = ShareOf(mode, chat_id, tuple(int(i) for i in ids))
+    event = source.event
+    buttons: tuple[Button, ...] = ()
+    if mode is ShareMode.COPY and event is not None and source.kind is PublicationKind.ANNOUNCEMENT:
+        # A copied announcement keeps its "Remind me" (a forward shows the original's instead).
+        buttons = tuple(_event_buttons(event, publication.channel.language))
+    return Outgoing(text="", buttons=buttons, share=share)
+
+
+def _event_buttons(event: Event, language: str) -> list[Button]:
+    """ "Remind me" (and "Register", if the event has a link) under a Telegram event post."""
+    buttons = [
+        Button(text=f"🔔 {word(language, 'remind_me')}", callback_data=RemindMe(event.id).pack())
+    ]
+    if event.registration_url:
+        buttons.append(Button(text=word(language, "register"), url=event.registration_url))
+    return buttons
 
 
 def compose(publication: Publication, tz: ZoneInfo, media: MediaLocation) -> Outgoing:
@@ -98,14 +114,7 @@ def compose(publication: Publication, tz: ZoneInfo, media: MediaLocation) -> Out
     buttons: list[Button] = []
     is_cancellation = publication.kind is PublicationKind.CANCELLATION
     if channel.platform is Platform.TELEGRAM and not is_cancellation:
-        buttons.append(
-            Button(
-                text=f"🔔 {word(language, 'remind_me')}",
-                callback_data=RemindMe(event.id).pack(),
-            )
-        )
-        if event.registration_url:
-            buttons.append(Button(text=word(language, "register"), url=event.registration_url))
+        buttons += _event_buttons(event, language)
     # A cancellation notice needs no poster, except on Instagram, which cannot post text alone.
     wants_image = not is_cancellation or channel.platform is Platform.INSTAGRAM
     images = (media.image(event.image),) if event.image and wants_image else ()

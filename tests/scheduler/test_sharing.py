@@ -6,17 +6,18 @@ once, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from content.domain.callback_data import RemindMe
 from content.domain.states import PublicationState, ShareMode
 from content.queueing.network_posts import NetworkPost, queue_for_members
-from content.queueing.scheduling import NewPost, queue_post
-from content.queueing.sharing import ShareChoice, share_post
+from content.queueing.scheduling import NewEvent, NewPost, add_event, queue_post
+from content.queueing.sharing import ShareChoice, share_event, share_post
 from content.storage.models import Attempt, Publication
 from sandbox.graph_state import GraphState
 from sandbox.runner import SandboxThread
@@ -141,3 +142,33 @@ async def test_a_network_post_goes_out_in_each_member_librarys_language(
     assert chat(sandbox, EVENTS) == []  # the head's own channels get nothing
     pages = sandbox.call(lambda: [p.message for p in graph(sandbox).posts.values()])
     assert pages == ["Неделя книги"]
+
+
+@pytest.mark.parametrize("mode", [ShareMode.COPY, ShareMode.FORWARD])
+async def test_a_copied_announcement_keeps_remind_me_a_forward_shows_the_original(
+    net: Network, engine: Engine, sandbox: SandboxThread, mode: ShareMode
+) -> None:
+    with net.transaction("Village Library") as (session, org):
+        new = NewEvent("Knygų mugė", START + timedelta(days=3), ["village-tg"], START, [])
+        event_id = add_event(session, org, new, net.media_dir, START, "test").id
+    await engine.publish_due()
+    [announcement] = chat(sandbox, GROUP)
+    assert RemindMe(event_id).pack() in str(announcement["buttons"])
+
+    with net.transaction("Village Library") as (session, org):
+        choice = ShareChoice("Regional Library", telegram_mode=mode)
+        share_event(session, org, event_id, choice, START, "test")
+    assert await engine.publish_due() == 1
+
+    [shared] = chat(sandbox, EVENTS)
+    assert shared["text"] == announcement["text"]
+    buttons = [b.get("callback_data") for row in shared["buttons"] for b in row]
+    if mode is ShareMode.COPY:
+        # Followers of the head's channel ask for the member's event, in the channel's language.
+        assert buttons == [RemindMe(event_id).pack()]
+        assert shared["buttons"][0][0]["text"].startswith("🔔")
+    else:
+        assert buttons == []
+        # The village posts in a group, where the bot itself is the message's author.
+        origin = shared["forward_origin"]
+        assert (origin["type"], origin["sender_user"]["is_bot"]) == ("user", True)
