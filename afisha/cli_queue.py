@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from afisha import cli_sharing
 from afisha.cli_support import (
     ACTOR,
     RecordId,
@@ -22,6 +23,7 @@ from content.errors import InvalidInput, NotFound
 from content.plans.ical import export_events
 from content.queueing import scheduling, slots
 from content.queueing.event_changes import cancel_event_with_notice, move_event_with_notice
+from content.queueing.network_posts import NetworkPost
 from content.storage import store
 from content.storage.models import Event, Post
 
@@ -44,12 +46,24 @@ def post() -> None:
     "--image", "images", multiple=True, type=click.Path(path_type=Path), help="An image (repeat)."
 )
 @click.option("--link", help="A link to attach.")
-@click.option("--channels", required=True, help="Channel names, comma-separated.")
+@click.option(
+    "--variant",
+    "variants",
+    multiple=True,
+    metavar="LANG=TEXT",
+    help="The text in another language, e.g. ru=Неделя книги (repeat).",
+)
+@click.option("--channels", help="Channel names, comma-separated.")
 @click.option(
     "--at",
     "when",
     required=True,
     help="now, ISO 8601 with offset, 'YYYY-MM-DD HH:MM' local, or next-slot.",
+)
+@click.option(
+    "--for-members",
+    is_flag=True,
+    help="Queue it for every member library of --org, on their channels, in their zones.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the post with its publications.")
 @org_option
@@ -60,12 +74,15 @@ def post_add(
     text_file: Path | None,
     images: tuple[Path, ...],
     link: str | None,
-    channels: str,
+    variants: tuple[str, ...],
+    channels: str | None,
     when: str,
+    for_members: bool,
     as_json: bool,
     org_name: str | None,
 ) -> None:
-    """Queue a post for one or more of the organisation's channels; prints the new post's id."""
+    """Queue a post for one or more of the organisation's channels (or, --for-members, one
+    post for each member library of --org); prints the new post's id (one line per library)."""
     if (text is None) == (text_file is None):
         raise InvalidInput("give the text with exactly one of --text or --text-file")
     if text_file is not None:
@@ -75,6 +92,17 @@ def post_add(
             text = text_file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise InvalidInput("text file {path} is not UTF-8 text", path=str(text_file)) from None
+    versions = cli_sharing.parse_variants(variants)
+    if for_members:
+        if channels is not None:
+            raise InvalidInput(
+                "--for-members posts to the member libraries' own channels: leave out --channels"
+            )
+        new_down = NetworkPost(text or "", when, list(images), link, versions)
+        cli_sharing.add_for_members(state, new_down, org_name, as_json)
+        return
+    if channels is None:
+        raise InvalidInput("name the channels with --channels")
     afisha = state.afisha
     next_slot = slots.means_next_slot(when)
     with afisha.transaction(org_name) as (session, org):
@@ -85,7 +113,12 @@ def post_add(
         else:
             due_at = parse_when(when, tz, afisha.now())
         new = scheduling.NewPost(
-            text=text or "", channels=names, due_at=due_at, images=list(images), link=link
+            text=text or "",
+            channels=names,
+            due_at=due_at,
+            images=list(images),
+            link=link,
+            variants=versions,
         )
         created = scheduling.queue_post(session, org, new, afisha.settings.media_path, ACTOR)
         if as_json:
@@ -331,5 +364,6 @@ def event_show(state: State, event_id: int, org_name: str | None) -> None:
 
 def register(cli: click.Group) -> None:
     """Add the post and event commands to the `afisha` group."""
+    cli_sharing.register(post, event)
     cli.add_command(post)
     cli.add_command(event)

@@ -74,6 +74,9 @@ def publication_json(publication: Publication, tz: ZoneInfo) -> dict[str, Any]:
         # Sent later than due because the platform was still processing (e.g. Instagram).
         "late": (publication.progress or {}).get("late"),
         "engagement": engagement_json(publication),
+        # A share: the publication it shares, and how (copy, forward, link).
+        "shared_from": publication.shared_from_id,
+        "share_mode": publication.share_mode.value if publication.share_mode else None,
     }
 
 

@@ -153,6 +153,7 @@ class ShareOf:
     chat_id: int | str | None = None  # Telegram: the source's chat
     message_ids: tuple[int, ...] = ()  # Telegram: the source's messages, in order
     permalink: str | None = None  # Facebook: the source post's permalink_url
+    post_id: str | None = None  # Facebook: the source post's id (a share names it as parent_id)
 
 
 @dataclass(frozen=True)

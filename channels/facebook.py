@@ -20,6 +20,7 @@ from channels.base import (
     Published,
     Reconciliation,
     Rejected,
+    ShareOf,
     Verdict,
     no_checkpoint,
 )
@@ -48,6 +49,7 @@ POST_INSIGHTS = {"post_media_view": "views", "post_total_media_view_unique": "re
 CLOCK_SLACK = timedelta(minutes=5)
 VERIFY_PAGES = 4  # pages of 50 posts read when looking for a post
 NOT_A_LINK_SHARE = "A Facebook Page shares a post by its link; it cannot {mode} a message."
+SHARE_NOT_FOUND = "No post on the Page shares that post yet: look at the Page to be sure."
 NOTHING_TO_POST = "The post has no text, link or image, so there is nothing to publish."
 
 
@@ -214,8 +216,11 @@ class FacebookChannel:
         appended links), compared with the fingerprint of each post's `message`. NOT_POSTED is
         trustworthy once the client's read timeout has passed since the attempt (a request
         that Meta is still working on may otherwise appear later). AuthExpired is raised;
-        other failures to read give UNKNOWN.
+        other failures to read give UNKNOWN. A share is found by its parent post instead (never
+        NOT_POSTED: whether the Page's post names its parent is Facebook's to decide).
         """
+        if outgoing.share is not None:
+            return await self._verify_share(outgoing.share, sent_after)
         message = compose_message(outgoing)
         if not message:
             return Reconciliation(
@@ -240,10 +245,24 @@ class FacebookChannel:
         detail = "" if len(matches) == 1 else f"{len(matches)} posts with this text; the first."
         return Reconciliation(Verdict.POSTED, Published(post_id, str(url)), detail)
 
+    async def _verify_share(self, share: ShareOf, sent_after: datetime) -> Reconciliation:
+        try:
+            posts = await self._recent_posts(sent_after - CLOCK_SLACK)
+        except AuthExpired:
+            raise
+        except ChannelError as error:
+            return Reconciliation(Verdict.UNKNOWN, detail=error.reason)
+        found = [p for p in posts if share.post_id and p.get("parent_id") == share.post_id]
+        if not found:
+            return Reconciliation(Verdict.UNKNOWN, detail=SHARE_NOT_FOUND)
+        post_id = str(found[-1]["id"])  # the oldest: posts are listed newest first
+        url = found[-1].get("permalink_url") or await self._permalink(post_id)
+        return Reconciliation(Verdict.POSTED, Published(post_id, str(url)))
+
     async def _recent_posts(self, since: datetime) -> list[dict[str, Any]]:
         posts: list[dict[str, Any]] = []
         params = {
-            "fields": "id,message,created_time,permalink_url",
+            "fields": "id,message,created_time,permalink_url,parent_id",
             "since": str(int(since.timestamp())),
             "limit": "50",
         }

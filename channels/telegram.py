@@ -268,10 +268,10 @@ class TelegramChannel:
         does not go is reported in `extra["warnings"]` and `extra["unsent_parts"]`, and the first
         part is never resent.
         """
+        keyboard = keyboard_of(outgoing.buttons)
         if outgoing.share is not None:
-            steps = share_steps(self.bot, self.chat_id, outgoing.share)
+            steps = share_steps(self.bot, self.chat_id, outgoing.share, keyboard)
         else:
-            keyboard = keyboard_of(outgoing.buttons)
             steps = [
                 partial(self._part_step, part, outgoing.images, keyboard)
                 for part in self.parts(outgoing)
@@ -295,7 +295,17 @@ class TelegramChannel:
             if index + 1 < len(steps):
                 # Before the follow-up: if we crash now, the engine knows the post is out.
                 await checkpoint(self._progress(sent))
+        if sent and not isinstance(sent[0], Message) and self._username is None:
+            await self._learn_username()  # a copy answers only its id: the link needs the name
         return self._published(sent, notes, unsent)
+
+    async def _learn_username(self) -> None:
+        try:
+            self._username = (await self.bot.get_chat(self.chat_id)).username
+        except Exception as exc:  # the post is out; only its link is missing
+            log.info(
+                "the channel's username was not read: %s", self._classify(exc, idempotent=True)
+            )
 
     async def _part_step(
         self,

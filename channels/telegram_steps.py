@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import Bot, Message, MessageId
+from telegram import Bot, InlineKeyboardMarkup, Message, MessageId
 
 from channels.base import ChannelError, RateLimited, Rejected, ShareOf, Sleep
 from content.domain.states import Platform, ShareMode
@@ -32,24 +32,35 @@ NOT_A_TELEGRAM_SHARE = (
 NOTHING_TO_SHARE = "The shared publication has no Telegram message to copy or forward."
 
 
-def share_steps(bot: Bot, chat_id: int | str, share: ShareOf) -> list[Step]:
-    """The requests that share `share` into `chat_id`, one per source message; Rejected before
-    any request when it cannot be shared here."""
+def share_steps(
+    bot: Bot, chat_id: int | str, share: ShareOf, keyboard: InlineKeyboardMarkup | None = None
+) -> list[Step]:
+    """The requests that share `share` into `chat_id`, one per source message, `keyboard`
+    under the last copy (a forward cannot carry one); Rejected before any request when it
+    cannot be shared here."""
     if share.mode not in (ShareMode.COPY, ShareMode.FORWARD):
         raise Rejected(NOT_A_TELEGRAM_SHARE.format(mode=share.mode), platform=Platform.TELEGRAM)
     if share.chat_id is None or not share.message_ids:
         raise Rejected(NOTHING_TO_SHARE, platform=Platform.TELEGRAM)
-    source = share.chat_id
-    return [_step(bot, chat_id, source, message_id, share.mode) for message_id in share.message_ids]
+    source, last = share.chat_id, len(share.message_ids) - 1
+    return [
+        _step(bot, chat_id, source, message_id, share.mode, keyboard if i == last else None)
+        for i, message_id in enumerate(share.message_ids)
+    ]
 
 
 def _step(
-    bot: Bot, chat_id: int | str, source: int | str, message_id: int, mode: ShareMode
+    bot: Bot,
+    chat_id: int | str,
+    source: int | str,
+    message_id: int,
+    mode: ShareMode,
+    keyboard: InlineKeyboardMarkup | None,
 ) -> Step:
     async def send(_first: int | None) -> list[Message | MessageId]:
         if mode is ShareMode.FORWARD:
             return [await bot.forward_message(chat_id, source, message_id)]
-        return [await bot.copy_message(chat_id, source, message_id)]
+        return [await bot.copy_message(chat_id, source, message_id, reply_markup=keyboard)]
 
     return send
 

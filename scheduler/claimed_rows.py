@@ -3,7 +3,7 @@
 Loading every claimed publication as ORM objects (publication, post, channel) was the largest
 part of a claim in the burst profile (bench/PROFILING.md). Most publications are text posts
 without images; those are composed here from one Core query. Anything else (an event's message,
-a post with images) is marked for the full compose, which loads the ORM objects.
+a post with images, a share) is marked for the full compose, which loads the ORM objects.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ def read_claimed(connection: Connection, ids: list[int], channels: ChannelRows) 
             publications.c.post_id,
             publications.c.event_id,
             publications.c.progress,
+            publications.c.share_mode,
             posts.c.text,
             posts.c.variants,
             posts.c.link,
@@ -89,7 +90,7 @@ def claimed_from(rows: Iterable[Mapping[Any, Any]], channels: ChannelRows) -> li
     for values in rows:
         channel = channels.channel({c.name: values[f"channel_{c.name}"] for c in CHANNELS.c})
         plain = values["post_id"] is not None and values["event_id"] is None
-        plain = plain and not values["has_images"]
+        plain = plain and not values["has_images"] and values["share_mode"] is None
         text = text_in(channel.language, values["text"], values["variants"]) if plain else None
         outgoing = None if text is None else post_outgoing(text, (), values["link"])
         claimed.append(

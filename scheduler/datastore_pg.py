@@ -121,9 +121,9 @@ WITH picked AS (
 ), claimed AS (
     UPDATE publication AS p SET claimed_by = %(worker)s, lease_until = %(lease_until)s
     FROM picked WHERE p.id = picked.id
-    RETURNING p.id, p.due_at, p.post_id, p.event_id, p.progress, p.channel_id
+    RETURNING p.id, p.due_at, p.post_id, p.event_id, p.progress, p.share_mode, p.channel_id
 )
-SELECT k.id, k.due_at, k.post_id, k.event_id, k.progress, o.text, o.variants, o.link,
+SELECT k.id, k.due_at, k.post_id, k.event_id, k.progress, k.share_mode, o.text, o.variants, o.link,
     EXISTS (SELECT 1 FROM post_media AS m WHERE m.post_id = k.post_id) AS has_images,
     {_CHANNEL_COLUMNS}
 FROM claimed AS k JOIN channel AS c ON c.id = k.channel_id LEFT JOIN post AS o ON o.id = k.post_id

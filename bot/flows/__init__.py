@@ -17,6 +17,7 @@ def build_router() -> Router:
         new_post,
         notices,
         queue,
+        sharing,
         stats,
         upcoming,
     )
@@ -26,6 +27,7 @@ def build_router() -> Router:
         basics,
         new_post,
         queue,
+        sharing,
         approvals,
         events,
         upcoming,

@@ -65,6 +65,10 @@ _BARE_HOUR = re.compile(
 )
 _PREPOSITION = re.compile(r"\b(в|во|at|сағат|val\.?|valandą)\s+(?=\d{1,2}:\d{2})", re.IGNORECASE)
 _A_TIME = re.compile(r"\d")
+# A time of day alone ("10:00"): today at that time in the zone. dateparser, asked to prefer
+# the future, moves it to tomorrow in some zones and not in others (it weighs it against a
+# clock other than RELATIVE_BASE), so it is read here.
+_TIME_OF_DAY = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
 # A time of day no clock shows ("25:00", "18:75", "в 25"): dateparser drops it silently and
 # keeps the current time of day, so it is refused before it gets there.
 _CLOCK = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?![\d:])")
@@ -99,6 +103,11 @@ def parse_natural_time(text: str, tz: ZoneInfo, now: datetime) -> datetime:
             "{text!r} has no time of day: add one, e.g. tomorrow 10:00", text=text.strip()
         )
     local_now = now.astimezone(tz).replace(tzinfo=None)
+    time_of_day = _TIME_OF_DAY.match(text)
+    if time_of_day:
+        hour, minute = int(time_of_day[1]), int(time_of_day[2])
+        today = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        return parse_when(today.strftime("%Y-%m-%d %H:%M"), tz, now)
     parsed = (
         None
         if _impossible_time(text)

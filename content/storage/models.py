@@ -34,6 +34,7 @@ from content.domain.states import (
     PublicationKind,
     PublicationState,
     Role,
+    ShareMode,
 )
 
 
@@ -276,6 +277,10 @@ class Publication(Base):
     remote_id: Mapped[str | None] = mapped_column(String(200))
     remote_url: Mapped[str | None] = mapped_column(String(2000))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # A share (a member library's publication shared up to its network's channel): the source
+    # publication and how it is shared. None: the publication sends its own post's content.
+    shared_from_id: Mapped[int | None] = mapped_column(ForeignKey("publication.id"), index=True)
+    share_mode: Mapped[ShareMode | None] = mapped_column(_enum(ShareMode))
     # What a channel saved mid-publish (e.g. an Instagram container id), for reconciliation.
     progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     sent_at: Mapped[datetime | None]
@@ -301,6 +306,9 @@ class Publication(Base):
     post: Mapped[Post | None] = relationship(back_populates="publications")
     event: Mapped[Event | None] = relationship(back_populates="publications")
     channel: Mapped[Channel] = relationship(lazy="joined")
+    shared_from: Mapped[Publication | None] = relationship(
+        remote_side="Publication.id", lazy="select"
+    )
 
 
 class Attempt(Base):

@@ -291,3 +291,23 @@ async def test_a_members_post_is_shared_to_the_heads_page_by_its_permalink(
     with pytest.raises(Rejected, match="cannot copy"):
         await head.publish(Outgoing("", share=ShareOf(ShareMode.COPY, 1, (2,))))
     assert http_calls(sandbox) == calls
+
+
+async def test_a_share_whose_answer_was_lost_is_found_by_its_parent(
+    sandbox: SandboxThread,
+) -> None:
+    head, member = facebook_channel(sandbox, 0), facebook_channel(sandbox, 1)
+    source = await member.publish(Outgoing("Puppet theatre on Sunday"))
+    other = await member.publish(Outgoing("Chess club"))
+    share = ShareOf(ShareMode.LINK, permalink=source.url, post_id=source.remote_id)
+    unshared = ShareOf(ShareMode.LINK, permalink=other.url, post_id=other.remote_id)
+    started = before()
+
+    published = await head.publish(Outgoing("", share=share))
+
+    found = await head.verify(Outgoing("", share=share), {}, started)
+    assert found.verdict is Verdict.POSTED
+    assert found.published is not None
+    assert found.published.remote_id == published.remote_id
+    missing = await head.verify(Outgoing("", share=unshared), {}, started)
+    assert missing.verdict is Verdict.UNKNOWN  # never "not posted": a person looks

@@ -55,6 +55,17 @@ def test_the_zone_is_the_organisations() -> None:
     )
 
 
+@pytest.mark.parametrize("name", ["Asia/Almaty", "Europe/Moscow", "Europe/Vilnius"])
+def test_a_time_of_day_alone_is_today_in_the_zone(name: str) -> None:
+    tz = zone(name)
+    local_now = NOW.astimezone(tz)
+    later = (local_now.hour + 1) % 24
+    expected = local_now.replace(hour=later, minute=30).astimezone(UTC)
+    assert parse_natural_time(f"{later}:30", tz, NOW) == expected
+    with pytest.raises(InvalidInput, match="is in the past"):
+        parse_natural_time(f"{(local_now.hour - 1) % 24:02d}:00", tz, NOW)
+
+
 def test_a_time_already_gone_today_is_refused_not_moved() -> None:
     with pytest.raises(InvalidInput, match="is in the past"):
         parse_natural_time("сегодня в 8:00", ALMATY, NOW)
