@@ -13,6 +13,7 @@ def build_router() -> Router:
         channels,
         events,
         imports,
+        library,
         new_post,
         notices,
         queue,
@@ -32,6 +33,7 @@ def build_router() -> Router:
         channels,
         stats,
         imports,
+        library,
     )
     for module in modules:
         router.include(module.routes)

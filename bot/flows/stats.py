@@ -66,7 +66,12 @@ def _span(turn: Turn, arg: str) -> timedelta:
         ) from None
 
 
-@routes.command("stats", Permission.STATS, N_("Engagement: /stats 7d, 30d, month or a post"))
+@routes.command(
+    "stats",
+    Permission.STATS,
+    N_("Engagement: /stats 7d, 30d, month or a post"),
+    per_organization=True,
+)
 async def stats(turn: Turn) -> None:
     args = turn.incoming.args.lower().split()
     kind, number = (args[0], args[1]) if len(args) == 2 else ("post", args[0] if args else "")
@@ -96,7 +101,12 @@ async def stats(turn: Turn) -> None:
             turn.say("", photo=png)
 
 
-@routes.command("report", Permission.STATS, N_("Monthly report: /report 2026-11 pdf|xlsx|csv"))
+@routes.command(
+    "report",
+    Permission.STATS,
+    N_("Monthly report: /report 2026-11 pdf|xlsx|csv"),
+    per_organization=True,
+)
 async def report(turn: Turn) -> None:
     month = last_month(turn.now(), turn.tz)
     fmt = ReportFormat.PDF

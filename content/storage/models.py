@@ -468,3 +468,13 @@ class ChannelSlot(Base):
     minute: Mapped[int] = mapped_column(Integer)  # local minutes after midnight, 600 = 10:00
 
     channel: Mapped[Channel] = relationship(lazy="joined")
+
+
+class ChosenOrganization(Base):
+    """The library a person on several libraries' staff last chose to work in, in the bot."""
+
+    __tablename__ = "chosen_organization"
+
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    chosen_at: Mapped[datetime] = mapped_column(default=utcnow)
