@@ -131,6 +131,7 @@ def park_unfinished(turn: Turn) -> None:
     conversation = turn.conversation
     if conversation.flow != FLOW or not (conversation.data.get("text") or "").strip():
         return
-    post = keep_as_draft(turn)
+    with turn.in_conversation_library():  # a button may act in another library meanwhile
+        post = keep_as_draft(turn)
     conversation.end()
     turn.say(turn._("Your unfinished post is kept as draft #{id}: find it in /drafts.", id=post.id))

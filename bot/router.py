@@ -16,7 +16,7 @@ from bot.turn import Turn
 from content.domain.callback_data import SEPARATOR, CallbackData, InvalidCallbackData
 from content.errors import NotFound
 from content.i18n import N_
-from content.storage.models import Channel, Event, Post, Publication
+from content.storage.models import Channel, Event, Organization, Post, Publication
 
 Handler = Callable[[Turn], Awaitable[None]]
 P = TypeVar("P", bound=CallbackData)
@@ -126,7 +126,8 @@ class Router:
         if route is None:
             turn.answer(turn._(STALE_BUTTON))
             return
-        if not turn.memberships and not turn.require(route.permission):
+        if not turn.may_anywhere(route.permission):
+            turn.require(route.permission)  # in no library they reach: the role refusal
             return
         try:
             payload = route.payload.unpack(data)
@@ -158,10 +159,7 @@ class Router:
             self.documents = other.documents
 
     def menu_for(self, turn: Turn) -> list[Command]:
-        def anywhere(permission: Permission) -> bool:
-            return turn.may(permission) or any(allowed(s, permission) for s in turn.reach.values())
-
-        return [c for c in self.commands.values() if c.menu and anywhere(c.permission)]
+        return [c for c in self.commands.values() if c.menu and turn.may_anywhere(c.permission)]
 
     def _settle_organization(self, turn: Turn, command: Command) -> bool:
         """Decide the library `command` acts on; False if the person was asked to choose."""
@@ -249,43 +247,54 @@ class Router:
 
 
 def owner_of(turn: Turn, payload: CallbackData) -> int | None:
-    """The organisation of the post, event, channel or publication `payload` names, if any;
-    NotFound, as for an id that does not exist, if it is not one the person may reach."""
-    session, reach = turn.session, turn.reach
-    post_id = getattr(payload, "post_id", None)
-    if post_id is not None:
-        post = session.get(Post, post_id)
-        if post is None or post.organization_id not in reach:
-            raise NotFound("no post has id {id}", id=post_id)
-        return post.organization_id
-    event_id = getattr(payload, "event_id", None)
-    if event_id is not None:
-        event = session.get(Event, event_id)
-        if event is None or event.organization_id not in reach:
-            raise NotFound("no event has id {id}", id=event_id)
-        return event.organization_id
-    organization_id = getattr(payload, "organization_id", None)
-    if organization_id is not None:
-        if organization_id not in reach:
-            raise NotFound("no organisation has id {id}", id=organization_id)
-        return int(organization_id)
-    publication_id = getattr(payload, "publication_id", None)
-    if publication_id is not None:
-        publication = session.get(Publication, publication_id)
-        if publication is None or publication.channel.organization_id not in reach:
-            raise NotFound("no publication has id {id}", id=publication_id)
-        return publication.channel.organization_id
-    channel_id = getattr(payload, "channel_id", None)
-    if channel_id is not None:
-        channel = session.get(Channel, channel_id)
-        if channel is None or channel.organization_id not in reach:
-            raise NotFound(
-                "channel #{id} is not a channel of a library you work for: choose one of the "
-                "channels shown",
-                id=channel_id,
-            )
-        return channel.organization_id
-    return None
+    """The organisation of the post, event, channel, publication or organisation `payload`
+    names; NotFound, as for an id that does not exist, if the person may not reach it.
+
+    None if it names none, or one that does not exist (its handler says so in its words)."""
+    named = [
+        (field, getattr(payload, field))
+        for field in ("post_id", "event_id", "publication_id", "channel_id", "organization_id")
+        if isinstance(getattr(payload, field, None), int)
+    ]
+    if not named:
+        return None
+    field, record_id = named[0]
+    owner = _owner(turn, field, record_id)
+    if owner is None:
+        return None
+    if owner not in turn.reach:
+        refusal = NOT_REACHED[field]
+        raise NotFound(refusal, id=record_id)
+    return owner
+
+
+NOT_REACHED = {
+    "post_id": N_("no post has id {id}"),
+    "event_id": N_("no event has id {id}"),
+    "publication_id": N_("no publication has id {id}"),
+    "channel_id": N_(
+        "channel #{id} is not a channel of a library you work for: choose one of the channels shown"
+    ),
+    "organization_id": N_("no organisation has id {id}"),
+}
+
+
+def _owner(turn: Turn, field: str, record_id: int) -> int | None:
+    session = turn.session
+    if field == "post_id":
+        post = session.get(Post, record_id)
+        return post.organization_id if post is not None else None
+    if field == "event_id":
+        event = session.get(Event, record_id)
+        return event.organization_id if event is not None else None
+    if field == "publication_id":
+        publication = session.get(Publication, record_id)
+        return publication.channel.organization_id if publication is not None else None
+    if field == "channel_id":
+        channel = session.get(Channel, record_id)
+        return channel.organization_id if channel is not None else None
+    organization = session.get(Organization, record_id)
+    return organization.id if organization is not None else None
 
 
 def _head(turn: Turn, first: int) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -18,7 +19,14 @@ from bot.services import BotServices
 from content.domain.timeparse import zone
 from content.errors import InvalidInput
 from content.i18n import translate
-from content.storage.models import Channel, ChosenOrganization, Organization, StaffMember
+from content.storage.models import (
+    Channel,
+    ChosenOrganization,
+    Event,
+    Organization,
+    Post,
+    StaffMember,
+)
 
 if TYPE_CHECKING:
     from bot.router import Router
@@ -138,6 +146,10 @@ class Turn:
     def may(self, permission: Permission) -> bool:
         return allowed(self.standing, permission)
 
+    def may_anywhere(self, permission: Permission) -> bool:
+        """Whether the person may do this in at least one library they reach."""
+        return self.may(permission) or any(allowed(s, permission) for s in self.reach.values())
+
     def require(self, permission: Permission) -> bool:
         """True if allowed; otherwise answers with a refusal that says what to do."""
         if self.may(permission):
@@ -173,6 +185,18 @@ class Turn:
         if self.conversation.active and ORG_KEY not in self.conversation.data:
             self.conversation.data[ORG_KEY] = self.organization.id
 
+    @contextmanager
+    def in_conversation_library(self) -> Iterator[None]:
+        """Act, for a while, in the library the conversation began in (to keep its work)."""
+        saved = self.acting_id
+        library = self.conversation.data.get(ORG_KEY)
+        if library in self.reach:
+            self.acting_id = library
+        try:
+            yield
+        finally:
+            self.acting_id = saved
+
     def act_in(self, organization_id: int) -> None:
         self.acting_id = organization_id
 
@@ -203,6 +227,16 @@ class Turn:
         if org is None:
             raise LookupError("Afisha has no organisation yet: run `afisha init`")
         return org
+
+    def reaches(self, kind: Literal["post", "event"], record_id: int) -> bool:
+        """Whether post or event `record_id` exists in a library the person reaches; if so,
+        the turn acts in that library from now on."""
+        record = self.session.get(Post if kind == "post" else Event, record_id)
+        owner: int | None = getattr(record, "organization_id", None)
+        if owner is None or owner not in self.reach:
+            return False
+        self.acting_id = owner
+        return True
 
     def channels(self) -> list[Channel]:
         """The channels of the organisation acted on, by name."""

@@ -77,9 +77,14 @@ async def stats(turn: Turn) -> None:
     kind, number = (args[0], args[1]) if len(args) == 2 else ("post", args[0] if args else "")
     # ASCII digits only (str.isdigit also takes "１" and "١"), and no id is past 64 bits.
     if number.isascii() and number.isdigit() and kind in ("post", "event"):
+        reached = int(number) <= LARGEST_INT and turn.reaches(
+            "post" if kind == "post" else "event", int(number)
+        )
+        if reached and not turn.require(Permission.STATS):
+            return  # reached, but their role in that library shows no figures
         found = (
             None
-            if int(number) > LARGEST_INT
+            if not reached
             else post_breakdown(turn.session, int(number))
             if kind == "post"
             else event_breakdown(turn.session, int(number))

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from content.domain.states import PostStatus
+from bot.notify import plan_messages
+from content.domain.states import PostStatus, PublicationState
 from content.domain.templates import local_time
 from content.i18n import translate
 from content.storage.models import (
@@ -20,10 +21,12 @@ from content.storage.models import (
     Channel,
     ChosenOrganization,
     Event,
+    Notice,
     Organization,
     Post,
     Publication,
 )
+from content.storage.notices import NoticeKind, add_notice
 from tests.bot.harness import BotHarness
 from tests.bot.network import (
     ALMATY,
@@ -320,3 +323,82 @@ async def test_approvals_go_to_the_librarys_managers_or_the_nearest_above(
         )
         in told
     )  # in the author's language, at the time of the post's library
+
+
+async def test_stats_of_a_post_by_number_only_in_a_library_one_reaches(
+    bot: BotHarness, network: Network
+) -> None:
+    vilnius_post = network.queued(VILNIUS, "Vilnius chess tournament", "vilnius-news")
+    before = snapshot(network)
+    (refused,) = await bot.send(ALMATY_MANAGER, f"/stats {vilnius_post}")
+    assert refused["text"] == translate("kk", "no {kind} has id {id}", kind="post", id=vilnius_post)
+    assert snapshot(network) == before
+    await bot.send(HEAD_MANAGER, "/library")
+    await bot.press(HEAD_MANAGER, f"org:{network.orgs[HEAD]}:library")
+    (shown,) = await bot.send(HEAD_MANAGER, f"/stats {vilnius_post}")  # the head reaches it
+    assert "Vilnius chess tournament" in shown["text"]
+
+
+async def test_an_unfinished_post_stays_in_its_library_when_a_button_acts_in_another(
+    bot: BotHarness, network: Network
+) -> None:
+    require_approval(network, VILNIUS)
+    await bot.send(HEAD_MANAGER, "/start")
+    await submit(bot, network, VILNIUS_EDITOR, "Vilniaus poezijos vakaras", "vilnius-news")
+    (waiting,) = approval_requests(bot, HEAD_MANAGER)
+    vilnius_post = int(waiting.rsplit(":", 1)[1])
+    await bot.send(HEAD_MANAGER, "/library")
+    await bot.press(HEAD_MANAGER, f"org:{network.orgs[HEAD]}:library")
+    await bot.send(HEAD_MANAGER, "/new")
+    await bot.send(HEAD_MANAGER, "Regional news in progress")
+    asked = texts(await bot.press(HEAD_MANAGER, f"ap:no:{vilnius_post}"))
+    assert f"#{vilnius_post}" in asked
+    with network.library.sessions() as session:
+        kept = session.scalars(select(Post).where(Post.text == "Regional news in progress")).one()
+        assert kept.organization_id == network.orgs[HEAD]  # not the library of the button
+        conversation = session.get_one(BotConversation, HEAD_MANAGER)
+        assert conversation.data["organization_id"] == network.orgs[VILNIUS]
+    await bot.send(HEAD_MANAGER, "Please name the hall")
+    returned = network.post(vilnius_post)
+    assert returned.status is PostStatus.DRAFT
+    assert returned.reviewed_by == network.staff_id(HEAD_MANAGER, HEAD)
+
+
+def test_a_librarys_notices_reach_its_own_staff_or_the_nearest_above(network: Network) -> None:
+    vilnius_post = network.queued(VILNIUS, "Vilnius chess tournament", "vilnius-news")
+    almaty_post = network.queued(ALMATY, "Almaty book fair", "almaty-news")
+    with network.library.sessions.begin() as session:
+        notices = {}
+        for name, post_id in ((VILNIUS, vilnius_post), (ALMATY, almaty_post)):
+            publication = session.get_one(Publication, network.publication_of(post_id))
+            publication.state = PublicationState.FAILED
+            failed = add_notice(
+                session,
+                NoticeKind.PUBLICATION_FAILED,
+                publication_id=publication.id,
+                channel_id=publication.channel_id,
+                reason="Bad Request",
+            )
+            session.flush()
+            notices[name] = failed.id
+        expired = add_notice(
+            session,
+            NoticeKind.CHANNEL_AUTH_EXPIRED,
+            organization_id=network.orgs[ALMATY],
+            channel_id=network.channels["almaty-news"],
+            reason="token revoked",
+        )
+        session.flush()
+        notices["expired"] = expired.id
+    with network.library.sessions() as session:
+
+        def readers(key: str) -> set[int]:
+            notice = session.get_one(Notice, notices[key])
+            return {m.chat_id for m in plan_messages(session, notice, START)}
+
+        # No author: the library's editors and admins; none from another library.
+        assert readers(VILNIUS) == {VILNIUS_EDITOR, BOTH_EDITOR}
+        assert readers(ALMATY) == {ALMATY_EDITOR, BOTH_EDITOR}
+        # Almaty has no admin: the network head's would hear (it has none either), never the
+        # city library's administrator.
+        assert OUTSIDER not in readers("expired")
