@@ -240,8 +240,11 @@ class Router:
         if not turn.memberships:
             turn.require(Permission.EDIT)  # the polite refusal with the person's id
         elif incoming.document_path is not None and self.documents is not None:
-            if turn.require(Permission.EDIT):
+            if _plan_library(turn) and turn.require(Permission.EDIT):
+                first = len(turn.replies)
                 await self.documents(turn)
+                if len(turn.reach) > 1:
+                    _head(turn, first)
         else:
             turn.say(turn._("Send /new to prepare a post, or /help to see everything I can do."))
 
@@ -295,6 +298,24 @@ def _owner(turn: Turn, field: str, record_id: int) -> int | None:
         return channel.organization_id if channel is not None else None
     organization = session.get(Organization, record_id)
     return organization.id if organization is not None else None
+
+
+def _plan_library(turn: Turn) -> bool:
+    """Decide the library a plan sent as a file is for: the only one, or the chosen one; with
+    several and none chosen, say how to choose (False)."""
+    able = [s.organization.id for s in turn.reach.values() if allowed(s, Permission.EDIT)]
+    chosen = turn.chosen_organization_id()
+    if len(able) > 1 and chosen not in able:
+        turn.say(
+            turn._(
+                "You work for several libraries: choose the one this plan is for with "
+                "/library, then send the file again. Nothing was imported."
+            )
+        )
+        return False
+    if able:
+        turn.act_in(chosen if chosen in able else able[0])
+    return True
 
 
 def _head(turn: Turn, first: int) -> None:

@@ -38,7 +38,9 @@ def _keyboard(turn: Turn, able: list[Standing], command: str) -> Keyboard:
 
 
 def ask_which(turn: Turn, command: Command, able: list[Standing]) -> None:
-    """Ask which library `command` is for; the answer is remembered (see /library)."""
+    """Ask which library `command` is for; the answer is remembered (see /library), and the
+    command then runs with what was typed after it (e.g. /stats 30d)."""
+    turn.conversation.start(LIBRARY, "choose", command=command.name, args=turn.incoming.args)
     turn.say(
         turn._(
             "You work for several libraries. Which one is /{command} for? I will remember "
@@ -88,5 +90,14 @@ async def chosen(turn: Turn, pressed: UseOrganization) -> None:
         turn.require(command.permission)
         return
     turn.choose_organization(pressed.organization_id)
+    conversation = turn.conversation
+    if conversation.flow == LIBRARY and conversation.data.get("command") == command.name:
+        turn.incoming.args = str(conversation.data.get("args") or "")
+    conversation.end()
     turn.edit(turn.library_header())
     await turn.router.run_command(turn, command.name)
+
+
+@routes.step(LIBRARY, "choose", Permission.EDIT)
+async def typed_instead(turn: Turn) -> None:
+    turn.say(turn._("Press one of the buttons above to choose the library, or send /cancel."))

@@ -46,6 +46,7 @@ from tests.bot.network import (
 )
 from tests.bot.posting import START
 from tests.bot.test_buttons import press_forged
+from tests.bot.world import send_document
 
 __all__ = ["bot", "network"]  # the fixtures, used by name
 
@@ -402,3 +403,39 @@ def test_a_librarys_notices_reach_its_own_staff_or_the_nearest_above(network: Ne
         # Almaty has no admin: the network head's would hear (it has none either), never the
         # city library's administrator.
         assert OUTSIDER not in readers("expired")
+
+
+async def test_the_choice_keeps_what_was_typed_after_the_command(
+    bot: BotHarness, network: Network
+) -> None:
+    vilnius = network.orgs[VILNIUS]
+    (question,) = await bot.send(BOTH_EDITOR, "/new Vilniaus skaitymų vakaras")
+    assert f"org:{vilnius}:new" in choices(question)
+    (nudge,) = await bot.send(BOTH_EDITOR, "Vilnius, please")  # typed, not pressed
+    assert nudge["text"] == translate(
+        "en", "Press one of the buttons above to choose the library, or send /cancel."
+    )
+    await bot.press(BOTH_EDITOR, f"org:{vilnius}:new")
+    with network.library.sessions() as session:
+        conversation = session.get_one(BotConversation, BOTH_EDITOR)
+        assert conversation.flow == "new"
+        assert conversation.data["text"] == "Vilniaus skaitymų vakaras"
+        assert conversation.data["organization_id"] == vilnius
+
+
+async def test_a_plan_from_someone_in_two_libraries_waits_for_the_choice(
+    bot: BotHarness, network: Network
+) -> None:
+    plan = b"date,time,channels,text,kind\n2026-12-09,10:00,vilnius-news,Vilnius quiz,post\n"
+    await bot.send(BOTH_EDITOR, "/start")  # the chat exists once they have written
+    before = snapshot(network)
+    (refused,) = await send_document(bot, BOTH_EDITOR, plan, "plan.csv", "text/csv")
+    assert "/library" in refused["text"]
+    assert snapshot(network) == before
+    await bot.send(BOTH_EDITOR, "/library")
+    await bot.press(BOTH_EDITOR, f"org:{network.orgs[VILNIUS]}:library")
+    replies = await send_document(bot, BOTH_EDITOR, plan, "plan.csv", "text/csv")
+    assert replies[0]["text"].startswith(f"🏛 {VILNIUS}")
+    with network.library.sessions() as session:
+        (post,) = session.scalars(select(Post)).all()
+        assert (post.text, post.organization_id) == ("Vilnius quiz", network.orgs[VILNIUS])
