@@ -96,6 +96,8 @@ def approval_request(
         "🕒 " + when,
         "📣 " + ", ".join(channels),
     ]
+    if manager.organization_id != post.organization_id:  # a library below the manager's
+        lines.insert(0, "🏛 " + session.get_one(Organization, post.organization_id).name)
     replies = []
     chat = manager.telegram_user_id
     if post.media:

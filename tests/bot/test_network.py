@@ -302,6 +302,8 @@ async def test_approvals_go_to_the_librarys_managers_or_the_nearest_above(
     assert approval_requests(bot, HEAD_MANAGER) == [f"ap:ok:{vilnius_post}"]
     assert approval_requests(bot, ALMATY_MANAGER) == [f"ap:ok:{almaty_post}"]
     assert approval_requests(bot, OUTSIDER) == []
+    (request,) = [m for m in bot.history(HEAD_MANAGER) if BotHarness.buttons(m)]
+    assert request["text"].startswith(f"🏛 {VILNIUS}")  # the head's managers see whose it is
 
     before = snapshot(network)
     refused = texts(await press_forged(bot, ALMATY_MANAGER, f"ap:ok:{vilnius_post}"))
@@ -439,3 +441,16 @@ async def test_a_plan_from_someone_in_two_libraries_waits_for_the_choice(
     with network.library.sessions() as session:
         (post,) = session.scalars(select(Post)).all()
         assert (post.text, post.organization_id) == ("Vilnius quiz", network.orgs[VILNIUS])
+
+
+async def test_staff_see_their_librarys_events_and_followers_every_librarys(
+    bot: BotHarness, network: Network
+) -> None:
+    network.event(VILNIUS, "Vilnius chess evening", "vilnius-news")
+    network.event(ALMATY, "Almaty poetry night", "almaty-news")
+    (staff_view,) = await bot.send(ALMATY_EDITOR, "/events")
+    assert "Almaty poetry night" in staff_view["text"]
+    assert "Vilnius chess evening" not in staff_view["text"]
+    (follower_view,) = await bot.send(600000099, "/events")
+    assert "Almaty poetry night" in follower_view["text"]
+    assert "Vilnius chess evening" in follower_view["text"]
