@@ -14,6 +14,7 @@ from content.domain.timeparse import format_offset, parse_offsets, parse_when
 from content.errors import InvalidInput, NotFound
 from content.plans.ical import export_events
 from content.queueing import scheduling, slots
+from content.queueing.event_changes import cancel_event_with_notice, move_event_with_notice
 from content.storage import store
 from content.storage.models import Event, Post
 
@@ -213,14 +214,67 @@ def event_list(state: State, as_json: bool) -> None:
             click.echo(event_line(e, afisha.tz))
 
 
+NOTICE = click.option(
+    "--notice/--no-notice",
+    default=True,
+    show_default=True,
+    help="Tell the channels that announced it, and the followers who asked to be reminded.",
+)
+
+
+@event.command("move")
+@click.argument("event_id", type=RecordId("event"))
+@click.option("--starts", required=True, help="New start: ISO 8601 or 'YYYY-MM-DD HH:MM' local.")
+@click.option("--ends", help="New end, same formats (default: moved by as much as the start).")
+@click.option("--place", help="A new place.")
+@NOTICE
+@pass_state
+def event_move(
+    state: State, event_id: int, starts: str, ends: str | None, place: str | None, notice: bool
+) -> None:
+    """Move an event: its reminders are planned anew; with --notice (the default) a new-date
+    notice goes to the channels that announced it and its followers are told in private."""
+    afisha = state.afisha
+    now = afisha.now()
+    starts_at = parse_when(starts, afisha.tz, now)
+    ends_at = parse_when(ends, afisha.tz, now) if ends else None
+    with afisha.transaction() as (session, org):
+        moved = move_event_with_notice(
+            session,
+            org,
+            event_id,
+            starts_at,
+            notify=notice,
+            now=now,
+            actor=ACTOR,
+            new_ends_at=ends_at,
+            new_place=place,
+        )
+    done = moved.rescheduled
+    click.echo(
+        f"moved event {event_id} to {local(starts_at, afisha.tz)}: {done.moved} publication(s) "
+        f"given a new time, {done.added} reminder(s) added, {done.withdrawn} withdrawn; "
+        f"notice on {moved.notices} channel(s), {moved.followers} follower(s) to be told"
+    )
+
+
 @event.command("cancel")
 @click.argument("event_id", type=RecordId("event"))
+@NOTICE
 @pass_state
-def event_cancel(state: State, event_id: int) -> None:
-    """Cancel an event and withdraw its unsent announcement and reminders."""
-    with state.afisha.transaction() as (session, org):
-        withdrawn = scheduling.cancel_event(session, org, event_id, ACTOR)
-    click.echo(f"cancelled event {event_id} ({withdrawn} publication(s) withdrawn)")
+def event_cancel(state: State, event_id: int, notice: bool) -> None:
+    """Cancel an event and withdraw its unsent announcement and reminders; with --notice (the
+    default) a cancellation notice goes to the channels that announced it and its followers are
+    told in private."""
+    afisha = state.afisha
+    with afisha.transaction() as (session, org):
+        done = cancel_event_with_notice(
+            session, org, event_id, notify=notice, now=afisha.now(), actor=ACTOR
+        )
+    click.echo(
+        f"cancelled event {event_id} ({done.withdrawn} publication(s) withdrawn; notice on "
+        f"{done.notices} channel(s), {done.followers} follower(s) to be told)"
+    )
 
 
 @event.command("ical")

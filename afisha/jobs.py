@@ -12,7 +12,8 @@
 | weekly-digest      | 15 min | `afisha run`, beside the staff bot                 |
 | monthly-report     | 15 min | `afisha run`, beside the staff bot                 |
 
-* only with a bot token: the reminders go out as the bot's private messages.
+* only with a bot token: the reminders, and the news of a move or cancellation, go out as the
+  bot's private messages.
 
 `afisha worker --once` runs each of `worker_jobs` once, in this order. A job runs on one worker
 at a time (`PeriodicJob.exclusive`); APScheduler only decides when (`scheduler.timing`).
@@ -28,7 +29,7 @@ from channels.telegram import TelegramChannel
 from scheduler.collect import collect_due
 from scheduler.engine import Engine
 from scheduler.feeds import poll_feeds
-from scheduler.followers import remind_followers
+from scheduler.followers import follower_messages
 from scheduler.prepare import PREPARE_EVERY, Preparer
 from scheduler.recovery import reconcile_unconfirmed
 from scheduler.timing import PeriodicJob
@@ -53,7 +54,8 @@ def engine_jobs(engine: Engine) -> list[PeriodicJob]:
 
 
 def follower_reminders(afisha: Afisha, parts: EngineParts) -> PeriodicJob | None:
-    """Private reminders to followers who pressed "Remind me" (needs the bot's token)."""
+    """Private reminders to followers who pressed "Remind me", and the news when their event
+    moves or is cancelled (needs the bot's token)."""
     settings = afisha.settings
     token = settings.telegram_token
     if not token:
@@ -67,7 +69,7 @@ def follower_reminders(afisha: Afisha, parts: EngineParts) -> PeriodicJob | None
 
     return PeriodicJob(
         "follower-reminders",
-        lambda: remind_followers(afisha.sessions, parts.engine.clock, send),
+        lambda: follower_messages(afisha.sessions, parts.engine.clock, send),
         60,
     )
 

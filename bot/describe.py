@@ -17,6 +17,7 @@ _KINDS = {
     PublicationKind.ANNOUNCEMENT: N_("the announcement of “{title}”"),
     PublicationKind.REMINDER: N_("the {offset} reminder of “{title}”"),
     PublicationKind.CANCELLATION: N_("the cancellation notice of “{title}”"),
+    PublicationKind.MOVED: N_("the new-date notice of “{title}”"),
 }
 
 

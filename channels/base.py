@@ -13,10 +13,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from content.domain.states import Platform
+from content.domain.states import Platform, ShareMode
 from content.errors import AfishaError
 
 # --- errors --------------------------------------------------------------------------------------
+
+
+# How a channel waits (tests pass one that only records the wait).
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class ChannelError(AfishaError):
@@ -142,6 +146,16 @@ class Button:
 
 
 @dataclass(frozen=True)
+class ShareOf:
+    """What a share publishes: a publication already on the platform, by its ids there."""
+
+    mode: ShareMode
+    chat_id: int | str | None = None  # Telegram: the source's chat
+    message_ids: tuple[int, ...] = ()  # Telegram: the source's messages, in order
+    permalink: str | None = None  # Facebook: the source post's permalink_url
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """Exactly what one publication sends: plain text (channels escape it), images, buttons."""
 
@@ -154,6 +168,9 @@ class Outgoing:
     # What earlier steps saved on the publication (its progress: e.g. Instagram's containers,
     # created ahead by `prepare`), for the channel to use instead of doing them again.
     progress: Mapping[str, Any] | None = field(default=None, compare=False)
+    # A share of another publication: then `text` is only a Facebook share's comment, and
+    # images, link and buttons are not sent.
+    share: ShareOf | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +240,9 @@ class Channel(Protocol):
       allows; missing items are left out of the result, unknown metrics are None.
     - `check_credentials` reads nothing but the token's health.
     - Content that cannot fit the platform is refused with Rejected before any request is made.
+    - An `outgoing.share` is published by sharing its source as its mode says (Telegram: copy
+      or forward; Facebook: a link share); a mode the platform cannot do is Rejected before
+      any request.
     - A channel may also be `Preparing` (below): then `publish` uses what `prepare` made,
       found in `outgoing.progress`, when it still fits the content and is usable.
     """

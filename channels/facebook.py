@@ -35,7 +35,7 @@ from channels.graph import (
 )
 from channels.graph_errors import GraphCallError, refuses_insights
 from content.domain.rules import fit_problems
-from content.domain.states import Platform
+from content.domain.states import Platform, ShareMode
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ POST_INSIGHTS = {"post_media_view": "views", "post_total_media_view_unique": "re
 # Posts created a little before `sent_after` still count: clocks differ between us and Meta.
 CLOCK_SLACK = timedelta(minutes=5)
 VERIFY_PAGES = 4  # pages of 50 posts read when looking for a post
+NOT_A_LINK_SHARE = "A Facebook Page shares a post by its link; it cannot {mode} a message."
 NOTHING_TO_POST = "The post has no text, link or image, so there is nothing to publish."
 
 
@@ -134,7 +135,10 @@ class FacebookChannel:
     async def publish(
         self, outgoing: Outgoing, checkpoint: Checkpoint = no_checkpoint
     ) -> Published:
-        """Post text (with a link), one photo, or several photos in one post."""
+        """Post text (with a link), one photo, or several photos in one post; or share another
+        Page's post (`outgoing.share`) by its permalink, with the text as a comment."""
+        if outgoing.share is not None:
+            return await self._share(outgoing)
         message = compose_message(outgoing)
         problems = fit_problems(self.platform, message, len(outgoing.images), self.name)
         if problems:
@@ -159,6 +163,15 @@ class FacebookChannel:
                 data[f"attached_media[{index}]"] = f'{{"media_fbid":"{photo_id}"}}'
             post_id = str((await self.graph.post(f"{self.page_id}/feed", data))["id"])
         return Published(post_id, await self._permalink(post_id), extra)
+
+    async def _share(self, outgoing: Outgoing) -> Published:
+        share = outgoing.share
+        assert share is not None
+        if share.mode is not ShareMode.LINK or not share.permalink:
+            raise Rejected(NOT_A_LINK_SHARE.format(mode=share.mode), platform=self.platform)
+        data = {"link": share.permalink, "message": outgoing.text.strip()}
+        post_id = str((await self.graph.post(f"{self.page_id}/feed", data))["id"])
+        return Published(post_id, await self._permalink(post_id), {"shared": share.permalink})
 
     async def _photo_post(self, image: OutgoingImage, message: str) -> tuple[str, str]:
         where, files = await asyncio.to_thread(_photo_source, image)

@@ -28,7 +28,7 @@ import os
 import re
 import threading
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -43,6 +43,7 @@ from channels.base import (
     CredentialStatus,
     RateLimited,
     Rejected,
+    Sleep,
     classify,
 )
 from channels.graph_errors import GraphCallError, graph_error_table
@@ -60,8 +61,6 @@ BATCH_LIMIT = 50  # Meta's maximum number of requests in one batch call
 DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
 POOL_SIZE = 32
 MAX_INLINE_DELAY = 10.0  # longer suggested delays are raised as RateLimited instead of slept
-
-Sleep = Callable[[float], Awaitable[None]]
 
 
 def api_url_from_environment(environ: Mapping[str, str] | None = None) -> str:

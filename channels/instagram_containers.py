@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from channels.base import NotSent, Outgoing, OutgoingImage, Rejected
-from channels.graph import GraphClient, Sleep
+from channels.base import NotSent, Outgoing, OutgoingImage, Rejected, Sleep
+from channels.graph import GraphClient
 from channels.media import PreparedImage, prepare_for_instagram
 from content.domain.states import Platform
 

@@ -17,11 +17,13 @@ What a bot cannot do, and so this channel does not pretend to:
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +31,15 @@ from telegram import (
     Bot,
     ChatMemberAdministrator,
     ChatMemberOwner,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InputMediaPhoto,
     Message,
+    MessageId,
     ReplyParameters,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from channels.base import (
-    Button,
     ChannelError,
     Checkpoint,
     CredentialStatus,
@@ -49,12 +49,15 @@ from channels.base import (
     Published,
     Reconciliation,
     Rejected,
+    Sleep,
     Verdict,
     classify,
     no_checkpoint,
 )
+from channels.telegram_buttons import button_problems, keyboard_of
 from channels.telegram_errors import TELEGRAM_ERRORS
 from channels.telegram_pools import PooledRequest
+from channels.telegram_steps import Step, send_again_if_throttled, share_steps
 from content.domain.preview import TelegramPart, TelegramPartKind, preview
 from content.domain.states import Platform
 from content.redaction import guard_loggers, hide, redact
@@ -63,15 +66,10 @@ log = logging.getLogger(__name__)
 
 # Update kinds the bot application must ask for (getUpdates / setWebhook `allowed_updates`).
 REACTION_UPDATES = ("message_reaction_count",)
-CALLBACK_DATA_MAX_BYTES = 64
-BUTTON_URL_SCHEMES = ("http://", "https://", "tg://")
 
 # --- messages a person reads: plain English for now, kept as templates for the catalog ----------
 
 IMAGE_MISSING = "The image file {name} is missing from the media directory."
-CALLBACK_TOO_LONG = "The button “{text}” carries more than 64 bytes of data."
-BUTTON_WITHOUT_ACTION = "The button “{text}” has neither a link nor an action."
-BUTTON_URL = "The link of the button “{text}” must start with http://, https:// or tg://."
 FOLLOW_UP_FAILED = (
     "The post is published, but its follow-up message was not: {reason} Post the rest by hand "
     "or delete the post and publish it again."
@@ -197,28 +195,6 @@ def _file_key(image: OutgoingImage) -> tuple[str, int, int]:
     return (str(image.path), stat.st_size, stat.st_mtime_ns)
 
 
-def _button_problems(buttons: Sequence[Button]) -> list[str]:
-    problems = []
-    for button in buttons:
-        if button.url is None and button.callback_data is None:
-            problems.append(BUTTON_WITHOUT_ACTION.format(text=button.text))
-        if button.url is not None and not button.url.startswith(BUTTON_URL_SCHEMES):
-            problems.append(BUTTON_URL.format(text=button.text))
-        data = button.callback_data
-        if data is not None and len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
-            problems.append(CALLBACK_TOO_LONG.format(text=button.text))
-    return problems
-
-
-def _keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
-    # One button a row: long labels stay readable on a phone.
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.text, url=b.url, callback_data=b.callback_data)] for b in buttons]
-    )
-
-
 class TelegramChannel:
     """One Telegram channel (or group) that a bot posts in.
 
@@ -241,8 +217,10 @@ class TelegramChannel:
         *,
         timeouts: TelegramTimeouts | None = None,
         bots: TelegramBots | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.chat_id = chat_id
+        self._sleep = sleep
         self._token = token
         self._bots = bots or DEFAULT_BOTS
         self._shared: SharedBot | None = self._bots.acquire(
@@ -269,7 +247,7 @@ class TelegramChannel:
             buttons=len(outgoing.buttons),
         )
         problems = [f"{problem}." for problem in plan.problems]
-        problems += _button_problems(outgoing.buttons)
+        problems += button_problems(outgoing.buttons)
         problems += [
             IMAGE_MISSING.format(name=image.path.name)
             for image in outgoing.images
@@ -282,33 +260,56 @@ class TelegramChannel:
     async def publish(
         self, outgoing: Outgoing, checkpoint: Checkpoint = no_checkpoint
     ) -> Published:
-        """Send the parts in order; once the first is in, the publication is published.
+        """Send the parts in order (or share the source's messages, `outgoing.share`); once
+        the first is in, the publication is published.
 
-        A follow-up that fails is not retried (it may have arrived); the failure is reported in
-        `extra["warnings"]` and `extra["unsent_parts"]`, and the first part is never resent.
+        A follow-up that may have arrived (a timeout, a dropped connection) is not retried; one
+        Telegram refused with "retry after" is sent again after a short wait. A follow-up that
+        does not go is reported in `extra["warnings"]` and `extra["unsent_parts"]`, and the first
+        part is never resent.
         """
-        parts = self.parts(outgoing)
-        keyboard = _keyboard(outgoing.buttons)
-        sent: list[Message] = []
+        if outgoing.share is not None:
+            steps = share_steps(self.bot, self.chat_id, outgoing.share)
+        else:
+            keyboard = keyboard_of(outgoing.buttons)
+            steps = [
+                partial(self._part_step, part, outgoing.images, keyboard)
+                for part in self.parts(outgoing)
+            ]
+        sent: list[Message | MessageId] = []
         notes: list[str] = []
         unsent = 0
-        for index, part in enumerate(parts):
-            reply_to = sent[0].message_id if part.reply and sent else None
+        for index, step in enumerate(steps):
             try:
-                messages = await self._send(part, outgoing.images, keyboard, reply_to)
+                first = sent[0].message_id if sent else None
+                messages = await (self._follow_up(step, first) if sent else step(None))
             except Exception as exc:
                 error = self._classify(exc)
                 if not sent:
                     raise error from exc
                 log.warning("follow-up of message %s failed: %s", sent[0].message_id, error)
                 notes.append(FOLLOW_UP_FAILED.format(reason=error.reason))
-                unsent = len(parts) - index
+                unsent = len(steps) - index
                 break
             sent.extend(messages)
-            if index + 1 < len(parts):
+            if index + 1 < len(steps):
                 # Before the follow-up: if we crash now, the engine knows the post is out.
                 await checkpoint(self._progress(sent))
         return self._published(sent, notes, unsent)
+
+    async def _part_step(
+        self,
+        part: TelegramPart,
+        images: Sequence[OutgoingImage],
+        keyboard: Any,
+        first: int | None,
+    ) -> list[Message | MessageId]:
+        # The rest of a long caption hangs under its photos, as a person would reply.
+        return list(await self._send(part, images, keyboard, first if part.reply else None))
+
+    async def _follow_up(self, step: Step, first: int | None) -> list[Message | MessageId]:
+        """A follow-up step, sent again after Telegram's "retry after" while the wait is short."""
+        return await send_again_if_throttled(step, first, self._classify, self._sleep)
 
     async def _send(
         self,
@@ -393,17 +394,20 @@ class TelegramChannel:
         dropped = [self._file_ids.pop(key) for key in keys if key in self._file_ids]
         return bool(dropped)
 
-    def _progress(self, sent: Sequence[Message]) -> dict[str, Any]:
-        if sent:
+    def _progress(self, sent: Sequence[Message | MessageId]) -> dict[str, Any]:
+        first = sent[0] if sent else None
+        if isinstance(first, Message):
             # The answer names the chat: no getChat needed for the public username.
-            self._username = sent[0].chat.username
+            self._username = first.chat.username
         return {
-            "chat_id": sent[0].chat.id if sent else self.chat_id,
+            "chat_id": first.chat.id if isinstance(first, Message) else self.chat_id,
             "message_ids": [m.message_id for m in sent],
             "username": self._username,
         }
 
-    def _published(self, sent: Sequence[Message], notes: list[str], unsent: int) -> Published:
+    def _published(
+        self, sent: Sequence[Message | MessageId], notes: list[str], unsent: int
+    ) -> Published:
         progress = self._progress(sent)
         extra: dict[str, Any] = dict(progress)
         if notes:

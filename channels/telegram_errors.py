@@ -51,6 +51,9 @@ TEXT_EMPTY = "The message has no text."
 BAD_FORMATTING = "Telegram could not read the message's formatting: {detail}."
 BAD_BUTTON = "A button is not valid: {detail}."
 BAD_IMAGE = "Telegram could not use an image: {detail}."
+SOURCE_GONE = (
+    "The message to share is no longer in its channel (it was deleted there): nothing was shared."
+)
 REFUSED = "Telegram refused the message: {detail}."
 NOT_CONNECTED = "Could not reach Telegram; nothing was sent. It is safe to try again."
 NO_ANSWER = "Telegram did not answer in time; the message may or may not have been posted."
@@ -144,6 +147,11 @@ TELEGRAM_ERRORS: list[ErrorRule] = [
         lambda exc: NO_RIGHTS.format(detail=_detail(exc)),
     ),
     ErrorRule(_bad_request_with("chat not found"), Outcome.REJECTED, lambda exc: CHAT_NOT_FOUND),
+    ErrorRule(
+        _bad_request_with("message to copy not found", "message to forward not found"),
+        Outcome.REJECTED,
+        lambda exc: SOURCE_GONE,
+    ),
     ErrorRule(_bad_request_with("message is too long"), Outcome.REJECTED, lambda e: TEXT_TOO_LONG),
     ErrorRule(
         _bad_request_with("caption is too long"), Outcome.REJECTED, lambda e: CAPTION_TOO_LONG

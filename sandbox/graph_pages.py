@@ -22,6 +22,7 @@ SCHEDULE_MAX = timedelta(days=75)
 POST_ID_BASE = 1_220_000_000_000_000
 PHOTO_ID_BASE = 1_230_000_000_000_000
 ATTACHED = re.compile(r"^attached_media\[(\d+)\]$")
+_PERMALINK = re.compile(r"https://www\.facebook\.com/(?P<page>\d+)/posts/(?P<number>\d+)/?")
 
 # Current post metrics; the deprecated ones (post_impressions*, post_engaged_users ...) are
 # simply absent, so they get Graph's "must be a valid insights metric".
@@ -122,6 +123,21 @@ def _attached_photos(state: GraphState, call: Call, page_id: str) -> list[Unpubl
     return photos
 
 
+def permalink(post_id: str) -> str:
+    """A Page post's permalink_url."""
+    page_id, _, number = post_id.partition("_")
+    return f"https://www.facebook.com/{page_id}/posts/{number}"
+
+
+def _shared_post(state: GraphState, link: str | None) -> str | None:
+    """The id of the visible Page post whose permalink `link` is (a share), if any."""
+    match = _PERMALINK.fullmatch(link or "")
+    if match is None:
+        return None
+    post = state.posts.get(f"{match['page']}_{match['number']}")
+    return post.id if post is not None and post.visible else None
+
+
 def _is_duplicate(state: GraphState, page_id: str, message: str, link: str | None) -> bool:
     since = state.now() - timedelta(seconds=state.settings.duplicate_window_seconds)
     return any(
@@ -163,6 +179,7 @@ async def create_post(state: GraphState, call: Call, page_id: str) -> dict[str, 
         message=message,
         created_at=state.now(),
         link=link,
+        parent_id=_shared_post(state, link),
         photos=[p.image for p in photos],
         published=published,
         scheduled_at=scheduled_at,
@@ -252,7 +269,8 @@ def post_fields(state: GraphState, post: PagePost, requests: list[FieldRequest])
         "message": lambda: post.message or None,
         "created_time": lambda: graph_time(post.created_at),
         "updated_time": lambda: graph_time(post.created_at),
-        "permalink_url": lambda: f"https://www.facebook.com/{page_id}/posts/{number}",
+        "permalink_url": lambda: permalink(post.id),
+        "parent_id": lambda: post.parent_id,
         "is_published": lambda: post.published,
         "is_hidden": lambda: False,
         "is_expired": lambda: False,

@@ -54,6 +54,8 @@ class PagePost:
     scheduled_at: datetime | None = None
     kind: str = "post"  # post | photo
     deleted: bool = False
+    # A share of another Page post (its permalink as `link`): that post's id.
+    parent_id: str | None = None
 
     @property
     def visible(self) -> bool:

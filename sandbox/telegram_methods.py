@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox import telegram_messages as messages
+from sandbox import telegram_sharing as sharing
 from sandbox.telegram_errors import (
     CHAT_ID_EMPTY,
     NOT_CHANNEL_MEMBER,
@@ -309,6 +310,8 @@ METHODS: dict[str, Handler] = {
     "editMessageCaption": messages.edit_message_caption,
     "editMessageReplyMarkup": messages.edit_message_reply_markup,
     "deleteMessage": messages.delete_message,
+    "copyMessage": sharing.copy_message,
+    "forwardMessage": sharing.forward_message,
     "answerCallbackQuery": answer_callback_query,
     "setMyCommands": set_my_commands,
     "getMyCommands": get_my_commands,

@@ -43,6 +43,8 @@ class StoredMessage:
     media_group_id: str | None = None
     reply_markup: dict[str, Any] | None = None
     reply_to_message_id: int | None = None
+    # A forwarded message's MessageOrigin (None: not a forward).
+    forward_origin: dict[str, Any] | None = None
     edit_date: int | None = None
     reactions: dict[str, int] = field(default_factory=dict)
     views: int = 0
@@ -62,6 +64,8 @@ class StoredMessage:
         else:
             data["sender_chat"] = self.chat
         data.update(date=self.date, chat=self.chat)
+        if self.forward_origin is not None:
+            data["forward_origin"] = self.forward_origin
         if self.edit_date is not None:
             data["edit_date"] = self.edit_date
         if self.media_group_id:

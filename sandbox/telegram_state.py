@@ -236,6 +236,7 @@ class TelegramState:
             "photo": photo,
             "document": document,
             "reply_to_message_id": message.reply_to_message_id,
+            "forward_origin": message.forward_origin,
             "media_group_id": message.media_group_id,
             "buttons": (message.reply_markup or {}).get("inline_keyboard", []),
             "edit_date": message.edit_date,

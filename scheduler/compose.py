@@ -13,6 +13,7 @@ from content.domain.templates import (
     EventFacts,
     announcement_text,
     cancellation_text,
+    moved_text,
     reminder_text,
     word,
 )
@@ -54,6 +55,8 @@ def _event_text(publication: Publication, event: Event, tz: ZoneInfo, language: 
         return announcement_text(facts, tz, language)
     if publication.kind is PublicationKind.REMINDER:
         return reminder_text(facts, publication.offset_minutes or 0, tz, language)
+    if publication.kind is PublicationKind.MOVED:
+        return moved_text(facts, tz, language)
     return cancellation_text(facts, tz, language)
 
 

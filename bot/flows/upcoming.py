@@ -17,9 +17,8 @@ from content.domain.templates import local_time
 from content.domain.text import headline
 from content.errors import InvalidInput
 from content.i18n import N_, explain
-from content.queueing.event_changes import cancel_event_with_notice
+from content.queueing.event_changes import cancel_event_with_notice, move_event_with_notice
 from content.queueing.followers import Request, reachable, request_reminder
-from content.queueing.rescheduling import reschedule_event
 from content.storage.models import Event
 
 MOVE_FLOW = "event_move"
@@ -152,10 +151,12 @@ async def cancel_confirmed(turn: Turn, pressed: CancelConfirmed) -> None:
     turn.edit(
         turn._(
             "Cancelled “{title}”: {withdrawn} unsent publication(s) withdrawn, "
-            "cancellation notice on {notices} channel(s).",
+            "cancellation notice on {notices} channel(s), {followers} follower(s) who asked "
+            "for a reminder will be told.",
             title=event.title,
             withdrawn=done.withdrawn,
             notices=done.notices,
+            followers=done.followers,
         )
     )
 
@@ -164,11 +165,14 @@ async def cancel_confirmed(turn: Turn, pressed: CancelConfirmed) -> None:
 async def move_to(turn: Turn) -> None:
     try:
         starts_at = _when(turn, _text(turn))
-        moved = reschedule_event(
+        # Whoever read the old date hears the new one: the channels that announced it, and
+        # the followers who asked to be reminded (and are reminded again before the new start).
+        moved = move_event_with_notice(
             turn.session,
             turn.organization,
             int(turn.conversation.data["event_id"]),
             starts_at,
+            notify=True,
             now=turn.now(),
             actor=actor(turn),
         )
@@ -180,11 +184,14 @@ async def move_to(turn: Turn) -> None:
     turn.say(
         turn._(
             "Moved to {when}: {moved} publication(s) got a new time, {added} reminder(s) "
-            "added, {withdrawn} withdrawn.",
+            "added, {withdrawn} withdrawn. New-date notice on {notices} channel(s); "
+            "{followers} follower(s) who asked for a reminder will be told.",
             when=local_time(starts_at, turn.tz, turn.language, turn.now()),
-            moved=moved.moved,
-            added=moved.added,
-            withdrawn=moved.withdrawn,
+            moved=moved.rescheduled.moved,
+            added=moved.rescheduled.added,
+            withdrawn=moved.rescheduled.withdrawn,
+            notices=moved.notices,
+            followers=moved.followers,
         )
     )
 

@@ -49,6 +49,22 @@ class PublicationKind(StrEnum):
     ANNOUNCEMENT = "announcement"
     REMINDER = "reminder"
     CANCELLATION = "cancellation"
+    MOVED = "moved"  # an announced event's new date or place, told where it was announced
+
+
+class FollowerNews(StrEnum):
+    """What a follower who asked to be reminded must still be told of an event."""
+
+    MOVED = "moved"
+    CANCELLED = "cancelled"
+
+
+class ShareMode(StrEnum):
+    """How a publication shares another already on the platform (None: it sends its own)."""
+
+    COPY = "copy"  # Telegram copyMessage: the same content, no link to the original
+    FORWARD = "forward"  # Telegram forwardMessage: shows where it comes from
+    LINK = "link"  # Facebook: a feed post whose link is the original's permalink
 
 
 class PublicationState(StrEnum):

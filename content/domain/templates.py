@@ -1,4 +1,4 @@
-"""Texts of event announcements, reminders and cancellations in the channel's language."""
+"""Texts of event announcements, reminders, moves and cancellations in the reader's language."""
 
 from __future__ import annotations
 
@@ -29,6 +29,10 @@ _WORDS: dict[str, dict[str, str]] = {
         "cancel_note": "We are sorry for the change of plans.",
         "remind_me": "Remind me",
         "follower": "Starts {relative}",
+        "moved": "New date",
+        "moved_note": "The event has moved; we look forward to seeing you.",
+        "follower_moved": "has moved",
+        "follower_cancelled": "is cancelled",
     },
     "ru": {
         "reminder": "Напоминание",
@@ -38,6 +42,10 @@ _WORDS: dict[str, dict[str, str]] = {
         "cancel_note": "Приносим извинения за изменение планов.",
         "remind_me": "Напомнить мне",
         "follower": "Начало {relative}",
+        "moved": "Новая дата",
+        "moved_note": "Мероприятие перенесено; ждём вас.",
+        "follower_moved": "перенесено",
+        "follower_cancelled": "отменено",
     },
     "kk": {
         "reminder": "Еске салу",
@@ -47,6 +55,10 @@ _WORDS: dict[str, dict[str, str]] = {
         "cancel_note": "Жоспардың өзгергені үшін кешірім сұраймыз.",
         "remind_me": "Маған еске сал",
         "follower": "Басталуы: {relative}",
+        "moved": "Жаңа күні",
+        "moved_note": "Іс-шара басқа уақытқа ауыстырылды; сізді күтеміз.",
+        "follower_moved": "басқа уақытқа ауыстырылды",
+        "follower_cancelled": "болмайды",
     },
     "lt": {
         "reminder": "Priminimas",
@@ -56,6 +68,10 @@ _WORDS: dict[str, dict[str, str]] = {
         "cancel_note": "Atsiprašome dėl pasikeitusių planų.",
         "remind_me": "Priminti man",
         "follower": "Prasideda {relative}",
+        "moved": "Nauja data",
+        "moved_note": "Renginys perkeltas; laukiame jūsų.",
+        "follower_moved": "perkeltas",
+        "follower_cancelled": "atšauktas",
     },
 }
 assert set(_WORDS) == set(LANGUAGES)
@@ -112,6 +128,22 @@ def cancellation_text(event: EventFacts, tz: ZoneInfo, language: str) -> str:
             word(language, "cancel_note"),
         ]
     )
+
+
+def moved_text(event: EventFacts, tz: ZoneInfo, language: str) -> str:
+    """The notice of an announced event's new date (and place), for the channels."""
+    parts = [f"🔁 {word(language, 'moved')}: {event.title}", *_lines(event, tz, language)]
+    parts += ["", word(language, "moved_note")]
+    return "\n".join(parts)
+
+
+def follower_news_text(event: EventFacts, news: str, tz: ZoneInfo, language: str) -> str:
+    """A private message to a follower who asked to be reminded: the event moved, or is off."""
+    if news == "cancelled":
+        head = f"❌ {event.title}: {word(language, 'follower_cancelled')}"
+        return "\n".join([head, *_lines(event, tz, language), word(language, "cancel_note")])
+    head = f"🔁 {event.title}: {word(language, 'follower_moved')}"
+    return "\n".join([head, *_lines(event, tz, language)])
 
 
 def follower_reminder_text(event: EventFacts, now: datetime, tz: ZoneInfo, language: str) -> str:

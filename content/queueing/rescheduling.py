@@ -72,7 +72,7 @@ def reschedule_event(
     moved = added = withdrawn = 0
     by_channel: dict[int, list[Publication]] = {}
     for publication in event.publications:
-        if publication.kind is not PublicationKind.CANCELLATION:
+        if publication.kind in (PublicationKind.ANNOUNCEMENT, PublicationKind.REMINDER):
             by_channel.setdefault(publication.channel_id, []).append(publication)
     for channel_id, publications in by_channel.items():
         announce_from = now

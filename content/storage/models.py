@@ -28,6 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from content.domain.states import (
     ChannelStatus,
     EventStatus,
+    FollowerNews,
     Platform,
     PostStatus,
     PublicationKind,
@@ -230,6 +231,8 @@ class Event(Base):
     publications: Mapped[list[Publication]] = relationship(
         back_populates="event", lazy="selectin", order_by="Publication.due_at"
     )
+    # Followers who asked to be reminded (loaded when asked for: most paths never need them).
+    subscriptions: Mapped[list[EventSubscription]] = relationship(order_by="EventSubscription.id")
 
 
 # Publications waiting to be claimed, as SQL: the partial index below holds just these rows, in
@@ -322,6 +325,9 @@ class EventSubscription(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     reminded_at: Mapped[datetime | None]
+    # A change of the event this follower has not been told yet (the latest wins), and since when.
+    news: Mapped[FollowerNews | None] = mapped_column(_enum(FollowerNews))
+    news_since: Mapped[datetime | None]
 
 
 class Follower(Base):

@@ -78,7 +78,7 @@ def test_help_lists_every_command() -> None:
     for group, subs in {
         "channel": ["add", "list", "remove", "pause", "resume"],
         "post": ["add", "list", "show", "cancel"],
-        "event": ["add", "list", "cancel"],
+        "event": ["add", "list", "move", "cancel"],
         "staff": ["add", "set", "list", "remove"],
     }.items():
         output = CliRunner().invoke(cli, [group, "--help"]).output

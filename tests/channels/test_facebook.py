@@ -13,9 +13,11 @@ from channels.base import (
     Channel,
     Outgoing,
     Rejected,
+    ShareOf,
     Verdict,
 )
 from channels.facebook import FacebookChannel, compose_message
+from content.domain.states import ShareMode
 from sandbox.graph_state import GraphState, PagePost
 from sandbox.runner import SandboxThread
 from tests.channels.graph_helpers import (
@@ -265,3 +267,27 @@ def test_compose_message_keeps_the_link_for_photo_posts(tmp_path: Path) -> None:
     assert compose_message(Outgoing("Hi", (image,), "https://x.example")) == (
         "Hi\n\nhttps://x.example"
     )
+
+
+async def test_a_members_post_is_shared_to_the_heads_page_by_its_permalink(
+    sandbox: SandboxThread,
+) -> None:
+    head, member = facebook_channel(sandbox, 0), facebook_channel(sandbox, 1)
+    source = await member.publish(Outgoing("Puppet theatre on Sunday"))
+    assert source.url
+    share = ShareOf(ShareMode.LINK, permalink=source.url)
+
+    published = await head.publish(Outgoing("From our district library", share=share))
+
+    post = on_state(sandbox, lambda s: s.posts[published.remote_id])
+    assert post.page_id == page_id(sandbox)
+    assert (post.link, post.parent_id) == (source.url, source.remote_id)
+    assert post.message == "From our district library"
+    assert published.url
+    assert published.url != source.url
+    assert len(ledger(sandbox, "facebook")) == 2
+    # Copying or forwarding is Telegram's: refused before any request.
+    calls = http_calls(sandbox)
+    with pytest.raises(Rejected, match="cannot copy"):
+        await head.publish(Outgoing("", share=ShareOf(ShareMode.COPY, 1, (2,))))
+    assert http_calls(sandbox) == calls

@@ -278,6 +278,43 @@ async def test_a_failed_follow_up_leaves_the_post_published_and_is_never_resent(
     assert sandbox.sandbox.ledger.calls["telegram.sendMediaGroup"] == 1
 
 
+@pytest.mark.parametrize(("retry_after", "goes"), [(3, True), (31, False)])
+async def test_a_throttled_follow_up_is_sent_after_a_short_wait_only(
+    sandbox: SandboxThread, images: tuple[OutgoingImage, ...], retry_after: int, goes: bool
+) -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    channel = TelegramChannel(
+        sandbox.sandbox.fixtures.bot_token,
+        sandbox.base_url,
+        NEWS,
+        timeouts=FAST,
+        bots=TelegramBots(),
+        sleep=sleep,
+    )
+    usual, sandbox.sandbox.faults.retry_after = sandbox.sandbox.faults.retry_after, retry_after
+    force(sandbox, "sendMessage", "429")
+    try:
+        published = await channel.publish(Outgoing("y" * 2000, images[:2]))
+    finally:
+        sandbox.sandbox.faults.retry_after = usual
+        await channel.close()
+
+    assert published.remote_id == "1"
+    if goes:  # a 429 is a sure "not sent": the follow-up goes once the wait is over
+        assert waits == [3]
+        assert published.extra["message_ids"] == [1, 2, 3]
+        assert "unsent_parts" not in published.extra
+    else:  # too long to hold the slot: reported, not waited for
+        assert waits == []
+        assert published.extra["message_ids"] == [1, 2]
+        assert published.extra["unsent_parts"] == 1
+    assert sandbox.sandbox.ledger.calls["telegram.sendMessage"] == (2 if goes else 1)
+
+
 # --- failures: each maps to one Afisha error --------------------------------------------------
 
 

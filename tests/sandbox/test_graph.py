@@ -343,3 +343,26 @@ def test_facebook_sdks_default_version_is_deprecated(
         api.get_object("me")  # v2.8 unless the version workaround is applied
 
     assert caught.value.code == 2635
+
+
+def test_a_page_shares_another_pages_post_by_its_permalink(
+    sandbox: SandboxThread, page_graph: facebook.GraphAPI
+) -> None:
+    member, head = sandbox.sandbox.fixtures.pages[1], sandbox.sandbox.fixtures.pages[0]
+    member_graph = client(member.access_token)
+    original = member_graph.put_object(member.id, "feed", message="Puppet theatre on Sunday")
+    link = member_graph.get_object(original["id"], fields="permalink_url")["permalink_url"]
+
+    shared = page_graph.put_object(head.id, "feed", message="From our district", link=link)
+    plain = page_graph.put_object(head.id, "feed", link="https://lib.example/e/1")
+
+    fields = "parent_id,status_type,permalink_url"
+    share = page_graph.get_object(shared["id"], fields=fields)
+    assert share["parent_id"] == original["id"]
+    assert share["status_type"] == "shared_story"
+    assert share["permalink_url"] != link
+    assert "parent_id" not in page_graph.get_object(plain["id"], fields=fields)
+    # Only the member's Page token publishes as the member's Page.
+    with pytest.raises(facebook.GraphAPIError, match="^Unsupported post request"):
+        page_graph.put_object(member.id, "feed", link=link)
+    assert [i[0] for i in facebook_items(sandbox)] == [original["id"], shared["id"], plain["id"]]

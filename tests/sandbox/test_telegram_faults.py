@@ -157,6 +157,8 @@ COMPLETE: dict[str, dict[str, Any]] = {
     "sendDocument": {"chat_id": NEWS, "document": "__document__"},
     "sendMediaGroup": {"chat_id": NEWS, "media": "__album__"},
     "deleteMessage": {"chat_id": NEWS, "message_id": "__message__"},
+    "copyMessage": {"chat_id": EVENTS, "from_chat_id": NEWS, "message_id": "__message__"},
+    "forwardMessage": {"chat_id": EVENTS, "from_chat_id": NEWS, "message_id": "__message__"},
     "answerCallbackQuery": {"callback_query_id": "1"},
     "setMyCommands": {"commands": [{"command": "start", "description": "Start"}]},
     "getChat": {"chat_id": NEWS},
@@ -178,6 +180,12 @@ MISSING: dict[tuple[str, str], str | None] = {
     ("sendMediaGroup", "media"): 'Parameter "media" is required',
     ("deleteMessage", "chat_id"): "Chat_id is empty",
     ("deleteMessage", "message_id"): "Message identifier is not specified",
+    ("copyMessage", "chat_id"): "Chat_id is empty",
+    ("copyMessage", "from_chat_id"): "From_chat_id is empty",
+    ("copyMessage", "message_id"): "Message identifier is not specified",
+    ("forwardMessage", "chat_id"): "Chat_id is empty",
+    ("forwardMessage", "from_chat_id"): "From_chat_id is empty",
+    ("forwardMessage", "message_id"): "Message identifier is not specified",
     ("answerCallbackQuery", "callback_query_id"): (
         "Query is too old and response timeout expired or query id is invalid"
     ),

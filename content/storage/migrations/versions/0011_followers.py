@@ -1,6 +1,6 @@
 """followers: who has started the bot (so it may write to them) and who has blocked it
 
-Revision ID: 0017
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-04 17:00:00
 """
