@@ -248,13 +248,15 @@ class Turn:
             )
         )
 
-    def check_conversation_channel(self, channel: Channel) -> None:
-        """Act in the library of the conversation; InvalidInput if `channel` is not one of its
-        channels (a forged button, or one of another library's conversation)."""
+    def check_conversation_channel(self, channel_id: int) -> None:
+        """Act in the library of the conversation; InvalidInput if channel `channel_id` is not
+        one of its channels (a forged button, or one of another library's conversation). A
+        channel that does not exist is left to the flow to answer."""
         library = self.conversation.data.get(ORG_KEY)
         if library is not None:
             self.acting_id = library
-        if channel.organization_id != self.organization.id:
+        channel = self.session.get(Channel, channel_id)
+        if channel is not None and channel.organization_id != self.organization.id:
             raise InvalidInput(
                 "channel {channel} is not one of {library}'s channels: choose one of the "
                 "channels shown",

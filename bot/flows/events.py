@@ -324,7 +324,7 @@ async def confirm(turn: Turn) -> None:
 
 @routes.button(ToggleChannel, Permission.EDIT)
 async def channel_pressed(turn: Turn, pressed: ToggleChannel) -> None:
-    turn.check_conversation_channel(turn.session.get_one(Channel, pressed.channel_id))
+    turn.check_conversation_channel(pressed.channel_id)
     if not _confirming(turn):
         return
     data = turn.conversation.data

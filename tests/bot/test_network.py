@@ -13,6 +13,7 @@ from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.notify import plan_messages
+from bot.router import STALE_BUTTON
 from content.domain.states import PostStatus, PublicationState
 from content.domain.templates import local_time
 from content.i18n import translate
@@ -46,7 +47,7 @@ from tests.bot.network import (
 )
 from tests.bot.posting import START
 from tests.bot.test_buttons import press_forged
-from tests.bot.world import send_document
+from tests.bot.world import callback_answer, send_document
 
 __all__ = ["bot", "network"]  # the fixtures, used by name
 
@@ -254,6 +255,9 @@ async def test_a_network_editor_queues_for_a_member_library_and_nowhere_else(
         )
         in other
     )
+    assert snapshot(network) == before
+    await forge(bot, HEAD_EDITOR, "np:ch:999999")  # no such channel: the flow's own answer
+    assert callback_answer(bot) == translate("en", STALE_BUTTON)
     assert snapshot(network) == before
     await bot.press(HEAD_EDITOR, f"np:ch:{channels['almaty-news']}")
     await bot.press(HEAD_EDITOR, "np:chok")

@@ -175,7 +175,7 @@ async def step_pressed(turn: Turn, pressed: Step) -> None:
 
 @routes.button(ToggleChannel, Permission.EDIT)
 async def channel_pressed(turn: Turn, pressed: ToggleChannel) -> None:
-    turn.check_conversation_channel(turn.session.get_one(Channel, pressed.channel_id))
+    turn.check_conversation_channel(pressed.channel_id)
     if _open(turn):
         _toggle(turn, pressed.channel_id)
 

@@ -1,7 +1,7 @@
 """chosen organisation: the library a person on several libraries' staff works in, in the bot
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0017
 Create Date: 2026-12-04 20:45:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
