@@ -36,6 +36,7 @@ ALMATY_MANAGER = 600000021  # manager of the Almaty district library
 ALMATY_EDITOR = 600000022  # editor of the Almaty district library
 BOTH_EDITOR = 600000031  # editor of both member libraries
 OUTSIDER = 600000041  # administrator of the city library, outside the network
+MIXED = 600000051  # manager of the Almaty district library, editor of the Vilnius one
 
 HEAD, VILNIUS, ALMATY, CITY = "Regional Library", "Vilnius District", "Almaty District", "City"
 
@@ -138,6 +139,8 @@ def network(tmp_path: Path, sandbox: SandboxThread, database_url: str) -> Iterat
             (BOTH_EDITOR, vilnius, "Jonas", Role.EDITOR, "en"),
             (BOTH_EDITOR, almaty, "Jonas", Role.EDITOR, "en"),
             (OUTSIDER, city, "Olga", Role.ADMIN, "ru"),
+            (MIXED, almaty, "Saule", Role.MANAGER, "en"),
+            (MIXED, vilnius, "Saule", Role.EDITOR, "en"),
         ]
         for user, org_id, name, role, language in people:
             session.add(

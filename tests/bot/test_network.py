@@ -26,6 +26,7 @@ from content.storage.models import (
     Organization,
     Post,
     Publication,
+    StaffMember,
 )
 from content.storage.notices import NoticeKind, add_notice
 from tests.bot.harness import BotHarness
@@ -38,6 +39,7 @@ from tests.bot.network import (
     HEAD,
     HEAD_EDITOR,
     HEAD_MANAGER,
+    MIXED,
     OUTSIDER,
     VILNIUS,
     VILNIUS_EDITOR,
@@ -404,7 +406,7 @@ def test_a_librarys_notices_reach_its_own_staff_or_the_nearest_above(network: Ne
             return {m.chat_id for m in plan_messages(session, notice, START)}
 
         # No author: the library's editors and admins; none from another library.
-        assert readers(VILNIUS) == {VILNIUS_EDITOR, BOTH_EDITOR}
+        assert readers(VILNIUS) == {VILNIUS_EDITOR, BOTH_EDITOR, MIXED}
         assert readers(ALMATY) == {ALMATY_EDITOR, BOTH_EDITOR}
         # Almaty has no admin: the network head's would hear (it has none either), never the
         # city library's administrator.
@@ -458,3 +460,57 @@ async def test_staff_see_their_librarys_events_and_followers_every_librarys(
     (follower_view,) = await bot.send(600000099, "/events")
     assert "Almaty poetry night" in follower_view["text"]
     assert "Vilnius chess evening" in follower_view["text"]
+
+
+NOT_YOURS = (
+    "post #{id} is another person's: only its author, a manager or an administrator may open "
+    "or change it"
+)
+
+
+async def test_the_role_that_counts_is_the_one_in_the_library_acted_on(
+    bot: BotHarness, network: Network
+) -> None:
+    almaty_author = network.staff_id(ALMATY_EDITOR, ALMATY)
+    vilnius_author = network.staff_id(VILNIUS_EDITOR, VILNIUS)
+    almaty_post = network.queued(ALMATY, "Almaty book fair", "almaty-news", almaty_author)
+    vilnius_post = network.queued(VILNIUS, "Vilnius poetry night", "vilnius-news", vilnius_author)
+    await bot.send(MIXED, "/start")
+    before = snapshot(network)
+    # An editor in Vilnius: another person's Vilnius post is not theirs to change.
+    refused = texts(await press_forged(bot, MIXED, f"q:delok:{vilnius_post}"))
+    assert translate("en", NOT_YOURS, id=vilnius_post) in refused
+    assert snapshot(network) == before
+    # A manager in Almaty: the same button on an Almaty post cancels it.
+    await press_forged(bot, MIXED, f"q:delok:{almaty_post}")
+    assert network.post(almaty_post).status is PostStatus.CANCELLED
+    assert network.post(vilnius_post).status is PostStatus.QUEUED
+    # /stats needs a manager: Almaty is the one library it can be for, so nothing is asked.
+    (summary, *_charts) = await bot.send(MIXED, "/stats")
+    assert summary["text"].startswith(f"🏛 {ALMATY}")
+    assert not choices(summary)
+
+
+async def test_a_conversation_ends_when_its_library_is_out_of_reach(
+    bot: BotHarness, network: Network
+) -> None:
+    await bot.send(BOTH_EDITOR, "/library")
+    await bot.press(BOTH_EDITOR, f"org:{network.orgs[VILNIUS]}:library")
+    await bot.send(BOTH_EDITOR, "/new")
+    await bot.send(BOTH_EDITOR, "Vilniaus naujienos")
+    with network.library.sessions.begin() as session:
+        membership = session.scalars(
+            select(StaffMember).where(
+                StaffMember.telegram_user_id == BOTH_EDITOR,
+                StaffMember.organization_id == network.orgs[VILNIUS],
+            )
+        ).one()
+        session.delete(membership)
+    (answer,) = await bot.send(BOTH_EDITOR, "and more text")
+    assert answer["text"].startswith("Send /new to prepare a post")  # nothing left to resume
+    with network.library.sessions() as session:
+        assert session.get(BotConversation, BOTH_EDITOR) is None
+        assert session.scalars(select(Post)).all() == []
+    (prompt,) = await bot.send(BOTH_EDITOR, "/new")  # one library left: nothing to choose
+    assert not choices(prompt)
+    assert "🏛" not in prompt["text"]
