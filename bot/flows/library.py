@@ -72,7 +72,9 @@ async def library(turn: Turn) -> None:
 
 @routes.button(UseOrganization, Permission.EDIT)
 async def chosen(turn: Turn, pressed: UseOrganization) -> None:
-    # The router acts in the organisation pressed only if the person reaches it.
+    # The router refused an organisation the person does not reach; one that does not exist:
+    if pressed.organization_id not in turn.reach:
+        raise NotFound("no organisation has id {id}", id=pressed.organization_id)
     if pressed.command == LIBRARY:
         turn.choose_organization(pressed.organization_id)
         turn.edit(

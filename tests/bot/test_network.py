@@ -191,6 +191,8 @@ NOT_ORGANIZATION = "no organisation has id {id}"
         (ALMATY_EDITOR, "kk", "ntc:drop:{publication}", NOT_PUBLICATION),
         (ALMATY_EDITOR, "kk", "np:ch:{channel}", NOT_CHANNEL),
         (ALMATY_EDITOR, "kk", "org:{org}:queue", NOT_ORGANIZATION),
+        (ALMATY_EDITOR, "kk", "org:999999:library", NOT_ORGANIZATION),  # none such
+        (ALMATY_EDITOR, "kk", "org:{org}:library", NOT_ORGANIZATION),
         (OUTSIDER, "ru", "chan:resume:{channel}", NOT_CHANNEL),
         (OUTSIDER, "ru", "ap:ok:{pending}", NOT_POST),
         (VILNIUS_EDITOR, "lt", "q:view:{head_post}:0", NOT_POST),  # a member does not reach up
