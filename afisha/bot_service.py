@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
 from afisha.jobs import bot_jobs
 from afisha.webhook import WebhookSink
@@ -10,7 +11,21 @@ from afisha.wiring import Afisha
 from bot.app import build_application, run_polling, run_webhook
 from bot.services import BotServices
 from channels.download import download_image
+from content.errors import ConfigurationError
+from content.i18n import N_, translate
+from scheduler.locks import exclusive
 from scheduler.timing import Worker
+
+POLLING_HERE = N_(
+    "Another `afisha run` on this database is already polling Telegram for this bot. Run one "
+    "poller per bot token: stop the other one, or set AFISHA_WEBHOOK_URL so that several "
+    "replicas share one webhook."
+)
+
+
+def poller_lock(token: str) -> str:
+    """The name of the one-poller-per-token lock (of the token's digest: no secret in it)."""
+    return f"telegram-poller:{hashlib.sha256(token.encode()).hexdigest()[:16]}"
 
 
 def bot_services(afisha: Afisha, worker: Worker) -> BotServices:
@@ -41,4 +56,9 @@ async def run_bot(
         webhook.application = application
         await run_webhook(application, stop, settings.webhook_url, webhook.secret)
     else:
-        await run_polling(application, stop)
+        # On PostgreSQL, a second process on the database knows before asking Telegram (on
+        # SQLite the worker's own lock already keeps a second `afisha run` out).
+        async with exclusive(afisha.engine, poller_lock(settings.telegram_token)) as alone:
+            if not alone:
+                raise ConfigurationError(translate(settings.language, POLLING_HERE))
+            await run_polling(application, stop, language=settings.language)

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import click
 
-from afisha.cli_support import ACTOR, AfishaGroup, RecordId, State, emit_json, pass_state
+from afisha.cli_support import (
+    ACTOR,
+    AfishaGroup,
+    RecordId,
+    State,
+    emit_json,
+    org_option,
+    pass_state,
+)
 from afisha.config import CONFIG_FILE, Settings, write_settings
 from afisha.logs import setup_logging
 from afisha.views import channel_json, local, staff_json, status_json
@@ -33,6 +41,7 @@ EXTENSIONS = {
     "event": "afisha.cli_queue",
     "report": "afisha.cli_reports",
     "stats": "afisha.cli_reports",
+    "org": "afisha.cli_orgs",
 }
 
 
@@ -92,7 +101,7 @@ def init(
     write_settings(settings, path)
     state.config = path
     afisha = state.afisha
-    with afisha.transaction():
+    with afisha.installation():
         pass
     click.echo(f"wrote {path} (with a new secret key) and prepared {settings.database_url}")
 
@@ -147,21 +156,25 @@ def staff() -> None:
 @click.option("--name", required=True, help="The person's name.")
 @click.option("--role", required=True, help="admin, manager or editor.")
 @click.option("--lang", help="Their language: en, ru, kk or lt (default: the organisation's).")
+@org_option
 @pass_state
-def staff_add(state: State, user_id: int, name: str, role: str, lang: str | None) -> None:
-    """Add a staff member by Telegram user id."""
-    with state.afisha.transaction() as (session, org):
+def staff_add(
+    state: State, user_id: int, name: str, role: str, lang: str | None, org_name: str | None
+) -> None:
+    """Add a staff member by Telegram user id (one person may be on several libraries' staff)."""
+    with state.afisha.transaction(org_name) as (session, org):
         member = registry.add_staff(session, org, user_id, name, role, lang, ACTOR)
         click.echo(f"added {member.name} ({member.role.value}, {member.language})")
 
 
 @staff.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@org_option
 @pass_state
-def staff_list(state: State, as_json: bool) -> None:
-    """List staff members."""
-    with state.afisha.transaction() as (session, _org):
-        members = store.list_staff(session)
+def staff_list(state: State, as_json: bool, org_name: str | None) -> None:
+    """List the organisation's staff members."""
+    with state.afisha.transaction(org_name) as (session, org):
+        members = store.list_staff(session, org)
         if as_json:
             emit_json([staff_json(m) for m in members])
             return
@@ -174,21 +187,31 @@ def staff_list(state: State, as_json: bool) -> None:
 @click.option("--role", required=True, help="admin, manager or editor.")
 @click.option("--name", help="A new name.")
 @click.option("--lang", help="A new language: en, ru, kk or lt.")
+@org_option
 @pass_state
-def staff_set(state: State, user_id: int, role: str, name: str | None, lang: str | None) -> None:
-    """Change a staff member's role (and name or language) without removing them."""
-    with state.afisha.transaction() as (session, org):
+def staff_set(
+    state: State,
+    user_id: int,
+    role: str,
+    name: str | None,
+    lang: str | None,
+    org_name: str | None,
+) -> None:
+    """Change a staff member's role (and name or language) in the organisation, in place."""
+    with state.afisha.transaction(org_name) as (session, org):
         member = registry.set_staff(session, org, user_id, role, name, lang, ACTOR)
         click.echo(f"{member.name} ({member.role.value}, {member.language})")
 
 
 @staff.command("remove")
 @click.argument("user_id", type=RecordId("Telegram user"))
+@org_option
 @pass_state
-def staff_remove(state: State, user_id: int) -> None:
-    """Take a staff member off staff: the bot treats them as a stranger, their open
-    conversations end, the posts they wrote or reviewed keep their name."""
-    with state.afisha.transaction() as (session, org):
+def staff_remove(state: State, user_id: int, org_name: str | None) -> None:
+    """Take a staff member off the organisation's staff: their open conversations end, the
+    posts they wrote or reviewed keep their name; off their last staff, the bot treats them as
+    a stranger."""
+    with state.afisha.transaction(org_name) as (session, org):
         registry.remove_staff(session, org, user_id, ACTOR)
     click.echo(f"removed staff member {user_id}")
 
@@ -211,6 +234,7 @@ def channel() -> None:
 @click.option("--ig-user-id", help="Instagram: the business account's user id.")
 @click.option("--token", help="Facebook/Instagram: the Page access token (stored encrypted).")
 @click.option("--lang", help="Language of the channel's audience (default: the organisation's).")
+@org_option
 @pass_state
 def channel_add(
     state: State,
@@ -221,8 +245,9 @@ def channel_add(
     ig_user_id: str | None,
     token: str | None,
     lang: str | None,
+    org_name: str | None,
 ) -> None:
-    """Register a channel to publish to."""
+    """Register a channel of the organisation to publish to."""
     kind = Platform(platform)
     option, external = {
         Platform.TELEGRAM: ("--chat-id", chat_id),
@@ -235,7 +260,7 @@ def channel_add(
             "a {platform} channel needs {option}", platform=kind.value, option=option
         )
     afisha = state.afisha
-    with afisha.transaction() as (session, org):
+    with afisha.transaction(org_name) as (session, org):
         created = registry.add_channel(
             session,
             org,
@@ -253,11 +278,12 @@ def channel_add(
 
 @channel.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@org_option
 @pass_state
-def channel_list(state: State, as_json: bool) -> None:
-    """List channels and their status."""
-    with state.afisha.transaction() as (session, _org):
-        channels = store.list_channels(session)
+def channel_list(state: State, as_json: bool, org_name: str | None) -> None:
+    """List the organisation's channels and their status."""
+    with state.afisha.transaction(org_name) as (session, org):
+        channels = store.list_channels(session, org)
         if as_json:
             emit_json([channel_json(c) for c in channels])
             return
@@ -270,9 +296,11 @@ def channel_list(state: State, as_json: bool) -> None:
 
 
 def _channel_command(verb: str, status: ChannelStatus | None) -> Callable[..., None]:
+    @org_option
     @pass_state
-    def command(state: State, name: str) -> None:
-        with state.afisha.transaction() as (session, org):
+    def command(state: State, name: str, org_name: str | None) -> None:
+        with state.afisha.transaction(org_name) as (session, org):
+            registry.get_channel(session, name, org)  # another library's is not found
             if status is None:
                 registry.remove_channel(session, org, name, ACTOR)
             else:
@@ -298,20 +326,22 @@ channel.command("resume", help="Resume a paused channel.")(
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@org_option
 @pass_state
-def status(state: State, as_json: bool) -> None:
-    """Queue depth, next due publication and counts by state."""
+def status(state: State, as_json: bool, org_name: str | None) -> None:
+    """The organisation's queue depth, next due publication and counts by state."""
     afisha = state.afisha
     now = afisha.now()
-    with afisha.transaction() as (session, _org):
-        summary = store.queue_status(session, now)
-    data = status_json(summary, afisha.tz, now)
+    with afisha.transaction(org_name) as (session, org):
+        summary = store.queue_status(session, now, org)
+        tz = zone(org.timezone)
+    data = status_json(summary, tz, now)
     if as_json:
         emit_json(data)
         return
     click.echo(f"queued:      {summary.queued}")
     click.echo(f"lag:         {data['lag_seconds']:.0f} s")
-    click.echo(f"next due:    {local(summary.next_due, afisha.tz)}")
+    click.echo(f"next due:    {local(summary.next_due, tz)}")
     click.echo(f"unconfirmed: {summary.unconfirmed}")
     paused = ", ".join(summary.paused_channels) or "none"
     click.echo(f"paused:      {paused}")

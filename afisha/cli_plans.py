@@ -11,7 +11,16 @@ from typing import Any
 
 import click
 
-from afisha.cli_support import ACTOR, RecordId, State, emit_json, pass_state, split_names
+from afisha.cli_support import (
+    ACTOR,
+    RecordId,
+    State,
+    emit_json,
+    org_option,
+    own_channels,
+    pass_state,
+    split_names,
+)
 from afisha.views import iso, local
 from channels.download import download_image
 from content.domain.reminders import DEFAULT_OFFSETS
@@ -31,23 +40,33 @@ from scheduler.feeds import poll_feeds
 TEMPLATE = "plan-template.xlsx"
 
 
-def _template_channels(state: State) -> list[str]:
-    """The installation's channels for the examples; Instagram needs images, which they lack."""
+def _template_channels(state: State, org_name: str | None) -> list[str]:
+    """The organisation's channels for the examples; Instagram needs images, which they lack."""
     try:
-        with state.afisha.transaction() as (session, _org):
-            channels = list_channels(session)
+        with state.afisha.transaction(org_name) as (session, org):
+            channels = list_channels(session, org)
     except AfishaError:
         return ["news"]
     names = [c.name for c in channels if c.platform is not Platform.INSTAGRAM]
     return names or [c.name for c in channels] or ["news"]
 
 
-def _write_template(state: State, file: Path | None, channels: str | None) -> None:
+def _template_zone(state: State, org_name: str | None) -> str:
+    try:
+        with state.afisha.transaction(org_name) as (_session, org):
+            return org.timezone
+    except AfishaError:
+        return state.settings.timezone
+
+
+def _write_template(
+    state: State, file: Path | None, channels: str | None, org_name: str | None
+) -> None:
     path = file or Path(TEMPLATE)
     if path.exists():
         raise InvalidInput("{path} already exists: choose another file name", path=str(path))
-    names = split_names(channels) if channels else _template_channels(state)
-    tomorrow = datetime.now(UTC).astimezone(zone(state.settings.timezone)).date()
+    names = split_names(channels) if channels else _template_channels(state, org_name)
+    tomorrow = datetime.now(UTC).astimezone(zone(_template_zone(state, org_name))).date()
     tomorrow += timedelta(days=1)
     path.write_bytes(write_template(path.name, tomorrow, names))
     click.echo(f"wrote {path}: 30 posts and 5 events from {tomorrow.isoformat()}, to edit")
@@ -114,6 +133,7 @@ def register(cli: click.Group) -> None:
         help="Reminder offsets of new events from an .ics file.",
     )
     @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+    @org_option
     @pass_state
     def import_command(
         state: State,
@@ -124,6 +144,7 @@ def register(cli: click.Group) -> None:
         channels: str | None,
         reminders: str,
         as_json: bool,
+        org_name: str | None,
     ) -> None:
         """Import a plan: an .xlsx or .csv sheet of posts and events, or an .ics calendar.
 
@@ -135,15 +156,17 @@ def register(cli: click.Group) -> None:
         duplicated.
         """
         if template:
-            _write_template(state, file, channels)
+            _write_template(state, file, channels, org_name)
             return
         if file is None:
             raise InvalidInput("name the file to import, or use --template to get one")
         if not file.is_file():
             raise InvalidInput("{path} does not exist", path=str(file))
         afisha = state.afisha
-        with afisha.transaction() as (_session, org):
+        with afisha.transaction(org_name) as (session, org):
             organization_id = org.id
+            if channels:
+                own_channels(session, org, channels)
         report = import_plan(
             afisha.sessions,
             organization_id,
@@ -175,21 +198,22 @@ def register(cli: click.Group) -> None:
         is_flag=True,
         help="Queue each new item into the next free posting slot (default: a draft).",
     )
+    @org_option
     @pass_state
-    def feed_add(state: State, url: str, channels: str, auto: bool) -> None:
-        """Follow a feed; prints the feed's id."""
-        with state.afisha.transaction() as (session, org):
+    def feed_add(state: State, url: str, channels: str, auto: bool, org_name: str | None) -> None:
+        """Follow a feed for the organisation's channels; prints the feed's id."""
+        with state.afisha.transaction(org_name) as (session, org):
             created = feeds.add_feed(session, org, url, split_names(channels), auto, ACTOR)
             click.echo(created.id)
 
     @feed.command("list")
     @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+    @org_option
     @pass_state
-    def feed_list(state: State, as_json: bool) -> None:
-        """List followed feeds."""
-        afisha = state.afisha
-        with afisha.transaction() as (session, _org):
-            followed = feeds.list_feeds(session)
+    def feed_list(state: State, as_json: bool, org_name: str | None) -> None:
+        """List the organisation's followed feeds."""
+        with state.afisha.transaction(org_name) as (session, org):
+            followed, tz = feeds.list_feeds(session, org), zone(org.timezone)
         if as_json:
             emit_json([feed_json(f) for f in followed])
             return
@@ -198,25 +222,34 @@ def register(cli: click.Group) -> None:
             error = f"  ({f.last_error})" if f.last_error else ""
             click.echo(
                 f"{f.id:>4}  {mode:<6} {','.join(f.channels):<20} "
-                f"{local(f.polled_at, afisha.tz):<22} {f.url}{error}"
+                f"{local(f.polled_at, tz):<22} {f.url}{error}"
             )
 
     @feed.command("remove")
     @click.argument("feed_id", type=RecordId("feed"))
+    @org_option
     @pass_state
-    def feed_remove(state: State, feed_id: int) -> None:
+    def feed_remove(state: State, feed_id: int, org_name: str | None) -> None:
         """Stop following a feed (posts made from it stay)."""
-        with state.afisha.transaction() as (session, org):
+        with state.afisha.transaction(org_name) as (session, org):
             feeds.remove_feed(session, org, feed_id, ACTOR)
         click.echo(f"removed feed {feed_id}")
 
     @feed.command("poll")
+    @org_option
     @pass_state
-    def feed_poll(state: State) -> None:
-        """Fetch every feed now (the engine also does this periodically)."""
+    def feed_poll(state: State, org_name: str | None) -> None:
+        """Fetch the organisation's feeds now (the engine fetches every library's periodically)."""
         afisha = state.afisha
+        with afisha.transaction(org_name) as (_session, org):
+            organization_id = org.id
         report = asyncio.run(
-            poll_feeds(afisha.sessions, SystemClock(), media_dir=afisha.settings.media_path)
+            poll_feeds(
+                afisha.sessions,
+                SystemClock(),
+                media_dir=afisha.settings.media_path,
+                organization_id=organization_id,
+            )
         )
         for feed_id, why in report.failed.items():
             click.echo(f"feed {feed_id}: {why}", err=True)
@@ -235,11 +268,12 @@ def register(cli: click.Group) -> None:
     @click.argument("channel")
     @click.argument("days")
     @click.argument("time")
+    @org_option
     @pass_state
-    def slot_add(state: State, channel: str, days: str, time: str) -> None:
+    def slot_add(state: State, channel: str, days: str, time: str, org_name: str | None) -> None:
         """Add posting times, e.g. `afisha slot add news tue,thu 10:00` (local time)."""
         weekdays, minute = slots.parse_weekdays(days), slots.parse_clock(time)
-        with state.afisha.transaction() as (session, org):
+        with state.afisha.transaction(org_name) as (session, org):
             added = slots.add_slot(session, org, channel, weekdays, minute, ACTOR)
         click.echo(f"added {len(added)} posting time(s) to {channel}")
 
@@ -247,27 +281,29 @@ def register(cli: click.Group) -> None:
     @click.argument("channel")
     @click.argument("days")
     @click.argument("time")
+    @org_option
     @pass_state
-    def slot_remove(state: State, channel: str, days: str, time: str) -> None:
+    def slot_remove(state: State, channel: str, days: str, time: str, org_name: str | None) -> None:
         """Remove posting times, e.g. `afisha slot remove news thu 10:00`."""
         weekdays, minute = slots.parse_weekdays(days), slots.parse_clock(time)
-        with state.afisha.transaction() as (session, org):
+        with state.afisha.transaction(org_name) as (session, org):
             removed = slots.remove_slot(session, org, channel, weekdays, minute, ACTOR)
         click.echo(f"removed {removed} posting time(s) from {channel}")
 
     @slot.command("list")
     @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+    @org_option
     @pass_state
-    def slot_list(state: State, as_json: bool) -> None:
-        """List posting times by channel."""
-        with state.afisha.transaction() as (session, _org):
+    def slot_list(state: State, as_json: bool, org_name: str | None) -> None:
+        """List the organisation's posting times by channel."""
+        with state.afisha.transaction(org_name) as (session, org):
             rows = [
                 {
                     "channel": s.channel.name,
                     "weekday": slots.WEEKDAYS[s.weekday],
                     "time": f"{s.minute // 60:02d}:{s.minute % 60:02d}",
                 }
-                for s in slots.slots_of(session)
+                for s in slots.slots_of(session, org=org)
             ]
         if as_json:
             emit_json(rows)
@@ -277,10 +313,12 @@ def register(cli: click.Group) -> None:
 
     @slot.command("next")
     @click.option("--channels", required=True, help="Channel names, comma-separated.")
+    @org_option
     @pass_state
-    def slot_next(state: State, channels: str) -> None:
+    def slot_next(state: State, channels: str, org_name: str | None) -> None:
         """Show the next free posting time of the channels."""
         afisha = state.afisha
-        with afisha.transaction() as (session, _org):
-            moment = slots.next_free_slot(session, split_names(channels), afisha.now())
-        click.echo(local(moment, afisha.tz))
+        with afisha.transaction(org_name) as (session, org):
+            names, tz = split_names(channels), zone(org.timezone)
+            moment = slots.next_free_slot(session, names, afisha.now(), org=org)
+        click.echo(local(moment, tz))

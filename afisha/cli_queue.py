@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from afisha.cli_support import ACTOR, RecordId, State, emit_json, pass_state, split_names
+from afisha.cli_support import (
+    ACTOR,
+    RecordId,
+    State,
+    emit_json,
+    org_option,
+    own_channels,
+    pass_state,
+)
 from afisha.views import event_json, event_line, local, post_json, post_line
 from content.domain.reminders import DEFAULT_OFFSETS
-from content.domain.timeparse import format_offset, parse_offsets, parse_when
+from content.domain.timeparse import format_offset, parse_offsets, parse_when, zone
 from content.errors import InvalidInput, NotFound
 from content.plans.ical import export_events
 from content.queueing import scheduling, slots
@@ -45,6 +52,7 @@ def post() -> None:
     help="now, ISO 8601 with offset, 'YYYY-MM-DD HH:MM' local, or next-slot.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the post with its publications.")
+@org_option
 @pass_state
 def post_add(
     state: State,
@@ -55,8 +63,9 @@ def post_add(
     channels: str,
     when: str,
     as_json: bool,
+    org_name: str | None,
 ) -> None:
-    """Queue a post for one or more channels; prints the new post's id."""
+    """Queue a post for one or more of the organisation's channels; prints the new post's id."""
     if (text is None) == (text_file is None):
         raise InvalidInput("give the text with exactly one of --text or --text-file")
     if text_file is not None:
@@ -68,52 +77,51 @@ def post_add(
             raise InvalidInput("text file {path} is not UTF-8 text", path=str(text_file)) from None
     afisha = state.afisha
     next_slot = slots.means_next_slot(when)
-    due_at = afisha.now() if next_slot else parse_when(when, afisha.tz, afisha.now())
-    new = scheduling.NewPost(
-        text=text or "",
-        channels=split_names(channels),
-        due_at=due_at,
-        images=list(images),
-        link=link,
-    )
-    with afisha.transaction() as (session, org):
+    with afisha.transaction(org_name) as (session, org):
+        tz = zone(org.timezone)
+        names = own_channels(session, org, channels)
         if next_slot:
-            new = replace(new, due_at=slots.next_free_slot(session, new.channels, afisha.now()))
+            due_at = slots.next_free_slot(session, names, afisha.now(), org=org)
+        else:
+            due_at = parse_when(when, tz, afisha.now())
+        new = scheduling.NewPost(
+            text=text or "", channels=names, due_at=due_at, images=list(images), link=link
+        )
         created = scheduling.queue_post(session, org, new, afisha.settings.media_path, ACTOR)
         if as_json:
-            emit_json(post_json(created, afisha.tz))
+            emit_json(post_json(created, tz))
         else:
             click.echo(created.id)
 
 
 @post.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@org_option
 @pass_state
-def post_list(state: State, as_json: bool) -> None:
-    """List posts, newest first."""
-    afisha = state.afisha
-    with afisha.transaction() as (session, _org):
-        posts = store.list_posts(session)
+def post_list(state: State, as_json: bool, org_name: str | None) -> None:
+    """List the organisation's posts, newest first."""
+    with state.afisha.transaction(org_name) as (session, org):
+        posts, tz = store.list_posts(session, org=org), zone(org.timezone)
         if as_json:
-            emit_json([post_json(p, afisha.tz) for p in posts])
+            emit_json([post_json(p, tz) for p in posts])
             return
         for p in posts:
-            click.echo(post_line(p, afisha.tz))
+            click.echo(post_line(p, tz))
 
 
 @post.command("show")
 @click.argument("post_id", type=RecordId("post"))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@org_option
 @pass_state
-def post_show(state: State, post_id: int, as_json: bool) -> None:
+def post_show(state: State, post_id: int, as_json: bool, org_name: str | None) -> None:
     """Show a post and each of its publications."""
-    afisha = state.afisha
-    with afisha.transaction() as (session, _org):
-        found = session.get(Post, post_id)
-        if found is None:
+    with state.afisha.transaction(org_name) as (session, org):
+        found, tz = session.get(Post, post_id), zone(org.timezone)
+        if found is None or found.organization_id != org.id:
             raise NotFound("no post has id {id}", id=post_id)
         if as_json:
-            emit_json(post_json(found, afisha.tz))
+            emit_json(post_json(found, tz))
             return
         click.echo(f"post {found.id} ({found.status.value})\n\n{found.text}\n")
         for item in found.media:
@@ -121,17 +129,17 @@ def post_show(state: State, post_id: int, as_json: bool) -> None:
         for pub in found.publications:
             error = f"  {pub.last_error}" if pub.last_error else ""
             click.echo(
-                f"  {pub.channel.name:<24} {local(pub.due_at, afisha.tz):<22} "
-                f"{pub.state.value}{error}"
+                f"  {pub.channel.name:<24} {local(pub.due_at, tz):<22} {pub.state.value}{error}"
             )
 
 
 @post.command("cancel")
 @click.argument("post_id", type=RecordId("post"))
+@org_option
 @pass_state
-def post_cancel(state: State, post_id: int) -> None:
+def post_cancel(state: State, post_id: int, org_name: str | None) -> None:
     """Cancel a post's unsent publications."""
-    with state.afisha.transaction() as (session, org):
+    with state.afisha.transaction(org_name) as (session, org):
         withdrawn = scheduling.cancel_post(session, org, post_id, ACTOR)
     click.echo(f"cancelled post {post_id} ({withdrawn} publication(s) withdrawn)")
 
@@ -161,6 +169,7 @@ def event() -> None:
 )
 @click.option("--announce", "announce", default="now", show_default=True, help="When to announce.")
 @click.option("--json", "as_json", is_flag=True, help="Print the event with its publications.")
+@org_option
 @pass_state
 def event_add(
     state: State,
@@ -175,43 +184,45 @@ def event_add(
     reminders: str,
     announce: str,
     as_json: bool,
+    org_name: str | None,
 ) -> None:
     """Create an event; its announcement and reminders are queued on each channel."""
     afisha = state.afisha
     now = afisha.now()
-    new = scheduling.NewEvent(
-        title=title,
-        starts_at=parse_when(starts, afisha.tz, now),
-        ends_at=parse_when(ends, afisha.tz, now) if ends else None,
-        place=place,
-        description=text,
-        image=image,
-        registration_url=link,
-        channels=split_names(channels),
-        reminder_offsets=parse_offsets(reminders),
-        announce_at=parse_when(announce, afisha.tz, now),
-    )
-    with afisha.transaction() as (session, org):
+    with afisha.transaction(org_name) as (session, org):
+        tz = zone(org.timezone)
+        new = scheduling.NewEvent(
+            title=title,
+            starts_at=parse_when(starts, tz, now),
+            ends_at=parse_when(ends, tz, now) if ends else None,
+            place=place,
+            description=text,
+            image=image,
+            registration_url=link,
+            channels=own_channels(session, org, channels),
+            reminder_offsets=parse_offsets(reminders),
+            announce_at=parse_when(announce, tz, now),
+        )
         created = scheduling.add_event(session, org, new, afisha.settings.media_path, now, ACTOR)
         if as_json:
-            emit_json(event_json(created, afisha.tz))
+            emit_json(event_json(created, tz))
         else:
             click.echo(created.id)
 
 
 @event.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@org_option
 @pass_state
-def event_list(state: State, as_json: bool) -> None:
-    """List events by start time."""
-    afisha = state.afisha
-    with afisha.transaction() as (session, _org):
-        events = store.list_events(session)
+def event_list(state: State, as_json: bool, org_name: str | None) -> None:
+    """List the organisation's events by start time."""
+    with state.afisha.transaction(org_name) as (session, org):
+        events, tz = store.list_events(session, org=org), zone(org.timezone)
         if as_json:
-            emit_json([event_json(e, afisha.tz) for e in events])
+            emit_json([event_json(e, tz) for e in events])
             return
         for e in events:
-            click.echo(event_line(e, afisha.tz))
+            click.echo(event_line(e, tz))
 
 
 NOTICE = click.option(
@@ -228,17 +239,25 @@ NOTICE = click.option(
 @click.option("--ends", help="New end, same formats (default: moved by as much as the start).")
 @click.option("--place", help="A new place.")
 @NOTICE
+@org_option
 @pass_state
 def event_move(
-    state: State, event_id: int, starts: str, ends: str | None, place: str | None, notice: bool
+    state: State,
+    event_id: int,
+    starts: str,
+    ends: str | None,
+    place: str | None,
+    notice: bool,
+    org_name: str | None,
 ) -> None:
     """Move an event: its reminders are planned anew; with --notice (the default) a new-date
     notice goes to the channels that announced it and its followers are told in private."""
     afisha = state.afisha
     now = afisha.now()
-    starts_at = parse_when(starts, afisha.tz, now)
-    ends_at = parse_when(ends, afisha.tz, now) if ends else None
-    with afisha.transaction() as (session, org):
+    with afisha.transaction(org_name) as (session, org):
+        tz = zone(org.timezone)
+        starts_at = parse_when(starts, tz, now)
+        ends_at = parse_when(ends, tz, now) if ends else None
         moved = move_event_with_notice(
             session,
             org,
@@ -252,7 +271,7 @@ def event_move(
         )
     done = moved.rescheduled
     click.echo(
-        f"moved event {event_id} to {local(starts_at, afisha.tz)}: {done.moved} publication(s) "
+        f"moved event {event_id} to {local(starts_at, tz)}: {done.moved} publication(s) "
         f"given a new time, {done.added} reminder(s) added, {done.withdrawn} withdrawn; "
         f"notice on {moved.notices} channel(s), {moved.followers} follower(s) to be told"
     )
@@ -261,13 +280,14 @@ def event_move(
 @event.command("cancel")
 @click.argument("event_id", type=RecordId("event"))
 @NOTICE
+@org_option
 @pass_state
-def event_cancel(state: State, event_id: int, notice: bool) -> None:
+def event_cancel(state: State, event_id: int, notice: bool, org_name: str | None) -> None:
     """Cancel an event and withdraw its unsent announcement and reminders; with --notice (the
     default) a cancellation notice goes to the channels that announced it and its followers are
     told in private."""
     afisha = state.afisha
-    with afisha.transaction() as (session, org):
+    with afisha.transaction(org_name) as (session, org):
         done = cancel_event_with_notice(
             session, org, event_id, notify=notice, now=afisha.now(), actor=ACTOR
         )
@@ -283,11 +303,12 @@ def event_cancel(state: State, event_id: int, notice: bool) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write to this file (default: standard output).",
 )
+@org_option
 @pass_state
-def event_ical(state: State, output: Path | None) -> None:
-    """Write the upcoming events as an iCalendar (.ics) feed for the library website."""
+def event_ical(state: State, output: Path | None, org_name: str | None) -> None:
+    """Write the organisation's upcoming events as an iCalendar (.ics) feed for its website."""
     afisha = state.afisha
-    with afisha.transaction() as (session, org):
+    with afisha.transaction(org_name) as (session, org):
         body = export_events(session, org, afisha.now())
     if output is None:
         click.echo(body, nl=False)
@@ -298,14 +319,14 @@ def event_ical(state: State, output: Path | None) -> None:
 
 @event.command("show", hidden=True)
 @click.argument("event_id", type=RecordId("event"))
+@org_option
 @pass_state
-def event_show(state: State, event_id: int) -> None:
-    afisha = state.afisha
-    with afisha.transaction() as (session, _org):
+def event_show(state: State, event_id: int, org_name: str | None) -> None:
+    with state.afisha.transaction(org_name) as (session, org):
         found = session.get(Event, event_id)
-        if found is None:
+        if found is None or found.organization_id != org.id:
             raise NotFound("no event has id {id}", id=event_id)
-        emit_json(event_json(found, afisha.tz))
+        emit_json(event_json(found, zone(org.timezone)))
 
 
 def register(cli: click.Group) -> None:

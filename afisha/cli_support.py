@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+from sqlalchemy.orm import Session
 
 from afisha.config import Settings, load_settings
 from afisha.wiring import Afisha, open_afisha
 from content.domain.callback_data import LARGEST_INT
 from content.errors import AfishaError, ConfigurationError, InvalidInput
 from content.redaction import hide, redact
+from content.storage.models import Organization
+from content.storage.registry import get_channel
 
 log = logging.getLogger("afisha")
 ACTOR = "cli"
@@ -142,3 +145,12 @@ def emit_json(data: Any) -> None:
 
 def split_names(names: str) -> list[str]:
     return [n.strip() for n in names.split(",") if n.strip()]
+
+
+def own_channels(session: Session, org: Organization, names: str) -> list[str]:
+    """The comma-separated channel names, each checked to be one of `org`'s channels (another
+    library's channel is not found from the command line)."""
+    listed = split_names(names)
+    for name in listed:
+        get_channel(session, name, org)
+    return listed

@@ -43,6 +43,9 @@ class Settings:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     grace_minutes: int = 15
+    # Whether editors' posts wait for a manager's approval, in the first organisation (None:
+    # as `afisha org set` left it; other organisations are set with `afisha org set` only).
+    requires_approval: bool | None = None
     source: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -66,8 +69,21 @@ class Settings:
         return shown
 
 
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0"})
+
+
 def _coerce(name: str, raw: Any) -> Any:
     target = {f.name: f for f in fields(Settings)}[name]
+    if str(target.type).startswith("bool"):
+        if isinstance(raw, bool) or raw is None:
+            return raw
+        text = str(raw).strip().lower()
+        if text in _TRUE | _FALSE:
+            return text in _TRUE
+        if not text:
+            return None
+        raise ConfigurationError(f"{name} must be true or false, not {raw!r}")
     if target.type == "int":
         try:
             return int(raw)

@@ -9,11 +9,12 @@
 | token-check        | 6 h    | `afisha worker`, `afisha run`                      |
 | feeds              | 10 min | `afisha worker`, `afisha run`                      |
 | notices            | 30 s   | `afisha run`, beside the staff bot (`bot_jobs`)    |
-| weekly-digest      | 15 min | `afisha run`, beside the staff bot                 |
-| monthly-report     | 15 min | `afisha run`, beside the staff bot                 |
+| weekly-digest      | 15 min | `afisha run`, beside the staff bot (per library)   |
+| monthly-report     | 15 min | `afisha run`, beside the staff bot (per library)** |
 
 * only with a bot token: the reminders, and the news of a move or cancellation, go out as the
   bot's private messages.
+** with the network report too, for a network head's managers.
 
 `afisha worker --once` runs each of `worker_jobs` once, in this order. A job runs on one worker
 at a time (`PeriodicJob.exclusive`); APScheduler only decides when (`scheduler.timing`).
@@ -96,10 +97,10 @@ def bot_jobs(application: Application, services: BotServices) -> list[PeriodicJo
     # Imported here: the digests and reports (matplotlib, PDF) are no business of a worker.
     from bot.notify import deliver_notices, queue_monthly_report, queue_weekly_digest
 
-    async def digest() -> bool:
+    async def digest() -> int:
         return queue_weekly_digest(services)
 
-    async def monthly_report() -> bool:
+    async def monthly_report() -> int:
         return queue_monthly_report(services)
 
     return [

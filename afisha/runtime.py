@@ -16,20 +16,26 @@ from typing import Any
 from afisha.channel_factory import ChannelFactory
 from afisha.jobs import worker_jobs
 from afisha.wiring import Afisha
+from content.errors import ConfigurationError
 from scheduler.clock import Clock, SystemClock
 from scheduler.compose import MediaLocation
 from scheduler.engine import DEFAULT_CONCURRENCY, Engine, EngineSettings
-from scheduler.limits import Pacer
 from scheduler.locks import WorkerLock
+from scheduler.pacing_pg import make_pacer
 from scheduler.timing import PeriodicJob, Worker, run_once
 
 log = logging.getLogger(__name__)
 
 
 async def _guarded(service: Service, stop: asyncio.Event, worker: Worker) -> None:
-    """A service that fails (the bot losing its network, say) must not stop publishing."""
+    """A service that fails (the bot losing its network, say) must not stop publishing; one
+    that refuses to run as configured (a second poller for one bot) stops the process, which
+    exits with its message."""
     try:
         await service(stop, worker)
+    except ConfigurationError:
+        stop.set()
+        raise
     except Exception:
         log.exception("service %s stopped with an error", getattr(service, "__name__", service))
 
@@ -65,7 +71,7 @@ def build_engine(
             grace=timedelta(minutes=settings.grace_minutes),
             concurrency=concurrency,
         ),
-        Pacer(clock, enabled=pacing),
+        make_pacer(afisha.engine, clock, enabled=pacing),
         factory.rates,
     )
     return EngineParts(engine, factory)
@@ -102,9 +108,16 @@ async def serve(
         await stop.wait()
         log.info("stopping: finishing in-flight publications")
         await worker.stop()
+        refusals: list[ConfigurationError] = []
         for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await task
+            except asyncio.CancelledError:
+                pass
+            except ConfigurationError as refusal:
+                refusals.append(refusal)
+        if refusals:
+            raise refusals[0]
         return None
     finally:
         await parts.factory.close()

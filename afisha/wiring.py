@@ -38,19 +38,28 @@ class Afisha:
         return datetime.now(UTC)
 
     @contextmanager
-    def transaction(self, org: str | None = None) -> Iterator[tuple[Session, Organization]]:
-        """A session and the organisation named (or the only one); all commits or nothing.
+    def installation(self) -> Iterator[tuple[Session, Organization]]:
+        """A session and the installation's first organisation; all commits or nothing.
 
-        The installation's first organisation is created on first use and kept in step with the
-        settings; with several and none named, InvalidInput names the choices.
+        The first organisation is created on first use and kept in step with the settings.
         """
         with self.sessions() as session, session.begin():
-            ensure_organization(
+            first = ensure_organization(
                 session,
                 self.settings.organization,
                 self.settings.timezone,
                 self.settings.language,
+                self.settings.requires_approval,
             )
+            yield session, first
+
+    @contextmanager
+    def transaction(self, org: str | None = None) -> Iterator[tuple[Session, Organization]]:
+        """A session and the organisation named (or the only one); all commits or nothing.
+
+        With several and none named, InvalidInput names the choices.
+        """
+        with self.installation() as (session, _first):
             yield session, choose_organization(session, org)
 
     def close(self) -> None:

@@ -196,11 +196,13 @@ def _baseline(f: dict[str, Any], afisha_rate: float | None) -> list[list[str]]:
 
 
 def _rate_limits(f: dict[str, Any]) -> list[list[str]]:
+    workers = f.get("workers", 1)
+    where = "" if workers == 1 else f", {workers} workers on PostgreSQL (pacing shared)"
     return [
         [
-            "Rate limits",
+            "Rate limits" if workers == 1 else "Shared rate limits",
             f"{_n(f['publications'])} posts to {f['channels']} channels, Telegram limits on "
-            "(30/s per bot, 20/min per channel)",
+            f"(30/s per bot, 20/min per channel){where}",
             f"achieved {_n(f['achieved_per_second'], 2)}/s of {_n(f['allowed_per_second'], 2)}/s "
             f"allowed = {_n(f['efficiency'], 2)} ({_n(f['achieved_seconds'], 1)} s vs "
             f"{_n(f['allowed_seconds'], 1)} s); 429 answers: {f['answers_429_recorded']}",
@@ -299,6 +301,7 @@ def bench_markdown(results: dict[str, Any]) -> str:
         "throughput": _throughput,
         "baseline": lambda f: _baseline(f, afisha_rate),
         "rate_limits": _rate_limits,
+        "shared_limits": _rate_limits,
         "collection": _collection,
         "stats": _stats,
         "footprint": _footprint,

@@ -42,6 +42,7 @@ SCENARIOS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "throughput": throughput.run,
     "baseline": baseline.run,
     "rate_limits": rate_limits.run,
+    "shared_limits": rate_limits.run_shared,
     "collection": collection.run,
     "footprint": footprint.run,
     "exactly_once": exactly_once.run,

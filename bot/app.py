@@ -7,6 +7,7 @@ import asyncio
 import logging
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.error import Conflict, TelegramError
 from telegram.ext import Application, ApplicationBuilder, TypeHandler
 
 from bot.dispatch import Dispatcher
@@ -14,12 +15,21 @@ from bot.flows import build_router
 from bot.router import Router
 from bot.services import BotServices
 from content.domain.languages import LANGUAGES
-from content.i18n import translate
+from content.errors import ConfigurationError
+from content.i18n import N_, translate
 
 log = logging.getLogger(__name__)
 
 # message_reaction_count is not delivered unless asked for (and the bot is a channel admin).
 ALLOWED_UPDATES = ["message", "callback_query", "message_reaction_count"]
+# A poller told "Conflict" this soon after it began is the newcomer, and gives way: the one
+# polling already retries a second after its own conflict (PTB), which ends the newcomer's poll.
+SETTLE_SECONDS = 5.0
+ANOTHER_POLLER = N_(
+    "Another program is already receiving this bot's updates (Telegram answered: {detail}). "
+    "Run one poller per bot token: stop the other one, or set AFISHA_WEBHOOK_URL so that "
+    "several replicas share one webhook."
+)
 
 
 def build_application(
@@ -77,16 +87,51 @@ async def run_webhook(application: Application, stop: asyncio.Event, url: str, s
         await application.shutdown()
 
 
-async def run_polling(application: Application, stop: asyncio.Event) -> None:
-    """Poll for updates until `stop` is set."""
+async def run_polling(
+    application: Application,
+    stop: asyncio.Event,
+    *,
+    language: str = "en",
+    settle: float = SETTLE_SECONDS,
+) -> None:
+    """Poll for updates until `stop` is set.
+
+    Raises:
+        ConfigurationError: (in `language`) Telegram answered "Conflict" within `settle`
+            seconds of the start: someone else polls for this token, and this poller stops
+            rather than take turns with it. A conflict later is a newcomer's, which gives way.
+    """
     await _initialize(application)
     await set_commands(application, application.bot_data["router"])
     await application.start()
     assert application.updater is not None
-    await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    conflicts: list[Conflict] = []
+    refused = asyncio.Event()
+
+    def on_error(error: TelegramError) -> None:
+        if isinstance(error, Conflict) and loop.time() - began < settle:
+            conflicts.append(error)
+            refused.set()
+        elif isinstance(error, Conflict):
+            log.warning("another poller for this bot started (%s); it stops on its own", error)
+        else:
+            log.error("polling for updates failed: %s", error)
+
+    await application.updater.start_polling(
+        allowed_updates=ALLOWED_UPDATES, error_callback=on_error
+    )
     try:
-        await stop.wait()
+        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(refused.wait())]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
     finally:
         await application.updater.stop()
         await application.stop()
         await application.shutdown()
+    if conflicts:
+        raise ConfigurationError(translate(language, ANOTHER_POLLER, detail=conflicts[0].message))

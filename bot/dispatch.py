@@ -14,7 +14,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.conversation import load, save
+from bot.conversation import first_time, hold, load, save
 from bot.reactions import record_reaction_counts
 from bot.router import Router
 from bot.services import BotServices
@@ -23,7 +23,7 @@ from content.domain.languages import LANGUAGES
 from content.errors import InvalidInput
 from content.i18n import N_, explain, translate
 from content.queueing.followers import started
-from content.storage.models import BotConversation, ProcessedUpdate, StaffMember
+from content.storage.models import BotConversation, StaffMember
 
 log = logging.getLogger(__name__)
 SERVICES = "afisha_services"
@@ -161,11 +161,9 @@ class Dispatcher:
         language = _language(incoming.user_language, services.default_language)
         try:
             with services.sessions.begin() as session:
-                if session.get(ProcessedUpdate, incoming.update_id) is not None:
+                if not first_time(session, incoming.update_id, services.clock.now()):
                     return None  # a repeated update: it already acted
-                session.add(
-                    ProcessedUpdate(update_id=incoming.update_id, processed_at=services.clock.now())
-                )
+                hold(session, incoming.user_id)  # another replica may have one of theirs
                 memberships = list(
                     session.scalars(
                         select(StaffMember)
@@ -227,6 +225,7 @@ class Dispatcher:
 
     def _remember(self, user_id: int, ids: dict[str, int]) -> None:
         with self.services.sessions.begin() as session:
+            hold(session, user_id)  # not over a step another replica is writing
             row = session.get(BotConversation, user_id)
             if row is not None:
                 row.data = {**(row.data or {}), **ids}

@@ -30,10 +30,12 @@ class FloodControl:
         self.limits = FloodLimits()
         self._overall: deque[float] = deque()
         self._per_chat: defaultdict[int, deque[float]] = defaultdict(deque)
+        self.refused = 0  # requests answered 429, for tests and benchmarks to count
 
     def reset(self) -> None:
         self.clock = time.monotonic
         self.limits = FloodLimits()
+        self.refused = 0
         self._overall.clear()
         self._per_chat.clear()
 
@@ -48,6 +50,7 @@ class FloodControl:
             waits.append(_wait(chat, now, 60.0, self.limits.per_chat_per_minute, count))
         worst = max(waits)
         if worst > 0:
+            self.refused += 1
             return max(1, math.ceil(worst))
         for _ in range(count):
             self._overall.append(now)

@@ -77,6 +77,8 @@ class Claimer:
         return {channel_id for channel_id in rates if capacity(channel_id) <= 0}
 
     def capacity_of(self, rates: dict[int, list[Rate]]) -> Callable[[int], int]:
+        self.pacer.refresh(rate for keys in rates.values() for rate in keys)
+
         def capacity(channel_id: int) -> int:
             keys = rates.get(channel_id, [])
             free = self.pacer.available(keys)

@@ -243,6 +243,8 @@ class Engine:
             raise
         finally:
             self.store.close()
+            self._guarded_flush()
+            self.pacer.close()
 
     def _seconds_to_begin(self, pending: list[Job], now: datetime) -> float:
         """Seconds until the first waiting job is to be begun (inf: none waits)."""
@@ -262,12 +264,14 @@ class Engine:
         return quiet >= gap(self._claim_seconds) or running_out
 
     def _paced(self, jobs: list[Job]) -> tuple[list[Job], list[Job]]:
-        """Book the sends that the rate limits allow now; returns (those, the others)."""
+        """Book the sends that the rate limits allow now (shared by every worker on
+        PostgreSQL, in one round trip for the batch); returns (those, the others)."""
         going: list[Job] = []
         held: list[Job] = []
-        for job in jobs:
-            if self.pacer.available(job.rates) > 0:
-                going.append(replace(job, booked=self.pacer.book(job.rates)))
+        booked = self.pacer.book_batch([job.rates for job in jobs]) if jobs else []
+        for job, stamp in zip(jobs, booked, strict=True):
+            if stamp is not None:
+                going.append(replace(job, booked=stamp))
             else:
                 self.throttled[job.channel.id] = self.pacer.free_at(job.rates)
                 held.append(job)
@@ -448,8 +452,17 @@ class Engine:
             self.pacer.done(job.rates, job.booked)
 
     async def _record_many(self, finished: list[tuple[Job, int, Published | ChannelError]]) -> None:
-        """Record outcomes: the sent ones together, each failure on its own."""
+        """Record outcomes: the sent ones together, each failure on its own; and tell the
+        other workers which sends were answered (their slots free again)."""
         await self._begin_many([], finished)
+        self._guarded_flush()
+
+    def _guarded_flush(self) -> None:
+        try:
+            self.pacer.flush()
+        except Exception:
+            # Unanswered in the shared windows, the slots come free after limits.FLIGHT_MAX.
+            log.exception("telling the other workers which sends were answered failed")
 
     def _guarded(self, record: Callable[..., None], job: Job, *args: Any) -> None:
         try:

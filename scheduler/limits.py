@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +24,12 @@ from scheduler.clock import Clock
 # How much longer than the platform's window ours is: a share of it plus a fixed margin.
 SLACK_SHARE = 0.01
 SLACK_SECONDS = 0.05
+# A send booked and not answered counts at most this long (a worker that stopped mid-send).
+FLIGHT_MAX = 60.0
+# How long after its booking a send flying elsewhere is guessed to be answered, and how soon a
+# window held full by such sends is looked at again.
+FLIGHT_GUESS = 0.25
+POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -34,15 +40,26 @@ class Rate:
 
 
 class _Window:
-    """The sends under one key within the last `span` seconds."""
+    """The sends under one key within the last `span` seconds.
+
+    `sent` holds the moments sends count from; `flying` the booking times of sends whose answer
+    is not known here yet (another worker's, read from the shared table): they count until
+    they are answered, or until FLIGHT_MAX has passed.
+    """
 
     def __init__(self, rate: Rate) -> None:
         self.limit = rate.count
         self.span = rate.seconds * (1 + SLACK_SHARE) + SLACK_SECONDS
         self.sent: deque[float] = deque()
+        self.flying: list[float] = []
         self.blocked_until = 0.0
 
     def _prune(self, now: float) -> None:
+        if self.flying and self.flying[0] <= now - FLIGHT_MAX:
+            stale = [b for b in self.flying if b <= now - FLIGHT_MAX]
+            self.flying = [b for b in self.flying if b > now - FLIGHT_MAX]
+            for booked in stale:  # a worker that went away mid-send: count it as answered late
+                bisect.insort(self.sent, booked + FLIGHT_MAX)
         while self.sent and self.sent[0] <= now - self.span:
             self.sent.popleft()
 
@@ -50,14 +67,17 @@ class _Window:
         if now < self.blocked_until:
             return 0
         self._prune(now)
-        return max(0, self.limit - len(self.sent))
+        return max(0, self.limit - len(self.sent) - len(self.flying))
 
     def free_at(self, now: float) -> float:
-        """When the next send may start."""
+        """When the next send may start (for a send still flying, a guess: it is answered
+        FLIGHT_GUESS after its booking, and not before POLL_SECONDS from now)."""
         self._prune(now)
         at = now
-        if len(self.sent) >= self.limit:
-            at = self.sent[len(self.sent) - self.limit] + self.span
+        if len(self.sent) + len(self.flying) >= self.limit:
+            guessed = (max(b + FLIGHT_GUESS, now + POLL_SECONDS - self.span) for b in self.flying)
+            counted = sorted([*self.sent, *guessed])
+            at = counted[len(counted) - self.limit] + self.span
         return max(at, self.blocked_until)
 
     def reserve(self, now: float) -> float:
@@ -66,9 +86,18 @@ class _Window:
         bisect.insort(self.sent, at)
         return at - now
 
+    def book_flying(self, now: float) -> None:
+        """Book a send that starts now and counts until its answer is known (shared pacing)."""
+        bisect.insort(self.flying, now)
+
     def done(self, booked: float, now: float) -> None:
         """A send booked at `booked` got its answer: count it from now, the latest moment the
         platform can have counted it, so that the next window starts late enough."""
+        index = bisect.bisect_left(self.flying, booked)
+        if index < len(self.flying) and self.flying[index] == booked:
+            del self.flying[index]
+            bisect.insort(self.sent, max(booked, now))
+            return
         index = bisect.bisect_left(self.sent, booked)
         if index < len(self.sent) and self.sent[index] == booked:
             del self.sent[index]
@@ -124,6 +153,23 @@ class Pacer:
         for rate in rates:
             self._window(rate).reserve(now)
         return now
+
+    def book_batch(self, batch: Sequence[list[Rate]]) -> list[float | None]:
+        """Book, in order, each send of `batch` (its rates) that may start now; returns each
+        one's booking time stamp, or None for those that must wait."""
+        booked: list[float | None] = []
+        for rates in batch:
+            booked.append(self.book(rates) if self.available(rates) > 0 else None)
+        return booked
+
+    def refresh(self, rates: Iterable[Rate] = ()) -> None:
+        """Read the other workers' sends (SharedPacer); a process pacing alone knows them all."""
+
+    def flush(self) -> None:
+        """Tell the other workers what was answered (SharedPacer); nothing to tell here."""
+
+    def close(self) -> None:
+        """Give back what the pacer holds between its calls (SharedPacer: a connection)."""
 
     def done(self, rates: list[Rate], booked: float) -> None:
         """The send booked at `booked` is answered: it counts from now in every window."""

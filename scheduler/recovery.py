@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, false, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from channels.base import ChannelError, Outgoing, Verdict
 from content.domain.states import PublicationState, move_publication
-from content.storage.models import Attempt, Channel, Post, PostMedia, Publication
+from content.storage.models import Attempt, Channel, Organization, Post, PostMedia, Publication
 from content.storage.notices import NoticeKind, add_notice
 from content.storage.store import organization_zones
 from scheduler.claims import CLAIMABLE
@@ -47,12 +47,30 @@ def expire_leases(session: Session, now: datetime) -> int:
     return len(stale)
 
 
+def _past_grace(session: Session, now: datetime, grace: timedelta) -> ColumnElement[bool]:
+    """Due longer ago than the grace period of the channel's organisation (its own, or
+    `grace`): one condition per distinct grace period, however many libraries share it."""
+    libraries: dict[timedelta, list[int]] = {}
+    for org_id, minutes in session.execute(select(Organization.id, Organization.grace_minutes)):
+        own = grace if minutes is None else timedelta(minutes=minutes)
+        libraries.setdefault(own, []).append(org_id)
+    return or_(
+        false(),
+        *(
+            and_(Channel.organization_id.in_(ids), Publication.due_at < now - period)
+            for period, ids in libraries.items()
+        ),
+    )
+
+
 def mark_missed(session: Session, now: datetime, grace: timedelta) -> int:
-    """Publications overdue by more than the grace period wait for a person's decision."""
+    """Publications overdue by more than their organisation's grace period (`grace` where it
+    sets none) wait for a person's decision."""
     overdue = list(
         session.scalars(
             select(Publication)
-            .where(Publication.state.in_(CLAIMABLE), Publication.due_at < now - grace)
+            .join(Channel, Publication.channel_id == Channel.id)
+            .where(Publication.state.in_(CLAIMABLE), _past_grace(session, now, grace))
             .with_for_update(skip_locked=True, of=Publication)
         )
     )

@@ -6,6 +6,9 @@ runs with Afisha's pacing on, as in production. "Allowed" is the fastest schedul
 permit for the same posts (computed below); the figure is allowed time ÷ achieved time, the
 same as achieved rate ÷ allowed rate. 429s are counted both ways: attempts the engine recorded
 as rate-limited, and sendMessage calls the sandbox received beyond the messages it stored.
+
+`run_shared` is the same demand on PostgreSQL with three workers, whose pacing is shared
+(scheduler.pacing_pg): the limits hold for all of them together, so still no 429.
 """
 
 from __future__ import annotations
@@ -60,32 +63,58 @@ def fastest_schedule(per_chat_counts: list[int]) -> float:
     return last
 
 
+SHARED_WORKERS = 3
+
+
 def run(context: Context) -> dict[str, Any]:
+    return measure(context, "sqlite", 1)
+
+
+def run_shared(context: Context) -> dict[str, Any]:
+    return measure(context, "postgresql", SHARED_WORKERS)
+
+
+def measure(context: Context, kind: str, workers: int) -> dict[str, Any]:
+    """The demand on a `kind` database, published by `workers` worker processes."""
     count = context.size(FULL_COUNT, 30)
     channels = CHANNELS
     with (
         sandbox_process(telegram_channels=channels) as sandbox,
-        fresh_database("sqlite", context.workdir) as database,
+        fresh_database(kind, context.workdir) as database,
     ):
         sandbox.limits(telegram_flood=True, overall_per_second=PER_BOT[0])
         installation = install(database, sandbox, context.workdir, telegram=channels)
         due = now() + timedelta(seconds=6)
         installation.queue_posts([due] * count, label="paced")
-        worker = start_worker(installation, "paced", pacing=True)
+        started = [
+            start_worker(installation, f"paced-w{i + 1}", pacing=True) for i in range(workers)
+        ]
         counts = [count // channels + (1 if i < count % channels else 0) for i in range(channels)]
         allowed = fastest_schedule(counts)
         try:
-            wait_ready(worker)
-            context.say(f"rate limits: {count} posts to {channels} channels (≥ {allowed:.0f} s)")
+            for worker in started:
+                wait_ready(worker)
+            context.say(
+                f"rate limits: {count} posts to {channels} channels, {workers} worker(s) on "
+                f"{kind} (≥ {allowed:.0f} s)"
+            )
             finished = wait_until(
                 lambda: installation.count(PublicationState.SENT) >= count,
                 timeout=allowed * 3 + 60,
                 every=1.0,
             )
         finally:
-            worker.stop()
+            for worker in started:
+                worker.stop()
         with installation.afisha.sessions() as session:
             limited = session.scalar(select(func.count()).where(Attempt.outcome == "rate_limited"))
+            per_worker = dict(
+                session.execute(
+                    select(Attempt.worker, func.count())
+                    .where(Attempt.outcome == "sent")
+                    .group_by(Attempt.worker)
+                ).all()
+            )
         states = installation.states()
         calls = sandbox.calls()
         seen = ledger_by_text(sandbox.ledger(), "paced ")
@@ -97,6 +126,9 @@ def run(context: Context) -> dict[str, Any]:
     return {
         "publications": count,
         "channels": channels,
+        "database": kind,
+        "workers": workers,
+        "sent_per_worker": {str(k): int(v) for k, v in sorted(per_worker.items())},
         "finished": finished,
         "delivered": len(seen),
         "duplicated": sum(1 for ts in seen.values() if len(ts) > 1),

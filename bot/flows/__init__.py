@@ -14,6 +14,7 @@ def build_router() -> Router:
         events,
         imports,
         library,
+        network,
         new_post,
         notices,
         queue,
@@ -32,6 +33,7 @@ def build_router() -> Router:
         notices,
         channels,
         stats,
+        network,
         imports,
         library,
     )

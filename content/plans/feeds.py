@@ -118,7 +118,7 @@ def add_feed(
     if not names:
         raise InvalidInput("choose at least one channel")
     for name in names:
-        get_channel(session, name)
+        get_channel(session, name, org)
     if session.scalar(select(Feed).where(Feed.organization_id == org.id, Feed.url == address)):
         raise InvalidInput("the feed {url} is already followed", url=address)
     feed = Feed(organization_id=org.id, url=address, channels=names, auto=auto)
@@ -128,8 +128,12 @@ def add_feed(
     return feed
 
 
-def list_feeds(session: Session) -> list[Feed]:
-    return list(session.scalars(select(Feed).order_by(Feed.id)))
+def list_feeds(session: Session, org: Organization | None = None) -> list[Feed]:
+    """Followed feeds (of `org`, or of every organisation)."""
+    query = select(Feed).order_by(Feed.id)
+    if org is not None:
+        query = query.where(Feed.organization_id == org.id)
+    return list(session.scalars(query))
 
 
 def get_feed(session: Session, org: Organization, feed_id: int) -> Feed:

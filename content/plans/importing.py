@@ -267,9 +267,10 @@ def _import_calendar(
 ) -> None:
     items, report.errors = read_calendar(data, zone(org.timezone))
     report.rows = len(items) + len(report.errors)
+    own = set(session.scalars(select(Channel.name).where(Channel.organization_id == org.id)))
     for name in channels:
-        if session.scalar(select(Channel).where(Channel.name == name)) is None:
-            known = ", ".join(session.scalars(select(Channel.name))) or "none"
+        if name not in own:
+            known = ", ".join(sorted(own)) or "none"
             raise NotFound(
                 "unknown channel {name!r} (known channels: {known})", name=name, known=known
             )
@@ -342,7 +343,10 @@ def import_plan(
             context = Context(
                 tz=zone(org.timezone),
                 now=now,
-                channels=set(session.scalars(select(Channel.name))),
+                # The library's own channels: a sheet cannot reach another library's.
+                channels=set(
+                    session.scalars(select(Channel.name).where(Channel.organization_id == org.id))
+                ),
                 language=org.language,
                 images=_local_images(image_dir, Path(scratch, "downloads"), fetch),
             )

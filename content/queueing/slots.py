@@ -123,8 +123,8 @@ def add_slot(
     minute: int,
     actor: str,
 ) -> list[ChannelSlot]:
-    """Add weekly posting times to a channel; times it already has are kept once."""
-    channel = get_channel(session, channel_name)
+    """Add weekly posting times to one of `org`'s channels; times it has are kept once."""
+    channel = get_channel(session, channel_name, org)
     existing = {(s.weekday, s.minute) for s in slots_of(session, [channel])}
     added = []
     for weekday in weekdays:
@@ -146,8 +146,8 @@ def remove_slot(
     minute: int,
     actor: str,
 ) -> int:
-    """Remove weekly posting times from a channel; returns how many there were."""
-    channel = get_channel(session, channel_name)
+    """Remove weekly posting times from one of `org`'s channels; returns how many there were."""
+    channel = get_channel(session, channel_name, org)
     removed = 0
     for slot in slots_of(session, [channel]):
         if slot.weekday in weekdays and slot.minute == minute:
@@ -159,8 +159,11 @@ def remove_slot(
     return removed
 
 
-def slots_of(session: Session, channels: list[Channel] | None = None) -> list[ChannelSlot]:
-    """Posting times, by channel name, weekday and time (of `channels`, or of all)."""
+def slots_of(
+    session: Session, channels: list[Channel] | None = None, org: Organization | None = None
+) -> list[ChannelSlot]:
+    """Posting times, by channel name, weekday and time (of `channels`, or of all; of `org`'s
+    channels only, when given)."""
     query = (
         select(ChannelSlot)
         .join(Channel)
@@ -168,6 +171,8 @@ def slots_of(session: Session, channels: list[Channel] | None = None) -> list[Ch
     )
     if channels is not None:
         query = query.where(ChannelSlot.channel_id.in_([c.id for c in channels]))
+    if org is not None:
+        query = query.where(Channel.organization_id == org.id)
     return list(session.scalars(query))
 
 
@@ -187,19 +192,25 @@ def _taken(
 
 
 def next_free_slot(
-    session: Session, channel_names: list[str], after: datetime, *, horizon: timedelta = HORIZON
+    session: Session,
+    channel_names: list[str],
+    after: datetime,
+    *,
+    horizon: timedelta = HORIZON,
+    org: Organization | None = None,
 ) -> datetime:
     """The earliest posting time after `after` that every one of the channels with slots shares
     and that is free on all the channels; InvalidInput when none is within `horizon`.
 
     Channels without slots of their own follow the others; at least one channel needs slots.
+    With `org`, only its channels are found.
     """
     names = list(dict.fromkeys(n.strip() for n in channel_names if n.strip()))
     if not names:
         raise InvalidInput("choose at least one channel")
-    channels = [get_channel(session, name) for name in names]
-    org = session.get(Organization, channels[0].organization_id)
-    tz = zone(org.timezone if org else "UTC")
+    channels = [get_channel(session, name, org) for name in names]
+    owner = session.get(Organization, channels[0].organization_id)
+    tz = zone(owner.timezone if owner else "UTC")
     weekly: dict[int, set[WeeklyTime]] = {}
     for slot in slots_of(session, channels):
         weekly.setdefault(slot.channel_id, set()).add(WeeklyTime(slot.weekday, slot.minute))

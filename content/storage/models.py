@@ -399,6 +399,16 @@ class ProcessedUpdate(Base):
     processed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PacingWindow(Base):
+    """One rate limit's recent sends, shared by the workers on one PostgreSQL database
+    (scheduler.pacing_pg): `state` holds {"sent": [...], "flying": [...], "blocked": t}."""
+
+    __tablename__ = "pacing_window"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class AuditEntry(Base):
     """Who did what, when."""
 

@@ -19,7 +19,7 @@ from content.domain.states import (
     transition,
 )
 from content.domain.timeparse import zone
-from content.errors import InvalidInput, NotFound
+from content.errors import ConfigurationError, InvalidInput, NotFound
 from content.i18n import N_
 from content.storage.models import (
     AuditEntry,
@@ -67,17 +67,47 @@ def audit(
     )
 
 
-def ensure_organization(session: Session, name: str, timezone: str, language: str) -> Organization:
-    """The installation's organisation, created on first use and kept in step with settings."""
+def ensure_organization(
+    session: Session,
+    name: str,
+    timezone: str,
+    language: str,
+    requires_approval: bool | None = None,
+) -> Organization:
+    """The installation's organisation, created on first use and kept in step with settings.
+
+    `requires_approval` None: the settings leave it to `afisha org set`.
+    """
     zone(timezone)
     language = check_language(language)
     org = session.scalars(select(Organization).order_by(Organization.id)).first()
     if org is None:
-        org = Organization(name=name, timezone=timezone, language=language)
+        org = Organization(
+            name=name,
+            timezone=timezone,
+            language=language,
+            requires_approval=bool(requires_approval),
+        )
         session.add(org)
         session.flush()
         audit(session, org, "system", "organization.create", f"organization:{org.id}")
-    elif (org.timezone, org.language, org.name) != (timezone, language, name):
+        return org
+    if requires_approval is not None and org.requires_approval is not requires_approval:
+        audit(
+            session,
+            org,
+            "system",
+            "organization.update",
+            f"organization:{org.id}",
+            requires_approval=[org.requires_approval, requires_approval],
+        )
+        org.requires_approval = requires_approval
+    if org.name != name and session.scalar(select(Organization).where(Organization.name == name)):
+        raise ConfigurationError(
+            f"the settings name the first organisation {name!r}, but another organisation has "
+            "that name: choose another in the settings, or rename that one with `afisha org set`"
+        )
+    if (org.timezone, org.language, org.name) != (timezone, language, name):
         audit(
             session,
             org,
@@ -118,8 +148,14 @@ def add_staff(
         raise InvalidInput("the staff member needs a name")
     parsed_role = parse_role(role)
     lang = check_language(language or org.language)
-    if session.scalar(select(StaffMember).where(StaffMember.telegram_user_id == user_id)):
-        raise InvalidInput("Telegram user {id} is already on the staff", id=user_id)
+    if session.scalar(
+        select(StaffMember).where(
+            StaffMember.organization_id == org.id, StaffMember.telegram_user_id == user_id
+        )
+    ):
+        raise InvalidInput(
+            "Telegram user {id} is already on the staff of {org}", id=user_id, org=org.name
+        )
     member = StaffMember(
         organization_id=org.id,
         telegram_user_id=user_id,
@@ -133,9 +169,17 @@ def add_staff(
     return member
 
 
-def get_staff(session: Session, user_id: int) -> StaffMember:
-    member = session.scalar(select(StaffMember).where(StaffMember.telegram_user_id == user_id))
+def get_staff(session: Session, user_id: int, org: Organization | None = None) -> StaffMember:
+    """The person's membership of `org`'s staff (without `org`: their first membership)."""
+    query = select(StaffMember).where(StaffMember.telegram_user_id == user_id)
+    if org is not None:
+        query = query.where(StaffMember.organization_id == org.id)
+    member = session.scalars(query.order_by(StaffMember.id)).first()
     if member is None:
+        if org is not None:
+            raise NotFound(
+                "no staff member of {org} has Telegram user id {id}", org=org.name, id=user_id
+            )
         raise NotFound("no staff member has Telegram user id {id}", id=user_id)
     return member
 
@@ -150,7 +194,7 @@ def set_staff(
     actor: str,
 ) -> StaffMember:
     """Change a staff member's role (and name or language, when given) in place."""
-    member = get_staff(session, user_id)
+    member = get_staff(session, user_id, org)
     parsed_role = parse_role(role)
     if name is not None and not name.strip():
         raise InvalidInput("the staff member needs a name")
@@ -177,7 +221,7 @@ def remove_staff(session: Session, org: Organization, user_id: int, actor: str) 
     mark; the posts they wrote or reviewed keep their name instead. The conversations they were
     in end, so a step half-done (a rejection's reason, a draft) cannot be finished.
     """
-    member = get_staff(session, user_id)
+    member = get_staff(session, user_id, org)
     session.execute(
         update(Post)
         .where(Post.author_id == member.id)
@@ -190,6 +234,7 @@ def remove_staff(session: Session, org: Organization, user_id: int, actor: str) 
         .values(reviewed_by=None, reviewer_name=member.name)
         .execution_options(synchronize_session="fetch")
     )
+    # Even on another library's staff still, a step half-done may be this library's: it ends.
     session.execute(delete(BotConversation).where(BotConversation.user_id == user_id))
     session.delete(member)
     audit(session, org, actor, "staff.remove", f"staff:{user_id}", name=member.name)
@@ -214,10 +259,16 @@ def resume_paused(session: Session, channel: Channel, now: datetime) -> int:
     return len(paused)
 
 
-def get_channel(session: Session, name: str) -> Channel:
+def get_channel(session: Session, name: str, org: Organization | None = None) -> Channel:
+    """The channel of that name (of `org`, when given: another library's is not found)."""
+    names = select(Channel.name).order_by(Channel.name)
+    if org is not None:
+        names = names.where(Channel.organization_id == org.id)
     channel = session.scalar(select(Channel).where(Channel.name == name))
+    if channel is not None and org is not None and channel.organization_id != org.id:
+        channel = None
     if channel is None:
-        known = ", ".join(session.scalars(select(Channel.name).order_by(Channel.name))) or "none"
+        known = ", ".join(session.scalars(names)) or "none"
         raise NotFound("unknown channel {name!r} (known channels: {known})", name=name, known=known)
     return channel
 

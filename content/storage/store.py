@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from content.domain.states import ChannelStatus, PublicationState
@@ -31,8 +31,12 @@ def organization_zones(session: Session) -> dict[int, ZoneInfo]:
     return {o.id: zone(o.timezone) for o in session.scalars(select(Organization))}
 
 
-def list_staff(session: Session) -> list[StaffMember]:
-    return list(session.scalars(select(StaffMember).order_by(StaffMember.name)))
+def list_staff(session: Session, org: Organization | None = None) -> list[StaffMember]:
+    """Staff memberships by name (of `org`, or of every organisation)."""
+    query = select(StaffMember).order_by(StaffMember.name)
+    if org is not None:
+        query = query.where(StaffMember.organization_id == org.id)
+    return list(session.scalars(query))
 
 
 def post_people(session: Session, post: Post) -> tuple[str | None, str | None]:
@@ -46,35 +50,58 @@ def post_people(session: Session, post: Post) -> tuple[str | None, str | None]:
     return name(post.author_id, post.author_name), name(post.reviewed_by, post.reviewer_name)
 
 
-def list_channels(session: Session) -> list[Channel]:
-    return list(session.scalars(select(Channel).order_by(Channel.name)))
+def list_channels(session: Session, org: Organization | None = None) -> list[Channel]:
+    """Channels by name (of `org`, or of every organisation)."""
+    query = select(Channel).order_by(Channel.name)
+    if org is not None:
+        query = query.where(Channel.organization_id == org.id)
+    return list(session.scalars(query))
 
 
-def list_posts(session: Session, limit: int = 200) -> list[Post]:
-    return list(session.scalars(select(Post).order_by(Post.id.desc()).limit(limit)))
+def list_posts(session: Session, limit: int = 200, org: Organization | None = None) -> list[Post]:
+    query = select(Post).order_by(Post.id.desc()).limit(limit)
+    if org is not None:
+        query = query.where(Post.organization_id == org.id)
+    return list(session.scalars(query))
 
 
-def list_events(session: Session, limit: int = 200) -> list[Event]:
-    return list(session.scalars(select(Event).order_by(Event.starts_at).limit(limit)))
+def list_events(session: Session, limit: int = 200, org: Organization | None = None) -> list[Event]:
+    query = select(Event).order_by(Event.starts_at).limit(limit)
+    if org is not None:
+        query = query.where(Event.organization_id == org.id)
+    return list(session.scalars(query))
 
 
-def queue_status(session: Session, now: datetime | None = None) -> QueueStatus:
+def queue_status(
+    session: Session, now: datetime | None = None, org: Organization | None = None
+) -> QueueStatus:
+    """The queue of `org`'s channels (or of every channel)."""
+    mine = (
+        Publication.channel_id.in_(select(Channel.id).where(Channel.organization_id == org.id))
+        if org is not None
+        else true()
+    )
     by_state = {
         str(state): count
         for state, count in session.execute(
-            select(Publication.state, func.count()).group_by(Publication.state)
+            select(Publication.state, func.count()).where(mine).group_by(Publication.state)
         )
     }
     next_due = session.scalar(
-        select(func.min(Publication.due_at)).where(Publication.state.in_(WAITING))
+        select(func.min(Publication.due_at)).where(Publication.state.in_(WAITING), mine)
     )
     paused = session.scalars(
-        select(Channel.name).where(Channel.status != ChannelStatus.ACTIVE).order_by(Channel.name)
+        select(Channel.name)
+        .where(
+            Channel.status != ChannelStatus.ACTIVE,
+            Channel.organization_id == org.id if org is not None else true(),
+        )
+        .order_by(Channel.name)
     )
     overdue = (
         session.scalar(
             select(func.min(Publication.due_at)).where(
-                Publication.state.in_(WAITING), Publication.due_at <= now
+                Publication.state.in_(WAITING), Publication.due_at <= now, mine
             )
         )
         if now

@@ -105,8 +105,11 @@ def test_staff_commands_refuse_unknown_people_and_bad_values(
 ) -> None:
     afisha.ok("staff", "add", "111", "--name", "Aigerim", "--role", "manager")
     for args, reason in [
-        (["remove", "999"], "no staff member has Telegram user id 999"),
-        (["set", "999", "--role", "editor"], "no staff member has Telegram user id 999"),
+        (["remove", "999"], "no staff member of My Library has Telegram user id 999"),
+        (
+            ["set", "999", "--role", "editor"],
+            "no staff member of My Library has Telegram user id 999",
+        ),
         (["set", "111", "--role", "boss"], "unknown role 'boss'"),
         (["set", "111", "--role", "editor", "--lang", "de"], "unsupported language 'de'"),
         (["set", "111", "--role", "editor", "--name", "  "], "needs a name"),

@@ -1,5 +1,9 @@
 """`afisha event move` and `event cancel --notice`: the new date or the cancellation reaches the
-channel that announced the event, through the real client and the sandbox (#16 point 2)."""
+channel that announced the event, through the real client and the sandbox (#16 point 2).
+
+Two libraries: the town library (the settings' first) and a village library with a channel of
+its own; each command names its library with --org, and one library's event is out of the
+other's reach."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from content.storage.secrets import generate_key
 from sandbox.runner import SandboxThread
 
 Run = Callable[..., Result]
+TOWN, VILLAGE = "Town Library", "Village Library"
 
 
 def in_days(days: int) -> date:
@@ -32,6 +37,7 @@ def afisha(sandbox: SandboxThread, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         "AFISHA_DATABASE_URL": f"sqlite:///{tmp_path}/afisha.db",
         "AFISHA_SECRET_KEY": generate_key(),
         "AFISHA_TIMEZONE": "Asia/Almaty",
+        "AFISHA_ORGANIZATION": TOWN,
         "AFISHA_LANGUAGE": "ru",
         "AFISHA_MEDIA_DIR": str(tmp_path / "media"),
         "AFISHA_TELEGRAM_TOKEN": fixtures.bot_token,
@@ -45,8 +51,24 @@ def afisha(sandbox: SandboxThread, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         assert result.exit_code == code, result.output
         return result
 
-    chat = str(fixtures.chats[0].id)
-    run("channel", "add", "tg", "--platform", "telegram", "--chat-id", chat, "--lang", "lt")
+    run("org", "add", VILLAGE, "--timezone", "Asia/Almaty", "--language", "kk")
+    for org, name, chat in (
+        (TOWN, "tg", fixtures.chats[0].id),
+        (VILLAGE, "vtg", fixtures.chats[1].id),
+    ):
+        run(
+            "channel",
+            "add",
+            name,
+            "--platform",
+            "telegram",
+            "--chat-id",
+            str(chat),
+            "--lang",
+            "lt",
+            "--org",
+            org,
+        )
     return run
 
 
@@ -54,65 +76,72 @@ def texts(sandbox: SandboxThread) -> list[str]:
     return [item.text for item in sandbox.sandbox.ledger.items if item.platform == "telegram"]
 
 
-def add_event(afisha: Run, title: str, day: date) -> str:
+def add_event(afisha: Run, org: str, channel: str, title: str, day: date) -> str:
     return str(
         afisha(
-            "event",
-            "add",
-            "--title",
-            title,
-            "--starts",
-            f"{day} 18:00",
-            "--place",
-            "Hall",
-            "--channels",
-            "tg",
-            "--reminders",
-            "2h",
-            "--announce",
-            "now",
+            *("event", "add", "--title", title, "--starts", f"{day} 18:00", "--place", "Hall"),
+            *("--channels", channel, "--reminders", "2h", "--announce", "now", "--org", org),
         ).output.strip()
     )
+
+
+def first_lines(sandbox: SandboxThread) -> list[str]:
+    return [t.splitlines()[0] for t in texts(sandbox)]
 
 
 def test_a_moved_and_then_cancelled_event_is_told_on_its_channel(
     afisha: Run, sandbox: SandboxThread
 ) -> None:
     day = in_days(10)
-    event_id = add_event(afisha, "Poetry night", day)
+    event_id = add_event(afisha, TOWN, "tg", "Poetry night", day)
+    village_id = add_event(afisha, VILLAGE, "vtg", "Village fair", day)
     afisha("worker", "--once")
-    assert [t.splitlines()[0] for t in texts(sandbox)] == ["📅 Poetry night"]
+    assert sorted(first_lines(sandbox)) == ["📅 Poetry night", "📅 Village fair"]
 
     later = day + timedelta(days=2)
-    moved = afisha("event", "move", event_id, "--starts", f"{later} 17:00", "--place", "Main hall")
+    moved = afisha(
+        *("event", "move", event_id, "--starts", f"{later} 17:00", "--place", "Main hall"),
+        *("--org", TOWN),
+    )
     assert "notice on 1 channel(s)" in moved.output
-    (shown,) = json.loads(afisha("event", "list", "--json").output)
+    (shown,) = json.loads(afisha("event", "list", "--json", "--org", TOWN).output)
     assert shown["starts_local"].startswith(f"{later} 17:00")
+    (village,) = json.loads(afisha("event", "list", "--json", "--org", VILLAGE).output)
+    assert village["id"] == int(village_id)
+    assert village["starts_local"].startswith(f"{day} 18:00")
     afisha("worker", "--once")
     notice = texts(sandbox)[-1]
     assert notice.startswith("🔁 Nauja data: Poetry night")  # in the channel's language
     assert "Main hall" in notice
 
-    cancelled = afisha("event", "cancel", event_id)  # --notice is the default
+    cancelled = afisha("event", "cancel", event_id, "--org", TOWN)  # --notice is the default
     assert "notice on 1 channel(s)" in cancelled.output
     afisha("worker", "--once")
     assert texts(sandbox)[-1].startswith("❌ Atšaukta: Poetry night")
+    assert first_lines(sandbox).count("📅 Village fair") == 1  # the village's event untouched
 
 
 def test_no_notice_and_refused_moves(afisha: Run, sandbox: SandboxThread) -> None:
     day = in_days(10)
-    event_id = add_event(afisha, "Quiet evening", day)
+    event_id = add_event(afisha, TOWN, "tg", "Quiet evening", day)
     afisha("worker", "--once")
-    before = afisha("event", "list", "--json").output
+    before = afisha("event", "list", "--json", "--org", TOWN).output
 
-    past = afisha("event", "move", event_id, "--starts", "2020-01-01 10:00", code=2)
-    assert "past" in past.output
-    unknown = afisha("event", "move", "999", "--starts", f"{day} 10:00", code=2)
+    refused = [
+        (("--starts", "2020-01-01 10:00", "--org", TOWN), "past"),
+        (("--starts", f"{day} 10:00", "--org", VILLAGE), f"no event has id {event_id}"),
+        (("--starts", f"{day} 10:00"), "--org"),  # two libraries: which one?
+    ]
+    for options, reason in refused:
+        assert reason in afisha("event", "move", event_id, *options, code=2).output
+    unknown = afisha("event", "move", "999", "--starts", f"{day} 10:00", "--org", TOWN, code=2)
     assert "999" in unknown.output
-    assert afisha("event", "list", "--json").output == before
+    assert afisha("event", "list", "--json", "--org", TOWN).output == before
 
-    afisha("event", "cancel", event_id, "--no-notice")
+    afisha("event", "cancel", event_id, "--no-notice", "--org", TOWN)
     afisha("worker", "--once")
-    assert [t.splitlines()[0] for t in texts(sandbox)] == ["📅 Quiet evening"]
-    moving_cancelled = afisha("event", "move", event_id, "--starts", f"{day} 10:00", code=2)
+    assert first_lines(sandbox) == ["📅 Quiet evening"]
+    moving_cancelled = afisha(
+        "event", "move", event_id, "--starts", f"{day} 10:00", "--org", TOWN, code=2
+    )
     assert "cancelled" in moving_cancelled.output

@@ -15,7 +15,7 @@ from bench.scenarios import rate_limits, stats
 from content.domain.states import PublicationState
 from tests.conftest import POSTGRES_URL
 
-NEEDS_POSTGRES = {"throughput", "baseline", "exactly_once", "network"}
+NEEDS_POSTGRES = {"throughput", "baseline", "exactly_once", "network", "shared_limits"}
 
 
 @pytest.mark.timeout(300)
@@ -58,6 +58,10 @@ def test_each_scenario_runs_at_a_tiny_size(name: str, tmp_path: Path) -> None:
     if name == "on_time":
         assert figures["delivered"] == figures["publications"]
         assert figures["duplicated"] == 0
+    if name == "shared_limits":
+        assert figures["delivered"] == figures["publications"]
+        assert figures["duplicated"] == 0
+        assert figures["answers_429_sandbox"] == 0
     if name == "collection":
         assert figures["graph_calls"] == figures["floor"]
     if name == "exactly_once":

@@ -1,7 +1,7 @@
 """follower news: a move or cancellation a follower who asked to be reminded must still be told
 
 Revision ID: 0017
-Revises: 0011
+Revises: 0015
 Create Date: 2026-12-04 21:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = "0017"
-down_revision = "0011"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
