@@ -85,14 +85,6 @@ def _managers(session: Session, org: Organization) -> list[StaffMember]:
     )
 
 
-def _staff(session: Session, *roles: Role) -> list[StaffMember]:
-    return list(
-        session.scalars(
-            select(StaffMember).where(StaffMember.role.in_(roles)).order_by(StaffMember.id)
-        )
-    )
-
-
 def _nearest_staff(session: Session, org: Organization, *roles: Role) -> list[StaffMember]:
     """The staff of `org` in `roles`, or, if it has none, of the nearest library above it
     that has: one library's notices never reach another library's staff."""
