@@ -1,12 +1,21 @@
-"""Who may do what: the one place every update's permission is decided."""
+"""Who may do what: the one place every update's permission is decided.
+
+A person may be on several organisations' staff. The role that counts is the one in the
+organisation being acted on: their own role there, or the one they hold in a library above it
+(a network head's staff reach its member libraries), whichever is the stronger."""
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy.orm import Session
 
 from content.domain.states import Role
 from content.errors import InvalidInput
-from content.storage.models import Post, StaffMember
+from content.storage.models import Organization, Post, StaffMember
+from content.storage.organizations import descendants
 
 
 class Permission(enum.StrEnum):
@@ -24,27 +33,66 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     ),
     Role.ADMIN: frozenset(Permission),
 }
+RANK = {Role.EDITOR: 1, Role.MANAGER: 2, Role.ADMIN: 3}
 
 
-def allowed(staff: StaffMember | None, permission: Permission) -> bool:
+class HasRole(Protocol):
+    @property
+    def role(self) -> Role: ...
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A person's place in one organisation: the role that counts there, and the staff row it
+    comes from (that organisation's own, or a library's above it)."""
+
+    organization: Organization
+    role: Role
+    staff: StaffMember
+    own_staff_ids: frozenset[int]  # every membership of the person: what they wrote is theirs
+
+
+def standings(session: Session, memberships: list[StaffMember]) -> dict[int, Standing]:
+    """Every organisation the person may reach, by id, with their standing in it."""
+    own = frozenset(m.id for m in memberships)
+    found: dict[int, Standing] = {}
+    for member in memberships:
+        org = session.get_one(Organization, member.organization_id)
+        for reached in (org, *descendants(session, org)):
+            current = found.get(reached.id)
+            stronger = current is None or RANK[member.role] > RANK[current.role]
+            # Equal roles: the organisation's own staff row speaks (its name and language).
+            closer = (
+                current is not None
+                and RANK[member.role] == RANK[current.role]
+                and member.organization_id == reached.id
+            )
+            if stronger or closer:
+                found[reached.id] = Standing(reached, member.role, member, own)
+    return dict(sorted(found.items()))
+
+
+def allowed(who: HasRole | None, permission: Permission) -> bool:
     if permission is Permission.PUBLIC:
         return True
-    return staff is not None and permission in GRANTS[staff.role]
+    return who is not None and permission in GRANTS[who.role]
 
 
-def may_change(staff: StaffMember | None, post: Post) -> bool:
-    """Whether `staff` may open, edit, submit, move or cancel `post` (a draft or not).
+def may_change(who: Standing | None, post: Post) -> bool:
+    """Whether someone of standing `who` may open, edit, submit, move or cancel `post`.
 
-    Managers and administrators may, for any post of their library; an editor for their own,
+    Managers and administrators may, for any post of the library; an editor for their own,
     and for the library's own (from a feed, a plan or the command line: no author)."""
-    if staff is None or staff.organization_id != post.organization_id:
+    if who is None or who.organization.id != post.organization_id:
         return False
-    return staff.role in (Role.MANAGER, Role.ADMIN) or post.author_id in (None, staff.id)
+    return who.role in (Role.MANAGER, Role.ADMIN) or (
+        post.author_id is None or post.author_id in who.own_staff_ids
+    )
 
 
-def check_may_change(staff: StaffMember | None, post: Post) -> None:
-    """InvalidInput, naming only the post's number, unless `staff` may change `post`."""
-    if not may_change(staff, post):
+def check_may_change(who: Standing | None, post: Post) -> None:
+    """InvalidInput, naming only the post's number, unless `who` may change `post`."""
+    if not may_change(who, post):
         raise InvalidInput(
             "post #{id} is another person's: only its author, a manager or an administrator "
             "may open or change it",

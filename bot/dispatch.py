@@ -164,16 +164,23 @@ class Dispatcher:
                 if not first_time(session, incoming.update_id, services.clock.now()):
                     return None  # a repeated update: it already acted
                 hold(session, incoming.user_id)  # another replica may have one of theirs
-                staff = session.scalar(
-                    select(StaffMember).where(StaffMember.telegram_user_id == incoming.user_id)
+                memberships = list(
+                    session.scalars(
+                        select(StaffMember)
+                        .where(StaffMember.telegram_user_id == incoming.user_id)
+                        .order_by(StaffMember.id)
+                    )
                 )
-                if staff is not None:
-                    language = staff.language
+                if memberships:
+                    language = memberships[0].language
                 if incoming.chat_id == incoming.user_id:  # a private chat: the bot may write
                     started(session, incoming.user_id, language, services.clock.now())
                 conversation = load(session, incoming.user_id, incoming.chat_id)
-                turn = Turn(incoming, services, session, staff, language, conversation, self.router)
+                turn = Turn(
+                    incoming, services, session, memberships, language, conversation, self.router
+                )
                 await self.router.route(turn)
+                turn.remember_organization()
                 save(session, conversation)
             return Outcome(
                 turn.replies,

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.access import check_may_change
 from bot.turn import Turn
 from content.domain.callback_data import CallbackData
@@ -50,7 +48,7 @@ def from_post(turn: Turn, post: Post) -> dict[str, Any]:
     """Conversation data that continues editing a stored draft."""
     media_dir = turn.services.media_dir
     new = draft_as_new_post(turn.session, post, media_dir)
-    channels = list(turn.session.scalars(select(Channel).where(Channel.name.in_(new.channels))))
+    channels = [c for c in turn.channels() if c.name in new.channels]
     data = fresh()
     data.update(
         text=new.text,
@@ -71,7 +69,7 @@ def from_post(turn: Turn, post: Post) -> dict[str, Any]:
 
 def chosen_channels(turn: Turn) -> list[Channel]:
     ids = list(turn.conversation.data.get("channels") or [])
-    found = {c.id: c for c in turn.session.scalars(select(Channel).where(Channel.id.in_(ids)))}
+    found = {c.id: c for c in turn.channels() if c.id in ids}
     return [found[i] for i in ids if i in found]
 
 
@@ -106,7 +104,7 @@ def the_draft(turn: Turn) -> Post | None:
     draft_id = turn.conversation.data.get("draft_id")
     draft = turn.session.get(Post, draft_id) if draft_id is not None else None
     if draft is not None:
-        check_may_change(turn.staff, draft)
+        check_may_change(turn.standing, draft)
     return draft
 
 
@@ -133,6 +131,7 @@ def park_unfinished(turn: Turn) -> None:
     conversation = turn.conversation
     if conversation.flow != FLOW or not (conversation.data.get("text") or "").strip():
         return
-    post = keep_as_draft(turn)
+    with turn.in_conversation_library():  # a button may act in another library meanwhile
+        post = keep_as_draft(turn)
     conversation.end()
     turn.say(turn._("Your unfinished post is kept as draft #{id}: find it in /drafts.", id=post.id))

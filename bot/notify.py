@@ -35,6 +35,7 @@ from content.domain.timeparse import zone
 from content.i18n import N_, gettext_for
 from content.storage.models import Channel, Event, Notice, Organization, Publication, StaffMember
 from content.storage.notices import NoticeKind, add_notice, mark_delivered, undelivered
+from content.storage.organizations import ancestors
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,13 @@ class Outgoing:
 
 
 def _organization(session: Session, notice: Notice) -> Organization:
-    org = session.get(Organization, notice.organization_id) if notice.organization_id else None
+    """The library a notice is about: named, or its channel's (publication notices name only
+    their channel), or else the first."""
+    org_id = notice.organization_id
+    if org_id is None and notice.channel_id is not None:
+        channel = session.get(Channel, notice.channel_id)
+        org_id = channel.organization_id if channel is not None else None
+    org = session.get(Organization, org_id) if org_id is not None else None
     return org or session.scalars(select(Organization).order_by(Organization.id)).one()
 
 
@@ -78,19 +85,29 @@ def _managers(session: Session, org: Organization) -> list[StaffMember]:
     )
 
 
-def _staff(session: Session, *roles: Role) -> list[StaffMember]:
-    return list(
-        session.scalars(
-            select(StaffMember).where(StaffMember.role.in_(roles)).order_by(StaffMember.id)
+def _nearest_staff(session: Session, org: Organization, *roles: Role) -> list[StaffMember]:
+    """The staff of `org` in `roles`, or, if it has none, of the nearest library above it
+    that has: one library's notices never reach another library's staff."""
+    for library in (org, *ancestors(session, org)):
+        found = list(
+            session.scalars(
+                select(StaffMember)
+                .where(StaffMember.organization_id == library.id, StaffMember.role.in_(roles))
+                .order_by(StaffMember.id)
+            )
         )
-    )
+        if found:
+            return found
+    return []
 
 
-def _publication_readers(session: Session, publication: Publication) -> list[StaffMember]:
-    """The post's author if they are staff, otherwise every editor and admin."""
+def _publication_readers(
+    session: Session, org: Organization, publication: Publication
+) -> list[StaffMember]:
+    """The post's author if they are staff, otherwise the library's editors and admins."""
     post = publication.post
     author = session.get(StaffMember, post.author_id) if post and post.author_id else None
-    return [author] if author is not None else _staff(session, Role.EDITOR, Role.ADMIN)
+    return [author] if author is not None else _nearest_staff(session, org, Role.EDITOR, Role.ADMIN)
 
 
 def _publication_message(
@@ -217,7 +234,7 @@ def plan_messages(session: Session, notice: Notice, now: datetime) -> list[Outgo
         publication = session.get(Publication, notice.publication_id or 0)
         if publication is None or publication.state is not _STILL[notice.kind]:
             return []
-        readers = _publication_readers(session, publication)
+        readers = _publication_readers(session, org, publication)
         return [
             Outgoing(
                 m.telegram_user_id,
@@ -231,7 +248,7 @@ def plan_messages(session: Session, notice: Notice, now: datetime) -> list[Outgo
             return []
         return [
             Outgoing(m.telegram_user_id, _channel_message(notice, channel, tz, m.language, now))
-            for m in _staff(session, Role.ADMIN)
+            for m in _nearest_staff(session, org, Role.ADMIN)
         ]
     # What a library's managers read is made once per language, not once per manager.
     if notice.kind == NoticeKind.WEEKLY_DIGEST.value:

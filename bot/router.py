@@ -11,14 +11,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from bot.access import Permission
+from bot.access import Permission, Standing, allowed
 from bot.turn import Turn
 from content.domain.callback_data import SEPARATOR, CallbackData, InvalidCallbackData
+from content.errors import NotFound
 from content.i18n import N_
+from content.storage.models import Channel, Event, Organization, Post, Publication
 
 Handler = Callable[[Turn], Awaitable[None]]
 P = TypeVar("P", bound=CallbackData)
 ButtonHandler = Callable[[Turn, P], Awaitable[None]]
+# Asks a person on several libraries' staff which one a command is for (bot.flows.library).
+Chooser = Callable[[Turn, "Command", list[Standing]], None]
 STALE_BUTTON = N_("This button is no longer in use.")
 K = TypeVar("K")
 V = TypeVar("V")
@@ -38,6 +42,8 @@ class Command:
     permission: Permission
     description: str  # a catalog message, shown in the command menu
     menu: bool = True
+    # Acts on one library's data: someone who reaches several chooses which (once, remembered).
+    per_organization: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,12 +71,21 @@ class Router:
     # What a flow does with its unfinished work when another command takes over (e.g. /new
     # keeps its post as a draft); without one, the conversation just ends.
     interruptions: dict[str, Callable[[Turn], None]] = field(default_factory=dict)
+    chooser: Chooser | None = None
 
     def command(
-        self, name: str, permission: Permission, description: str, *, menu: bool = True
+        self,
+        name: str,
+        permission: Permission,
+        description: str,
+        *,
+        menu: bool = True,
+        per_organization: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.commands[name] = Command(name, handler, permission, description, menu)
+            self.commands[name] = Command(
+                name, handler, permission, description, menu, per_organization
+            )
             return handler
 
         return register
@@ -111,12 +126,20 @@ class Router:
         if route is None:
             turn.answer(turn._(STALE_BUTTON))
             return
-        if not turn.require(route.permission):
+        if not turn.may_anywhere(route.permission):
+            turn.require(route.permission)  # in no library they reach: the role refusal
             return
         try:
             payload = route.payload.unpack(data)
         except InvalidCallbackData:
             turn.answer(turn._(STALE_BUTTON))
+            return
+        if route.permission is not Permission.PUBLIC:
+            # What the button names decides the library acted on, and the role that counts.
+            owner = owner_of(turn, payload)
+            if owner is not None:
+                turn.act_in(owner)
+        if not turn.require(route.permission):
             return
         await route.handler(turn, payload)
 
@@ -126,20 +149,49 @@ class Router:
         _merge(self.steps, other.steps)
         _merge(self.buttons, other.buttons)
         _merge(self.interruptions, other.interruptions)
+        if other.chooser is not None:
+            if self.chooser is not None:
+                raise ValueError("two flows choose the organisation")
+            self.chooser = other.chooser
         if other.documents is not None:
             if self.documents is not None:
                 raise ValueError("two flows take documents")
             self.documents = other.documents
 
     def menu_for(self, turn: Turn) -> list[Command]:
-        return [c for c in self.commands.values() if c.menu and turn.may(c.permission)]
+        return [c for c in self.commands.values() if c.menu and turn.may_anywhere(c.permission)]
+
+    def _settle_organization(self, turn: Turn, command: Command) -> bool:
+        """Decide the library `command` acts on; False if the person was asked to choose."""
+        able = [s for s in turn.reach.values() if allowed(s, command.permission)]
+        if len(able) <= 1 or self.chooser is None:
+            if able:
+                turn.act_in(able[0].organization.id)
+            return True  # one library (or none: the role refusal follows)
+        chosen = turn.chosen_organization_id()
+        if chosen is not None and any(s.organization.id == chosen for s in able):
+            turn.act_in(chosen)
+            return True
+        if turn.conversation.active:
+            keep = self.interruptions.get(turn.conversation.flow)
+            if keep is not None:
+                keep(turn)
+            turn.conversation.end()
+        self.chooser(turn, command, able)
+        return False
+
+    async def run_command(self, turn: Turn, name: str) -> None:
+        """Run command `name` in the library the turn acts on (after the person chose it)."""
+        command = self.commands.get(name)
+        if command is not None and turn.require(command.permission):
+            await command.handler(turn)
 
     async def route(self, turn: Turn) -> None:
         """Every update passes here, with `turn.staff` as the person is now: each command,
         button and conversation step is allowed or refused by that, not by the role a
         conversation began with."""
         incoming, conversation = turn.incoming, turn.conversation
-        if turn.staff is None and conversation.active:
+        if not turn.memberships and conversation.active:
             conversation.end()  # taken off the staff: their unfinished conversations go too
         if incoming.callback_data is not None:
             await self._press(turn, incoming.callback_data)
@@ -155,20 +207,25 @@ class Router:
             return
         if incoming.command is not None:
             command = self.commands.get(incoming.command)
-            if command is None and turn.staff is None:
+            if command is None and not turn.memberships:
                 turn.require(Permission.EDIT)  # strangers hear who to ask, not our command list
             elif command is None:
                 turn.say(
                     turn._("I do not know the command /{command}. Send /help to see what I can do.",
                            command=incoming.command)
                 )  # fmt: skip
+            elif command.per_organization and not self._settle_organization(turn, command):
+                pass  # asked which library it is for: the choice runs the command
             elif turn.require(command.permission):
                 if conversation.active:
                     keep = self.interruptions.get(conversation.flow)
                     if keep is not None:
                         keep(turn)
                     conversation.end()  # a new command starts afresh
+                first = len(turn.replies)
                 await command.handler(turn)
+                if command.per_organization and len(turn.reach) > 1:
+                    _head(turn, first)
             return
         if conversation.active:
             step = self.steps.get((conversation.flow, conversation.step))
@@ -180,10 +237,90 @@ class Router:
             else:
                 conversation.end()  # begun under a role they no longer have
             return
-        if turn.staff is None:
+        if not turn.memberships:
             turn.require(Permission.EDIT)  # the polite refusal with the person's id
         elif incoming.document_path is not None and self.documents is not None:
-            if turn.require(Permission.EDIT):
+            if _plan_library(turn) and turn.require(Permission.EDIT):
+                first = len(turn.replies)
                 await self.documents(turn)
+                if len(turn.reach) > 1:
+                    _head(turn, first)
         else:
             turn.say(turn._("Send /new to prepare a post, or /help to see everything I can do."))
+
+
+def owner_of(turn: Turn, payload: CallbackData) -> int | None:
+    """The organisation of the post, event, channel, publication or organisation `payload`
+    names; NotFound, as for an id that does not exist, if the person may not reach it.
+
+    None if it names none, or one that does not exist (its handler says so in its words)."""
+    named = [
+        (field, getattr(payload, field))
+        for field in ("post_id", "event_id", "publication_id", "channel_id", "organization_id")
+        if isinstance(getattr(payload, field, None), int)
+    ]
+    if not named:
+        return None
+    field, record_id = named[0]
+    owner = _owner(turn, field, record_id)
+    if owner is None:
+        return None
+    if owner not in turn.reach:
+        refusal = NOT_REACHED[field]
+        raise NotFound(refusal, id=record_id)
+    return owner
+
+
+NOT_REACHED = {
+    "post_id": N_("no post has id {id}"),
+    "event_id": N_("no event has id {id}"),
+    "publication_id": N_("no publication has id {id}"),
+    "channel_id": N_(
+        "channel #{id} is not a channel of a library you work for: choose one of the channels shown"
+    ),
+    "organization_id": N_("no organisation has id {id}"),
+}
+
+
+def _owner(turn: Turn, field: str, record_id: int) -> int | None:
+    session = turn.session
+    if field == "post_id":
+        post = session.get(Post, record_id)
+        return post.organization_id if post is not None else None
+    if field == "event_id":
+        event = session.get(Event, record_id)
+        return event.organization_id if event is not None else None
+    if field == "publication_id":
+        publication = session.get(Publication, record_id)
+        return publication.channel.organization_id if publication is not None else None
+    if field == "channel_id":
+        channel = session.get(Channel, record_id)
+        return channel.organization_id if channel is not None else None
+    organization = session.get(Organization, record_id)
+    return organization.id if organization is not None else None
+
+
+def _plan_library(turn: Turn) -> bool:
+    """Decide the library a plan sent as a file is for: the only one, or the chosen one; with
+    several and none chosen, say how to choose (False)."""
+    able = [s.organization.id for s in turn.reach.values() if allowed(s, Permission.EDIT)]
+    chosen = turn.chosen_organization_id()
+    if len(able) > 1 and chosen not in able:
+        turn.say(
+            turn._(
+                "You work for several libraries: choose the one this plan is for with "
+                "/library, then send the file again. Nothing was imported."
+            )
+        )
+        return False
+    if able:
+        turn.act_in(chosen if chosen in able else able[0])
+    return True
+
+
+def _head(turn: Turn, first: int) -> None:
+    """Name the library a flow acts in atop its first message to the person."""
+    for reply in turn.replies[first:]:
+        if reply.chat_id is None or reply.chat_id == turn.incoming.chat_id:
+            reply.text = f"{turn.library_header()}\n\n{reply.text}"
+            return

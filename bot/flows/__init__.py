@@ -13,6 +13,7 @@ def build_router() -> Router:
         channels,
         events,
         imports,
+        library,
         network,
         new_post,
         notices,
@@ -36,6 +37,7 @@ def build_router() -> Router:
         stats,
         network,
         imports,
+        library,
     )
     for module in modules:
         router.include(module.routes)

@@ -22,7 +22,8 @@ from content.domain.templates import local_time
 from content.domain.text import excerpt
 from content.i18n import N_, translate
 from content.queueing.drafts import approve_post, get_post, reject_post
-from content.storage.models import Channel, Post, StaffMember
+from content.storage.models import Channel, Organization, Post, StaffMember
+from content.storage.organizations import ancestors
 from content.storage.store import post_people
 
 FLOW = "approval"
@@ -47,19 +48,25 @@ def _author(turn: Turn, post: Post) -> StaffMember | None:
 
 
 def _approvers(session: Session, post: Post) -> list[StaffMember]:
-    """The managers and administrators who may decide on `post`: all but its author."""
-    return [
-        manager
-        for manager in session.scalars(
-            select(StaffMember)
-            .where(
-                StaffMember.organization_id == post.organization_id,
-                StaffMember.role.in_(APPROVERS),
+    """Who decides on `post`: the managers and administrators of its library (all but its
+    author), or, if it has none, of the nearest library above it that has."""
+    org = session.get_one(Organization, post.organization_id)
+    for library in (org, *ancestors(session, org)):
+        found = [
+            manager
+            for manager in session.scalars(
+                select(StaffMember)
+                .where(
+                    StaffMember.organization_id == library.id,
+                    StaffMember.role.in_(APPROVERS),
+                )
+                .order_by(StaffMember.id)
             )
-            .order_by(StaffMember.id)
-        )
-        if manager.id != post.author_id
-    ]
+            if manager.id != post.author_id
+        ]
+        if found:
+            return found
+    return []
 
 
 def approval_request(
@@ -89,6 +96,8 @@ def approval_request(
         "🕒 " + when,
         "📣 " + ", ".join(channels),
     ]
+    if manager.organization_id != post.organization_id:  # a library below the manager's
+        lines.insert(0, "🏛 " + session.get_one(Organization, post.organization_id).name)
     replies = []
     chat = manager.telegram_user_id
     if post.media:

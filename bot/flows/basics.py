@@ -74,7 +74,7 @@ async def lang(turn: Turn) -> None:
 @routes.button(ChooseLanguage, Permission.PUBLIC)
 async def chosen(turn: Turn, choice: ChooseLanguage) -> None:
     code = choice.code
-    if turn.staff is not None:
-        turn.staff.language = code
+    for membership in turn.memberships:  # one person, one language in every library
+        membership.language = code
     turn.language = code
     turn.edit(turn._("I will speak {language} with you.", language=LANGUAGES[code]))

@@ -55,9 +55,14 @@ def _health(turn: Turn, channel: Channel) -> str:
     return checked + ", " + turn._("expires {when}", when=when)
 
 
-@routes.command("channels", Permission.ADMIN, N_("Channels and their access"))
+@routes.command(
+    "channels",
+    Permission.ADMIN,
+    N_("Channels and their access"),
+    per_organization=True,
+)
 async def channels(turn: Turn) -> None:
-    rows = list(turn.session.scalars(select(Channel).order_by(Channel.name)))
+    rows = turn.channels()
     if not rows:
         turn.say(turn._("No channels yet: add one with `afisha channel add`."))
         return

@@ -10,8 +10,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import select
-
 from bot.access import Permission
 from bot.describe import SKIP
 from bot.router import STALE_BUTTON, Router
@@ -121,7 +119,7 @@ def _str(value: object) -> str | None:
 
 
 def _channels(turn: Turn) -> list[Channel]:
-    return list(turn.session.scalars(select(Channel).order_by(Channel.name)))
+    return turn.channels()
 
 
 def summary(turn: Turn) -> tuple[str, Keyboard]:
@@ -215,7 +213,12 @@ def step(name: str) -> Callable[[Step], Step]:
     return wrap
 
 
-@routes.command("event", Permission.EDIT, N_("Announce an event with reminders"))
+@routes.command(
+    "event",
+    Permission.EDIT,
+    N_("Announce an event with reminders"),
+    per_organization=True,
+)
 async def new_event(turn: Turn) -> None:
     turn.conversation.start(FLOW, "title")
     ask(turn, "title")
@@ -321,6 +324,7 @@ async def confirm(turn: Turn) -> None:
 
 @routes.button(ToggleChannel, Permission.EDIT)
 async def channel_pressed(turn: Turn, pressed: ToggleChannel) -> None:
+    turn.check_conversation_channel(pressed.channel_id)
     if not _confirming(turn):
         return
     data = turn.conversation.data

@@ -42,12 +42,13 @@ async def document(turn: Turn) -> None:
     staff = turn.staff
     author = Author(
         staff.id if staff else None,
-        needs_approval(turn.organization, staff.role if staff else None),
+        needs_approval(turn.organization, turn.standing.role if turn.standing else None),
     )
     # New events from a calendar go to every active channel that can post text alone.
     calendar_channels = list(
         turn.session.scalars(
             select(Channel.name).where(
+                Channel.organization_id == organization_id,
                 Channel.status == ChannelStatus.ACTIVE,
                 Channel.platform != Platform.INSTAGRAM,
             )

@@ -55,7 +55,7 @@ async def pressed(turn: Turn, pressed: NoticeAction) -> None:
     session, org, now, who = turn.session, turn.organization, turn.now(), actor(turn)
     post = get_publication(session, org, publication_id).post
     if post is not None:
-        check_may_change(turn.staff, post)
+        check_may_change(turn.standing, post)
     if action == "retry":
         publication = retry_failed(session, org, publication_id, now=now, actor=who)
     elif action in ("yes", "no"):

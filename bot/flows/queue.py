@@ -77,12 +77,17 @@ class DeleteDraft(CallbackData, prefix="d"):
     post_id: int
 
 
-@routes.command("queue", Permission.EDIT, N_("Posts waiting to go out"))
+@routes.command("queue", Permission.EDIT, N_("Posts waiting to go out"), per_organization=True)
 async def queue(turn: Turn) -> None:
     _show_queue(turn, 0, edit=False)
 
 
-@routes.command("drafts", Permission.EDIT, N_("Drafts and posts waiting for approval"))
+@routes.command(
+    "drafts",
+    Permission.EDIT,
+    N_("Drafts and posts waiting for approval"),
+    per_organization=True,
+)
 async def drafts(turn: Turn) -> None:
     _show_drafts(turn, 0, edit=False)
 
@@ -99,7 +104,7 @@ async def view_pressed(turn: Turn, pressed: ViewPost) -> None:
 
 @routes.button(ChangePost, Permission.EDIT)
 async def change_pressed(turn: Turn, pressed: ChangePost) -> None:
-    check_may_change(turn.staff, get_post(turn.session, turn.organization, pressed.post_id))
+    check_may_change(turn.standing, get_post(turn.session, turn.organization, pressed.post_id))
     change = {
         "now": _publish_now,
         "move": _ask_new_time,
@@ -143,7 +148,7 @@ async def drafts_page_pressed(turn: Turn, pressed: DraftsPage) -> None:
 @routes.button(DeleteDraft, Permission.EDIT)
 async def delete_pressed(turn: Turn, pressed: DeleteDraft) -> None:
     post = get_post(turn.session, turn.organization, pressed.post_id)
-    check_may_change(turn.staff, post)
+    check_may_change(turn.standing, post)
     if pressed.action == "del":
         turn.edit(
             turn._("Delete draft #{id}? This cannot be undone.", id=pressed.post_id),
@@ -226,7 +231,7 @@ def _show_post(turn: Turn, post_id: int, page: int) -> None:
     if (
         post.status is PostStatus.QUEUED
         and next_due(post) is not None
-        and may_change(turn.staff, post)
+        and may_change(turn.standing, post)
     ):
         rows += [
             [
@@ -329,7 +334,8 @@ def _move(turn: Turn, moment: datetime) -> None:
 
 
 def _show_drafts(turn: Turn, page: int, *, edit: bool) -> None:
-    posts = [p for p in list_drafts(turn.session, turn.organization) if may_change(turn.staff, p)]
+    drafts = list_drafts(turn.session, turn.organization)
+    posts = [p for p in drafts if may_change(turn.standing, p)]
     if not posts:
         _show(turn, turn._("There are no drafts. Send /new to prepare a post."), [], edit=edit)
         return

@@ -68,15 +68,25 @@ def _span(turn: Turn, arg: str) -> timedelta:
         ) from None
 
 
-@routes.command("stats", Permission.STATS, N_("Engagement: /stats 7d, 30d, month or a post"))
+@routes.command(
+    "stats",
+    Permission.STATS,
+    N_("Engagement: /stats 7d, 30d, month or a post"),
+    per_organization=True,
+)
 async def stats(turn: Turn) -> None:
     args = turn.incoming.args.lower().split()
     kind, number = (args[0], args[1]) if len(args) == 2 else ("post", args[0] if args else "")
     # ASCII digits only (str.isdigit also takes "１" and "١"), and no id is past 64 bits.
     if number.isascii() and number.isdigit() and kind in ("post", "event"):
+        reached = int(number) <= LARGEST_INT and turn.reaches(
+            "post" if kind == "post" else "event", int(number)
+        )
+        if reached and not turn.require(Permission.STATS):
+            return  # reached, but their role in that library shows no figures
         found = (
             None
-            if int(number) > LARGEST_INT
+            if not reached
             else post_breakdown(turn.session, int(number))
             if kind == "post"
             else event_breakdown(turn.session, int(number))
@@ -98,7 +108,12 @@ async def stats(turn: Turn) -> None:
             turn.say("", photo=png)
 
 
-@routes.command("report", Permission.STATS, N_("Monthly report: /report 2026-11 pdf|xlsx|csv"))
+@routes.command(
+    "report",
+    Permission.STATS,
+    N_("Monthly report: /report 2026-11 pdf|xlsx|csv"),
+    per_organization=True,
+)
 async def report(turn: Turn) -> None:
     month = last_month(turn.now(), turn.tz)
     fmt = ReportFormat.PDF

@@ -52,14 +52,10 @@ class KeepEvent(CallbackData, prefix="evt:keep"):
 
 @routes.command("events", Permission.PUBLIC, N_("Upcoming events"))
 async def events(turn: Turn) -> None:
-    upcoming = list(
-        turn.session.scalars(
-            select(Event)
-            .where(Event.status == EventStatus.SCHEDULED, Event.starts_at > turn.now())
-            .order_by(Event.starts_at, Event.id)
-            .limit(LISTED)
-        )
-    )
+    query = select(Event).where(Event.status == EventStatus.SCHEDULED, Event.starts_at > turn.now())
+    if turn.memberships:  # staff see the library they work in; followers every library's
+        query = query.where(Event.organization_id == turn.organization.id)
+    upcoming = list(turn.session.scalars(query.order_by(Event.starts_at, Event.id).limit(LISTED)))
     if not upcoming:
         turn.say(turn._("No events are planned yet."))
         return

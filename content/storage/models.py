@@ -539,3 +539,13 @@ class PartnerPost(Base):
     source: Mapped[str] = mapped_column(String(50))
 
     partner: Mapped[PartnerAccount] = relationship(back_populates="posts")
+
+
+class ChosenOrganization(Base):
+    """The library a person on several libraries' staff last chose to work in, in the bot."""
+
+    __tablename__ = "chosen_organization"
+
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    chosen_at: Mapped[datetime] = mapped_column(default=utcnow)

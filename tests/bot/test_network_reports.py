@@ -18,6 +18,7 @@ from bot.flows.network import NetworkReportFile
 from bot.notify import deliver_notices, queue_monthly_report, queue_weekly_digest
 from bot.services import BotServices
 from channels.download import download_image
+from content.i18n import translate
 from content.storage.db import make_engine, upgrade
 from sandbox.runner import SandboxThread
 from scheduler.clock import ManualClock
@@ -131,9 +132,18 @@ async def test_the_digest_goes_out_per_library_at_nine_in_its_own_zone(
     assert got[KK_MANAGER] == []
 
 
+async def work_in_the_head(bot: BotHarness, net: Network) -> None:
+    """The head's managers reach every member library: they choose the head once."""
+    with net.sessions() as session:
+        head_id = net.org(session, HEAD).id
+    await bot.send(HEAD_MANAGER, "/library")
+    await bot.press(HEAD_MANAGER, f"org:{head_id}:library")
+
+
 async def test_report_offers_a_head_s_manager_the_network_report_in_three_formats(
-    bot: BotHarness,
+    bot: BotHarness, net: Network
 ) -> None:
+    await work_in_the_head(bot, net)
     (reply,) = await bot.send(HEAD_MANAGER, "/report 2026-11")
     assert reply["document"]["file_name"] == "afisha-report-2026-11-ru.pdf"
     buttons = bot.buttons(reply)
@@ -153,18 +163,25 @@ async def test_report_offers_a_head_s_manager_the_network_report_in_three_format
 async def test_no_network_report_for_a_member_s_manager_nor_a_forged_button(
     bot: BotHarness, net: Network
 ) -> None:
-    # Dana manages the Kazakh member library, not the head: refused, in Kazakh, no file.
-    (refused,) = await bot.send(KK_MANAGER, "/report network 2026-11")
-    assert not refused.get("document")
-    assert HEAD in refused["text"]
-    assert "басшылары" in refused["text"]
-    # A button with the head's id, made up by hand, is refused the same way.
+    # Dana manages the Kazakh member library (and reaches its village library below): asked
+    # which library, she gets her own library's network report, never the head's.
+    with net.sessions() as session:
+        kk_id, head_id = net.org(session, KK).id, net.org(session, HEAD).id
+    (question,) = await bot.send(KK_MANAGER, "/report network 2026-11")
+    assert not question.get("document")
+    assert f"org:{head_id}:report" not in bot.buttons(question)
+    own = await bot.press(KK_MANAGER, f"org:{kk_id}:report")
+    (report,) = [m for m in own if m.get("document")]
+    assert KK in report["caption"]
+    assert HEAD not in report["caption"]
+    # A button with the head's id, made up by hand: the head is out of her reach.
+    await work_in_the_head(bot, net)
     head_reply = (await bot.send(HEAD_MANAGER, "/report 2026-11"))[0]
     forged = bot.buttons(head_reply)[0]
     replies = await press_forged(bot, KK_MANAGER, forged)
     assert replies
     assert not any(m.get("document") for m in replies)
-    assert "басшылары" in replies[-1]["text"]
+    assert replies[-1]["text"] == translate("kk", "no organisation has id {id}", id=head_id)
     # A forged button for a library with no members is refused too.
     with net.sessions() as session:
         lt_id = net.org(session, LT).id
@@ -172,8 +189,6 @@ async def test_no_network_report_for_a_member_s_manager_nor_a_forged_button(
     assert not any(m.get("document") for m in replies)
     assert "neturi narių bibliotekų" in replies[-1]["text"]
     # A month that does not exist is a stale button, nothing more.
-    with net.sessions() as session:
-        head_id = net.org(session, HEAD).id
     replies = await press_forged(
         bot, HEAD_MANAGER, NetworkReportFile(head_id, 202613, "pdf").pack()
     )

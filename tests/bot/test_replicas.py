@@ -24,7 +24,7 @@ from bot.turn import Turn
 from channels.download import download_image
 from content.domain.states import Platform
 from content.storage.db import make_engine, session_factory, upgrade
-from content.storage.models import BotConversation, Organization
+from content.storage.models import BotConversation, ChosenOrganization, Organization
 from content.storage.registry import add_channel, add_staff, ensure_organization
 from content.storage.secrets import CredentialCipher, generate_key
 from sandbox.runner import SandboxThread
@@ -75,6 +75,8 @@ def network(database_url: str, sandbox: SandboxThread, tmp_path: Path) -> Iterat
         session.flush()
         add_staff(session, head, EDITOR, "Egle", "editor", "en", "test")
         add_staff(session, member, OTHER_EDITOR, "Jonas", "editor", "lt", "test")
+        # A head's editor reaches the member library too: she has chosen to work in the head.
+        session.add(ChosenOrganization(telegram_user_id=EDITOR, organization_id=head.id))
         for org, chat, name in ((head, chats[0], "news"), (member, chats[1], "village")):
             add_channel(
                 session,

@@ -70,7 +70,7 @@ routes = Router()
 routes.interruptions[FLOW] = park_unfinished
 
 
-@routes.command("new", Permission.EDIT, N_("Prepare a post"))
+@routes.command("new", Permission.EDIT, N_("Prepare a post"), per_organization=True)
 async def new(turn: Turn) -> None:
     turn.conversation.start(FLOW, "content", **fresh())
     if turn.incoming.args:
@@ -175,6 +175,7 @@ async def step_pressed(turn: Turn, pressed: Step) -> None:
 
 @routes.button(ToggleChannel, Permission.EDIT)
 async def channel_pressed(turn: Turn, pressed: ToggleChannel) -> None:
+    turn.check_conversation_channel(pressed.channel_id)
     if _open(turn):
         _toggle(turn, pressed.channel_id)
 
@@ -406,7 +407,7 @@ async def _open_draft(turn: Turn, post_id: int) -> None:
     if post is None or post.organization_id != turn.organization.id:
         turn.say(turn._("That draft no longer exists."))
         return
-    check_may_change(turn.staff, post)
+    check_may_change(turn.standing, post)
     if post.status is not PostStatus.DRAFT:
         turn.say(turn._("Post #{id} is no longer a draft.", id=post_id))
         return

@@ -17,7 +17,6 @@ from content.domain.rules import ALBUM_MAX
 from content.domain.templates import local_time
 from content.queueing.drafts import needs_approval
 from content.storage.models import Channel
-from content.storage.store import list_channels
 
 StepName = Literal[
     "next",  # on from the content
@@ -148,7 +147,7 @@ def show_channels(turn: Turn, *, edit: bool = False) -> None:
                 data=ToggleChannel(c.id).pack(),
             )
         ]
-        for c in list_channels(turn.session)
+        for c in turn.channels()
     ]
     rows.append(
         [
@@ -199,7 +198,7 @@ def show_languages(turn: Turn) -> None:
 
 
 def waits_for_approval(turn: Turn) -> bool:
-    return needs_approval(turn.organization, turn.staff.role if turn.staff else None)
+    return needs_approval(turn.organization, turn.standing.role if turn.standing else None)
 
 
 def show_preview(turn: Turn) -> None:
