@@ -11,6 +11,7 @@ from afisha.views import iso, local
 from channels.instagram_public import AccountPrivate, AccountUnknown, InstaloaderCollector
 from content.analytics import labels
 from content.analytics.partners import PartnerSummary, partner_summaries
+from content.domain.timeparse import zone
 from content.errors import InvalidInput
 from content.storage import partners
 from content.storage.organizations import choose_organization, organizations
@@ -111,7 +112,7 @@ def register(cli: click.Group) -> None:
                 return
             lang = afisha.settings.language
             for item in found:
-                checked = local(item.checked_at, afisha.tz)
+                checked = local(item.checked_at, zone(item.timezone))
                 error = f"  ({item.last_error})" if item.last_error else ""
                 click.echo(
                     f"{item.username:<30} {item.organization:<24} {checked:<22} "

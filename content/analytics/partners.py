@@ -19,6 +19,7 @@ from content.storage.partners import list_partners
 @dataclass(frozen=True)
 class PartnerSummary:
     organization: str
+    timezone: str  # the organisation's, to show times in
     username: str
     full_name: str | None
     checked_at: datetime | None
@@ -31,10 +32,12 @@ def partner_summaries(
     session: Session, organization_ids: Collection[int], period: Period | None = None
 ) -> list[PartnerSummary]:
     """Each followed partner with its posts (those posted in `period`, if given) and totals."""
-    names: dict[int, str] = {
-        org_id: name
-        for org_id, name in session.execute(
-            select(Organization.id, Organization.name).where(Organization.id.in_(organization_ids))
+    orgs: dict[int, tuple[str, str]] = {
+        org_id: (name, timezone)
+        for org_id, name, timezone in session.execute(
+            select(Organization.id, Organization.name, Organization.timezone).where(
+                Organization.id.in_(organization_ids)
+            )
         )
     }
     summaries = []
@@ -47,7 +50,7 @@ def partner_summaries(
         )
         summaries.append(
             PartnerSummary(
-                names[partner.organization_id],
+                *orgs[partner.organization_id],
                 partner.username,
                 partner.full_name,
                 partner.checked_at,

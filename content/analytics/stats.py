@@ -63,6 +63,11 @@ def stats_summary(
     )
 
 
+def without_reactions(found: Totals) -> int:
+    """How many publications' interactions lack their reactions (hidden like counts)."""
+    return found["interactions"].known - found["reactions"].known
+
+
 def summary_text(summary: StatsSummary, lang: str, tz: ZoneInfo) -> str:
     """The summary as a chat message or terminal output, in `lang`."""
     _ = gettext_for(lang)
@@ -82,6 +87,9 @@ def summary_text(summary: StatsSummary, lang: str, tz: ZoneInfo) -> str:
         )
         if 0 < known < found.publications:
             line += " — " + _("known for {known} of {count}", known=known, count=found.publications)
+        if metric == "interactions" and (lacking := without_reactions(found)):
+            # A hidden like count: the sum holds the other parts only, and says so.
+            line += " — " + _("without reactions for {count}", count=lacking)
         lines.append(line)
     lines.append(
         f"{labels.metric_name('rate', lang)}: {labels.percent(found.rate, lang)}"
@@ -124,6 +132,7 @@ def summary_json(summary: StatsSummary) -> dict[str, Any]:
         return {
             "publications": found.publications,
             **{m: {"value": found[m].value, "known": found[m].known} for m in METRICS},
+            "interactions_without_reactions": without_reactions(found),
             "engagement_rate": found.rate,
         }
 

@@ -92,7 +92,8 @@ async def test_partners_are_followed_read_and_listed_per_library(
     text_list = afisha.ok("partner", "list", "--org", REGIONAL).output
     assert "likes" in text_list
     assert "(3/4)" in text_list  # the total says it omits the hidden count
-
+    assert "EET" in text_list  # read times in the library's zone (Vilnius)
+    assert "+05" in afisha.ok("partner", "list", "--org", DISTRICT).output  # Almaty
     afisha.ok("partner", "remove", "district_library", "--org", DISTRICT)
     remaining = json.loads(afisha.ok("partner", "list", "--json").output)
     assert [(p["organization"], p["username"]) for p in remaining] == [

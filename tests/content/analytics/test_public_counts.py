@@ -37,6 +37,14 @@ FIGURES = [
     ("fb-district", "graph_insights", 5, 1),
 ]
 
+REACTIONS = {"en": "Reactions", "ru": "Реакции", "kk": "Реакциялар", "lt": "Reakcijos"}
+INTERACTIONS = {
+    "en": "Interactions",
+    "ru": "Взаимодействия",
+    "kk": "Өзара әрекеттер",
+    "lt": "Sąveikos",
+}
+
 
 @pytest.fixture
 def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
@@ -112,6 +120,8 @@ def test_stats_say_n_a_for_hidden_likes_and_name_the_public_source(
 
     assert data["totals"]["reactions"] == {"value": 15, "known": 2}  # not 15 of 3
     assert data["totals"]["comments"] == {"value": 6, "known": 3}
+    assert data["totals"]["interactions"] == {"value": 21, "known": 3}
+    assert data["totals"]["interactions_without_reactions"] == 1
     by_channel = {c["channel"]: c for c in data["channels"]}
     assert by_channel["ig-regional"]["sources"] == {"graph": 1, "instaloader_public": 1}
     assert by_channel["fb-district"]["sources"] == {"graph_insights": 1}
@@ -121,14 +131,17 @@ def test_stats_say_n_a_for_hidden_likes_and_name_the_public_source(
         "kk": "3 жарияланымның 2",
         "lt": "žinoma 2 iš 3",
     }
-    reactions_line = next(
-        line
-        for line in text.splitlines()
-        if line.startswith(
-            {"en": "Reactions", "ru": "Реакции", "kk": "Реакциялар", "lt": "Reakcijos"}[lang]
-        )
-    )
+    lines = text.splitlines()
+    reactions_line = next(line for line in lines if line.startswith(REACTIONS[lang]))
     assert known[lang] in reactions_line
+    lacking = {
+        "en": "without reactions for 1",
+        "ru": "без реакций: 1",
+        "kk": "1 жарияланымда реакциясыз",
+        "lt": "be reakcijų: 1",
+    }
+    interactions_line = next(line for line in lines if line.startswith(INTERACTIONS[lang]))
+    assert lacking[lang] in interactions_line
     public = {
         "en": "public Instagram page: 1",
         "ru": "публичная страница Instagram: 1",
