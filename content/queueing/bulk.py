@@ -26,7 +26,8 @@ from content.domain.characters import check_characters, visible
 from content.domain.rules import fit_problems
 from content.domain.states import PostStatus, PublicationKind, PublicationState, transition
 from content.errors import InvalidInput
-from content.storage.models import Channel, Organization, Post, Publication, utcnow
+from content.storage.models import Channel, Organization, Post, Publication
+from content.storage.orm_base import utcnow
 from content.storage.registry import audit, get_channel
 
 _POSTS = cast(Table, Post.__table__)

@@ -33,7 +33,8 @@ from content.domain.languages import LANGUAGES
 from content.domain.states import Platform, Role
 from content.i18n import translate
 from content.storage.db import make_engine, session_factory, upgrade
-from content.storage.models import Base, StaffMember
+from content.storage.models import StaffMember
+from content.storage.orm_base import Base
 from content.storage.registry import add_channel, add_staff, ensure_organization
 from content.storage.secrets import CredentialCipher, generate_key
 from scheduler.clock import ManualClock

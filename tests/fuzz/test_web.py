@@ -27,7 +27,7 @@ from afisha.wiring import open_afisha
 from bot.app import build_application
 from bot.services import BotServices
 from channels.download import download_image
-from content.storage.models import Base
+from content.storage.orm_base import Base
 from scheduler.clock import SystemClock
 from tests.fuzz import batch, budget, ran
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from content.storage.models import Base
+from content.storage.orm_base import Base
 
 engine: Engine = context.config.attributes["engine"]
 
