@@ -17,9 +17,13 @@ from scheduler.locks import exclusive
 from scheduler.timing import Worker
 
 POLLING_HERE = N_(
-    "Another `afisha run` on this database is already polling Telegram for this bot. Run one "
-    "poller per bot token: stop the other one, or set AFISHA_WEBHOOK_URL so that several "
-    "replicas share one webhook."
+    "Another `afisha run` on this database is already receiving this bot's updates, by polling "
+    "or by webhook. Run one poller per bot token, or set the same AFISHA_WEBHOOK_URL on every "
+    "replica so that they share one webhook."
+)
+WEBHOOK_HERE = N_(
+    "Another `afisha run` on this database is polling Telegram for this bot, and a webhook would "
+    "cut it off. Stop it first, or run every replica with the same AFISHA_WEBHOOK_URL."
 )
 
 
@@ -52,13 +56,18 @@ async def run_bot(
 
     for job in bot_jobs(application, services):
         worker.add_periodic(job)
+    # On PostgreSQL, a process on the database knows before asking Telegram whether another
+    # receives the bot's updates: webhook replicas share the token's lock, a poller holds it
+    # alone (on SQLite the worker's own lock already keeps a second `afisha run` out).
+    lock = poller_lock(settings.telegram_token)
     if webhook is not None and settings.webhook_url:
-        webhook.application = application
-        await run_webhook(application, stop, settings.webhook_url, webhook.secret)
+        async with exclusive(afisha.engine, lock, shared=True) as allowed:
+            if not allowed:
+                raise ConfigurationError(translate(settings.language, WEBHOOK_HERE))
+            webhook.application = application
+            await run_webhook(application, stop, settings.webhook_url, webhook.secret)
     else:
-        # On PostgreSQL, a second process on the database knows before asking Telegram (on
-        # SQLite the worker's own lock already keeps a second `afisha run` out).
-        async with exclusive(afisha.engine, poller_lock(settings.telegram_token)) as alone:
+        async with exclusive(afisha.engine, lock) as alone:
             if not alone:
                 raise ConfigurationError(translate(settings.language, POLLING_HERE))
             await run_polling(application, stop, language=settings.language)

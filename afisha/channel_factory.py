@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +17,9 @@ from content.storage.models import Channel
 from content.storage.secrets import CredentialCipher
 from scheduler.limits import Rate, rates_for
 
+if TYPE_CHECKING:
+    from channels.instagram_public import InstaloaderCollector
+
 
 @dataclass
 class ChannelFactory:
@@ -28,6 +32,7 @@ class ChannelFactory:
     _adapters: dict[int, tuple[tuple[str, str | None], ChannelAdapter]] = field(
         default_factory=dict
     )
+    _public: InstaloaderCollector | None = None
 
     def __call__(self, channel: Channel) -> ChannelAdapter:
         """The adapter for `channel`; a new one when its target or credentials changed."""
@@ -81,7 +86,16 @@ class ChannelFactory:
             public_media_url=settings.public_media_url,
             media_root=settings.media_path,
             name=channel.name,
+            collector=self.public_collector(),
         )
+
+    def public_collector(self) -> InstaloaderCollector:
+        """The one reader of public Instagram pages, shared by every Instagram channel."""
+        if self._public is None:
+            from channels.instagram_public import InstaloaderCollector
+
+            self._public = InstaloaderCollector(self.settings.instagram_web_url)
+        return self._public
 
     def _page_token(self, page_id: str | None) -> str | None:
         """The token of the linked Page, if Afisha manages it as a Facebook channel too."""
@@ -104,3 +118,6 @@ class ChannelFactory:
         for _, adapter in self._adapters.values():
             await adapter.close()
         self._adapters.clear()
+        if self._public is not None:
+            self._public.close()
+            self._public = None

@@ -42,6 +42,7 @@ EXTENSIONS = {
     "report": "afisha.cli_reports",
     "stats": "afisha.cli_reports",
     "org": "afisha.cli_orgs",
+    "partner": "afisha.cli_partners",
 }
 
 
@@ -208,9 +209,9 @@ def staff_set(
 @org_option
 @pass_state
 def staff_remove(state: State, user_id: int, org_name: str | None) -> None:
-    """Take a staff member off the organisation's staff: the posts they wrote or reviewed keep
-    their name; off their last staff, the bot treats them as a stranger and their open
-    conversations end."""
+    """Take a staff member off the organisation's staff: their open conversations end, the
+    posts they wrote or reviewed keep their name; off their last staff, the bot treats them as
+    a stranger."""
     with state.afisha.transaction(org_name) as (session, org):
         registry.remove_staff(session, org, user_id, ACTOR)
     click.echo(f"removed staff member {user_id}")

@@ -114,6 +114,14 @@ def _refuse_what_settings_own(
             )
 
 
+def _shown(session: Session, key: str, value: object) -> object:
+    """A changed value as a person reads it: a parent by its name."""
+    if key != "parent_id":
+        return value
+    parent = session.get(Organization, value) if isinstance(value, int) else None
+    return parent.name if parent else "-"
+
+
 @click.group("org")
 def org_group() -> None:
     """Organisations: a network head (a regional library) and its member libraries."""
@@ -235,7 +243,10 @@ def org_set(
         if not changed:
             click.echo(f"{org.name}: nothing to change")
             return
-        shown = ", ".join(f"{key} {before} -> {after}" for key, (before, after) in changed.items())
+        shown = ", ".join(
+            f"{key} {_shown(session, key, before)} -> {_shown(session, key, after)}"
+            for key, (before, after) in changed.items()
+        )
         click.echo(f"{org.name}: {shown}")
 
 

@@ -236,12 +236,20 @@ def register(cli: click.Group) -> None:
         click.echo(f"removed feed {feed_id}")
 
     @feed.command("poll")
+    @org_option
     @pass_state
-    def feed_poll(state: State) -> None:
-        """Fetch every feed now (the engine also does this periodically)."""
+    def feed_poll(state: State, org_name: str | None) -> None:
+        """Fetch the organisation's feeds now (the engine fetches every library's periodically)."""
         afisha = state.afisha
+        with afisha.transaction(org_name) as (_session, org):
+            organization_id = org.id
         report = asyncio.run(
-            poll_feeds(afisha.sessions, SystemClock(), media_dir=afisha.settings.media_path)
+            poll_feeds(
+                afisha.sessions,
+                SystemClock(),
+                media_dir=afisha.settings.media_path,
+                organization_id=organization_id,
+            )
         )
         for feed_id, why in report.failed.items():
             click.echo(f"feed {feed_id}: {why}", err=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -16,8 +17,8 @@ from content.domain.timeparse import zone
 from content.errors import InvalidInput
 
 
-@click.command("report")
-@click.option("--month", required=True, help="The month to report on, e.g. 2026-11.")
+@click.group("report", invoke_without_command=True)
+@click.option("--month", help="The month to report on, e.g. 2026-11.")
 @click.option(
     "--format",
     "fmt",
@@ -33,24 +34,32 @@ from content.errors import InvalidInput
     help="File to write (default: afisha-report-<month>-<lang>.<format> here).",
 )
 @org_option
-@pass_state
+@click.pass_context
 def report(
-    state: State,
-    month: str,
+    ctx: click.Context,
+    month: str | None,
     fmt: str,
     lang: str | None,
     output: Path | None,
     org_name: str | None,
 ) -> None:
-    """Write the monthly engagement report, in the organisation's time zone and language."""
+    """Write the monthly engagement report (`report network`: a network head's report)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if month is None:
+        raise click.UsageError("Missing option '--month'.")
     first = parse_month(month)
-    afisha = state.afisha
+    afisha = cast(State, ctx.find_object(State)).afisha
     with afisha.transaction(org_name) as (session, org):
         language = check_language(lang) if lang else org.language
         name, contents = monthly_report_file(
-            session, first, zone(org.timezone), afisha.now(), ReportFormat(fmt), language
+            session, org, first, afisha.now(), ReportFormat(fmt), language
         )
-    path = output or Path(name)
+    write_file(output or Path(name), contents)
+
+
+def write_file(path: Path, contents: bytes) -> None:
+    """Write a report, or InvalidInput saying why it cannot be written."""
     try:
         path.write_bytes(contents)
     except OSError as exc:
@@ -75,7 +84,7 @@ def stats(state: State, period: str, lang: str | None, as_json: bool, org_name: 
     with afisha.transaction(org_name) as (session, org):
         language = check_language(lang) if lang else org.language
         tz = zone(org.timezone)
-        summary = stats_summary(session, afisha.now(), tz, span)
+        summary = stats_summary(session, afisha.now(), tz, span, orgs={org.id})
     if as_json:
         emit_json(summary_json(summary))
     else:
@@ -84,5 +93,8 @@ def stats(state: State, period: str, lang: str | None, as_json: bool, org_name: 
 
 def register(cli: click.Group) -> None:
     """Add the reporting commands to the `afisha` group."""
+    from afisha.cli_network import network
+
+    report.add_command(network)
     cli.add_command(report)
     cli.add_command(stats)

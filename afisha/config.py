@@ -34,6 +34,8 @@ class Settings:
     telegram_api_url: str = "https://api.telegram.org"
     graph_api_url: str = "https://graph.facebook.com"
     graph_api_version: str = "v25.0"
+    # Where public Instagram pages are read (instaloader), when Graph gives no engagement.
+    instagram_web_url: str = "https://www.instagram.com"
     media_dir: str = "media"
     public_media_url: str | None = None
     web_port: int = 8080

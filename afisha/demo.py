@@ -91,6 +91,7 @@ def demo_settings(directory: Path, base_url: str, fixtures: Fixtures) -> Setting
         telegram_token=fixtures.bot_token,
         telegram_api_url=base_url,
         graph_api_url=f"{base_url}/graph",
+        instagram_web_url=f"{base_url}/instagram-web",
         media_dir=str(directory / "media"),
         web_port=_free_port(),
     )

@@ -8,12 +8,17 @@
 | follower-reminders | 1 min  | `afisha worker`, `afisha run` (`worker_jobs`)*     |
 | token-check        | 6 h    | `afisha worker`, `afisha run`                      |
 | feeds              | 10 min | `afisha worker`, `afisha run`                      |
+| partners           | 1 h    | `afisha worker`, `afisha run`                      |
 | notices            | 30 s   | `afisha run`, beside the staff bot (`bot_jobs`)    |
-| weekly-digest      | 15 min | `afisha run`, beside the staff bot                 |
-| monthly-report     | 15 min | `afisha run`, beside the staff bot                 |
+| weekly-digest      | 15 min | `afisha run`, beside the staff bot (per library)   |
+| monthly-report     | 15 min | `afisha run`, beside the staff bot (per library)** |
 
 * only with a bot token: the reminders, and the news of a move or cancellation, go out as the
   bot's private messages.
+** with the network report too, for a network head's managers.
+
+`partners` reads the partner accounts not read for 6 hours (`PARTNER_EVERY`), a few per round:
+Instagram throttles anonymous reading early.
 
 `afisha worker --once` runs each of `worker_jobs` once, in this order. A job runs on one worker
 at a time (`PeriodicJob.exclusive`); APScheduler only decides when (`scheduler.timing`).
@@ -30,6 +35,7 @@ from scheduler.collect import collect_due
 from scheduler.engine import Engine
 from scheduler.feeds import poll_feeds
 from scheduler.followers import follower_messages
+from scheduler.partners import read_partners
 from scheduler.prepare import PREPARE_EVERY, Preparer
 from scheduler.recovery import reconcile_unconfirmed
 from scheduler.timing import PeriodicJob
@@ -87,6 +93,13 @@ def worker_jobs(afisha: Afisha, parts: EngineParts) -> list[PeriodicJob]:
             ),
             600,
         ),
+        PeriodicJob(
+            "partners",
+            lambda: read_partners(
+                afisha.sessions, parts.engine.clock, parts.factory.public_collector
+            ),
+            3600,
+        ),
     ]
     return [job for job in jobs if job is not None]
 
@@ -96,10 +109,10 @@ def bot_jobs(application: Application, services: BotServices) -> list[PeriodicJo
     # Imported here: the digests and reports (matplotlib, PDF) are no business of a worker.
     from bot.notify import deliver_notices, queue_monthly_report, queue_weekly_digest
 
-    async def digest() -> bool:
+    async def digest() -> int:
         return queue_weekly_digest(services)
 
-    async def monthly_report() -> bool:
+    async def monthly_report() -> int:
         return queue_monthly_report(services)
 
     return [

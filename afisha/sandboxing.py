@@ -17,6 +17,7 @@ def sandbox_environment(base_url: str, sandbox: Sandbox) -> dict[str, str]:
     return {
         "AFISHA_TELEGRAM_API_URL": base_url,
         "AFISHA_GRAPH_API_URL": f"{base_url}/graph",
+        "AFISHA_INSTAGRAM_WEB_URL": f"{base_url}/instagram-web",
         "AFISHA_TELEGRAM_TOKEN": sandbox.fixtures.bot_token,
     }
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from content.analytics.metrics import STORED
 from content.domain.text import excerpt
 from content.domain.timeparse import format_offset
 from content.storage.models import Channel, Event, Media, Post, Publication, StaffMember
@@ -39,6 +40,8 @@ def channel_json(channel: Channel) -> dict[str, Any]:
         "status": channel.status.value,
         "status_reason": channel.status_reason,
         "has_credentials": channel.credentials_encrypted is not None,
+        # Graph refused the token insights then (public counts stand in until a day later).
+        "insights_refused_at": iso(channel.insights_refused_at),
     }
 
 
@@ -73,6 +76,20 @@ def publication_json(publication: Publication, tz: ZoneInfo) -> dict[str, Any]:
         # A share: the publication it shares, and how (copy, forward, link).
         "shared_from": publication.shared_from_id,
         "share_mode": publication.share_mode.value if publication.share_mode else None,
+        "engagement": engagement_json(publication),
+    }
+
+
+def engagement_json(publication: Publication) -> dict[str, Any] | None:
+    """The latest counts (None: unknown, never 0) and where they came from."""
+    if publication.latest_collected_at is None:
+        return None
+    counts = {name: getattr(publication, f"latest_{name}") for name in STORED}
+    return {
+        "collected_at": iso(publication.latest_collected_at),
+        "source": publication.latest_source,
+        "interactions": publication.latest_interactions,
+        **counts,
     }
 
 

@@ -1,13 +1,16 @@
-"""How fast /stats and the monthly report answer over 1,000,000 snapshots.
+"""How fast /stats, the monthly report and the network report answer over 1,000,000 snapshots.
 
 Run: `python -m bench.stats_bench [--snapshots N] [--repeat N] [--no-postgres]`.
 
 Fills a fresh SQLite file and, when one answers, a PostgreSQL schema of its own with bulk
-inserts: six channels, a publication every ~10 minutes over three years, six snapshots each
-(the collector's stages), every publication carrying its latest counts as `record_snapshot`
-leaves them. Then times, on new sessions, the /stats summary (`stats_summary`: totals, the
-previous period, per channel, top posts, best times over a year) and the monthly report's
-queries (`build_monthly_report`), and prints p50/p95. Not a test: a figure to read.
+inserts: a regional network of 300 libraries (the head with six channels, 299 members with two
+each), a publication every ~10 minutes over three years, six snapshots each (the collector's
+stages), every publication carrying its latest counts as `record_snapshot` leaves them. Then
+times, on new sessions, the /stats summary (`stats_summary`: totals, the previous period, per
+channel, top posts, best times over a year) of every library and of one member library, the
+monthly report's queries (`build_monthly_report`) and the network report's
+(`build_network_report`: one row per library, totals, top posts), and prints p50/p95. Not a
+test: a figure to read.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.orm import Session
 
 from content.analytics.metrics import interactions
+from content.analytics.network import build_network_report
 from content.analytics.report import build_monthly_report
 from content.analytics.stats import stats_summary
 from content.queueing.bulk import insert_rows
@@ -49,7 +53,28 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 TZ = ZoneInfo("Asia/Almaty")
 STAGE_HOURS = (1, 6, 24, 72, 168, 720)
 PLATFORMS = ("telegram", "telegram", "facebook", "facebook", "instagram", "instagram")
+LIBRARIES = 300  # the regional library (id 1, the six channels above) and 299 members
+MEMBER_PLATFORMS = ("telegram", "facebook")  # two channels each
 CHUNK = 20_000
+
+
+def channel_rows(libraries: int) -> list[dict[str, Any]]:
+    """The head's six channels (ids 1-6), then two for each member library (org id 2, 3, ...)."""
+    owners = [(1, p) for p in PLATFORMS]
+    owners += [(org, p) for org in range(2, libraries + 1) for p in MEMBER_PLATFORMS]
+    return [
+        {
+            "id": i + 1,
+            "organization_id": org,
+            "platform": p,
+            "name": f"{p}-{i + 1}",
+            "external_id": str(1000 + i),
+            "language": "ru",
+            "status": "active",
+            "created_at": NOW,
+        }
+        for i, (org, p) in enumerate(owners)
+    ]
 
 
 def say(line: str) -> None:
@@ -92,8 +117,13 @@ def _counts(platform: str, rng: random.Random, scale: float) -> dict[str, int | 
     }
 
 
-def _rows(snapshots: int, seed: int) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(table, row) in insertion order: posts, events, publications, then their snapshots."""
+def _rows(
+    snapshots: int, seed: int, channels: list[dict[str, Any]]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(table, row) in insertion order: posts, events, publications, then their snapshots.
+
+    Each post's three publications go to three channels in a row (mostly one library's two
+    and the next one's first: the post is the first channel's library's)."""
     rng = random.Random(seed)  # noqa: S311 - benchmark data, not secrets
     publications = snapshots // len(STAGE_HOURS)
     span = timedelta(days=3 * 365)
@@ -101,19 +131,20 @@ def _rows(snapshots: int, seed: int) -> Iterator[tuple[str, dict[str, Any]]]:
     start = NOW - span
     for index in range(publications):
         sent = start + step * index + timedelta(seconds=rng.randint(0, 300))
-        channel = index % len(PLATFORMS)
+        channel = channels[index % len(channels)]
         # Three publications per post; every twentieth "post" is an event's announcement.
         group = index // 3 + 1
         event_id = group // 20 if group % 20 == 0 else None
         post_id = None if event_id else group
         stages = [(sent + timedelta(hours=h), h / STAGE_HOURS[-1]) for h in STAGE_HOURS]
-        measured = [(at, _counts(PLATFORMS[channel], rng, 0.2 + 0.8 * s)) for at, s in stages]
+        platform = channel["platform"]
+        measured = [(at, _counts(platform, rng, 0.2 + 0.8 * s)) for at, s in stages]
         if index % 3 == 0 and post_id:
             yield (
                 "post",
                 {
                     "id": post_id,
-                    "organization_id": 1,
+                    "organization_id": channel["organization_id"],
                     "text": f"Post {post_id}\nbody",
                     "variants": {},
                     "status": "done",
@@ -125,7 +156,7 @@ def _rows(snapshots: int, seed: int) -> Iterator[tuple[str, dict[str, Any]]]:
                 "event",
                 {
                     "id": event_id,
-                    "organization_id": 1,
+                    "organization_id": channel["organization_id"],
                     "title": f"Event {event_id}",
                     "starts_at": sent + timedelta(days=7),
                     "language": "ru",
@@ -142,7 +173,7 @@ def _rows(snapshots: int, seed: int) -> Iterator[tuple[str, dict[str, Any]]]:
                 "kind": "announcement" if event_id else "post",
                 "post_id": None if event_id else post_id,
                 "event_id": event_id,
-                "channel_id": channel + 1,
+                "channel_id": channel["id"],
                 "due_at": sent,
                 "state": "sent",
                 "attempts": 1,
@@ -165,7 +196,7 @@ def _rows(snapshots: int, seed: int) -> Iterator[tuple[str, dict[str, Any]]]:
             )
 
 
-def fill(engine: Engine, snapshots: int) -> float:
+def fill(engine: Engine, snapshots: int, libraries: int = LIBRARIES) -> float:
     """Schema and data; returns the seconds the inserts took."""
     upgrade(engine)
     tables = {
@@ -180,35 +211,23 @@ def fill(engine: Engine, snapshots: int) -> float:
             insert(Organization),
             [
                 {
-                    "id": 1,
-                    "name": "Bench Library",
+                    "id": org,
+                    "name": "Bench Library" if org == 1 else f"Bench member library {org}",
+                    "parent_id": None if org == 1 else 1,
                     "timezone": TZ.key,
                     "language": "ru",
                     "requires_approval": False,
                     "created_at": NOW,
                 }
+                for org in range(1, libraries + 1)
             ],
         )
-        connection.execute(
-            insert(Channel),
-            [
-                {
-                    "id": i + 1,
-                    "organization_id": 1,
-                    "platform": p,
-                    "name": f"{p}-{i + 1}",
-                    "external_id": str(1000 + i),
-                    "language": "ru",
-                    "status": "active",
-                    "created_at": NOW,
-                }
-                for i, p in enumerate(PLATFORMS)
-            ],
-        )
+        channels = channel_rows(libraries)
+        connection.execute(insert(Channel), channels)
         # Parents go in before their children: flush every table in that order per chunk.
         pending: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
         count = 0
-        for table, row in _rows(snapshots, seed=7):
+        for table, row in _rows(snapshots, seed=7, channels=channels):
             pending[table].append(row)
             count += 1
             if count % CHUNK == 0:
@@ -260,10 +279,18 @@ def run(name: str, engine: Engine, snapshots: int, repeat: int) -> None:
     say(f"\n{name}: {stored:,} snapshots of {sent:,} publications, inserted in {seconds:.0f} s")
     month = date(2026, 10, 1)
     cases: dict[str, Callable[[Session], object]] = {
-        "/stats summary (30d, best times over 365d)": lambda s: stats_summary(
+        "/stats summary of every library (30d, best times over 365d)": lambda s: stats_summary(
             s, NOW, TZ, timedelta(days=30)
         ),
-        "monthly report queries (2026-10)": lambda s: build_monthly_report(s, month, TZ, NOW),
+        "a member library's /stats (30d, best times over 365d)": lambda s: stats_summary(
+            s, NOW, TZ, timedelta(days=30), orgs={2}
+        ),
+        "monthly report queries (2026-10, the head's own channels)": lambda s: build_monthly_report(
+            s, s.get_one(Organization, 1), month, NOW
+        ),
+        f"network report queries (2026-10, {LIBRARIES} libraries)": lambda s: build_network_report(
+            s, s.get_one(Organization, 1), month, NOW
+        ),
     }
     for label, work in cases.items():
         p50, p95 = timed(engine, work, repeat)

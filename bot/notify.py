@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -21,9 +21,10 @@ from bot.describe import describe_publication
 from bot.dispatch import send
 from bot.flows.channels import ResumeChannel
 from bot.flows.notices import NoticeAction, NoticeActionName
-from bot.reports.files import monthly_report_file
+from bot.reports.files import monthly_report_file, network_report_file
 from bot.services import BotServices
 from bot.turn import Button, Keyboard, Reply
+from content.analytics.network import is_network_head
 from content.analytics.periods import last_month
 from content.analytics.report import ReportFormat
 from content.analytics.stats import stats_summary, summary_text
@@ -61,6 +62,20 @@ class Outgoing:
 def _organization(session: Session, notice: Notice) -> Organization:
     org = session.get(Organization, notice.organization_id) if notice.organization_id else None
     return org or session.scalars(select(Organization).order_by(Organization.id)).one()
+
+
+def _managers(session: Session, org: Organization) -> list[StaffMember]:
+    """Who reads `org`'s digest and reports: its own managers and administrators."""
+    return list(
+        session.scalars(
+            select(StaffMember)
+            .where(
+                StaffMember.organization_id == org.id,
+                StaffMember.role.in_((Role.MANAGER, Role.ADMIN)),
+            )
+            .order_by(StaffMember.id)
+        )
+    )
 
 
 def _staff(session: Session, *roles: Role) -> list[StaffMember]:
@@ -160,17 +175,25 @@ def _channel_message(
     )
 
 
-def digest_text(session: Session, now: datetime, tz: ZoneInfo, language: str) -> str:
-    """The last week's engagement, what waits for a decision, and the week's events."""
+def digest_text(session: Session, org: Organization, now: datetime, language: str) -> str:
+    """`org`'s last week: its channels' engagement, what of theirs waits for a decision, and
+    its events of the coming week, in its time zone."""
     _ = gettext_for(language)
-    lines = [_("📊 Weekly digest"), ""]
-    lines.append(summary_text(stats_summary(session, now, tz, DIGEST_SPAN, top=3), language, tz))
-    waiting = session.scalars(select(Publication).where(Publication.state.in_(_WAITING))).all()
+    tz = zone(org.timezone)
+    lines = [_("📊 Weekly digest: {library}", library=org.name), ""]
+    summary = stats_summary(session, now, tz, DIGEST_SPAN, top=3, orgs={org.id})
+    lines.append(summary_text(summary, language, tz))
+    waiting = session.scalar(
+        select(func.count(Publication.id))
+        .join(Channel, Channel.id == Publication.channel_id)
+        .where(Publication.state.in_(_WAITING), Channel.organization_id == org.id)
+    )
     if waiting:
-        lines += ["", _("Waiting for a decision: {count} publication(s).", count=len(waiting))]
+        lines += ["", _("Waiting for a decision: {count} publication(s).", count=waiting)]
     events = session.scalars(
         select(Event)
         .where(
+            Event.organization_id == org.id,
             Event.status == EventStatus.SCHEDULED,
             Event.starts_at > now,
             Event.starts_at <= now + DIGEST_SPAN,
@@ -210,17 +233,26 @@ def plan_messages(session: Session, notice: Notice, now: datetime) -> list[Outgo
             Outgoing(m.telegram_user_id, _channel_message(notice, channel, tz, m.language, now))
             for m in _staff(session, Role.ADMIN)
         ]
+    # What a library's managers read is made once per language, not once per manager.
     if notice.kind == NoticeKind.WEEKLY_DIGEST.value:
-        return [
-            Outgoing(m.telegram_user_id, Reply(digest_text(session, now, tz, m.language)))
-            for m in _staff(session, Role.MANAGER)
-        ]
+        digests: dict[str, Reply] = {}
+        for m in (managers := _managers(session, org)):
+            if m.language not in digests:
+                digests[m.language] = Reply(digest_text(session, org, now, m.language))
+        return [Outgoing(m.telegram_user_id, digests[m.language]) for m in managers]
     if notice.kind == NoticeKind.MONTHLY_REPORT.value:
         month = date.fromisoformat(f"{notice.details['month']}-01")
-        return [
-            Outgoing(m.telegram_user_id, _monthly_report(session, month, tz, now, m.language))
-            for m in _staff(session, Role.MANAGER)
-        ]
+        head = is_network_head(session, org)
+        reports: dict[str, list[Reply]] = {}
+        messages = []
+        for m in _managers(session, org):
+            if m.language not in reports:
+                made = [_monthly_report(session, org, month, now, m.language)]
+                if head:
+                    made.append(_network_report(session, org, month, now, m.language))
+                reports[m.language] = made
+            messages += [Outgoing(m.telegram_user_id, reply) for reply in reports[m.language]]
+        return messages
     log.warning("notice %s has an unknown kind %r; not delivered", notice.id, notice.kind)
     return []
 
@@ -255,36 +287,74 @@ async def deliver_notices(bot: Bot, services: BotServices, limit: int = 50) -> i
 
 
 def _monthly_report(
-    session: Session, month: date, tz: ZoneInfo, now: datetime, language: str
+    session: Session, org: Organization, month: date, now: datetime, language: str
 ) -> Reply:
-    name, contents = monthly_report_file(session, month, tz, now, ReportFormat.PDF, language)
+    name, contents = monthly_report_file(session, org, month, now, ReportFormat.PDF, language)
     _ = gettext_for(language)
-    caption = _("📊 The monthly report for {month}", month=month.strftime("%Y-%m"))
+    caption = _(
+        "📊 The monthly report of {library} for {month}",
+        library=org.name,
+        month=month.strftime("%Y-%m"),
+    )
     return Reply(caption, document=(name, contents))
 
 
-def queue_monthly_report(services: BotServices) -> bool:
-    """Add last month's report notice once (from the 1st, 09:00 local); True if it was added."""
+def _network_report(
+    session: Session, head: Organization, month: date, now: datetime, language: str
+) -> Reply:
+    name, contents = network_report_file(session, head, month, now, ReportFormat.PDF, language)
+    _ = gettext_for(language)
+    caption = _(
+        "📊 The network report of {library} for {month}: every member library",
+        library=head.name,
+        month=month.strftime("%Y-%m"),
+    )
+    return Reply(caption, document=(name, contents))
+
+
+def _readers_by_organization(session: Session) -> list[Organization]:
+    """The organisations that have someone to read their digest and reports."""
+    having = select(StaffMember.organization_id).where(
+        StaffMember.role.in_((Role.MANAGER, Role.ADMIN))
+    )
+    return list(
+        session.scalars(
+            select(Organization).where(Organization.id.in_(having)).order_by(Organization.id)
+        )
+    )
+
+
+def _latest_details(session: Session, kind: NoticeKind) -> dict[int | None, dict[str, object]]:
+    """Per organisation, the details of its latest notice of `kind` (one query for them all)."""
+    newest = (
+        select(func.max(Notice.id))
+        .where(Notice.kind == kind.value)
+        .group_by(Notice.organization_id)
+    )
+    rows = session.execute(
+        select(Notice.organization_id, Notice.details).where(Notice.id.in_(newest))
+    )
+    return {org_id: dict(details or {}) for org_id, details in rows}
+
+
+def queue_monthly_report(services: BotServices) -> int:
+    """Add each library's notice of last month's report once (from the 1st, 09:00 in its zone);
+    returns how many were added."""
     now = services.clock.now()
+    added = 0
     with services.sessions.begin() as session:
-        org = session.scalars(select(Organization).order_by(Organization.id)).first()
-        if org is None:
-            return False
-        tz = zone(org.timezone)
-        local = now.astimezone(tz)
-        if local.day == 1 and local.time() < DIGEST_AT:
-            return False
-        month = last_month(now, tz).strftime("%Y-%m")
-        latest = session.scalars(
-            select(Notice)
-            .where(Notice.kind == NoticeKind.MONTHLY_REPORT.value)
-            .order_by(Notice.id.desc())
-            .limit(1)
-        ).first()
-        if latest is not None and str(latest.details.get("month", "")) >= month:
-            return False
-        add_notice(session, NoticeKind.MONTHLY_REPORT, organization_id=org.id, month=month)
-        return True
+        sent = _latest_details(session, NoticeKind.MONTHLY_REPORT)
+        for org in _readers_by_organization(session):
+            tz = zone(org.timezone)
+            local = now.astimezone(tz)
+            if local.day == 1 and local.time() < DIGEST_AT:
+                continue
+            month = last_month(now, tz).strftime("%Y-%m")
+            if str(sent.get(org.id, {}).get("month", "")) >= month:
+                continue
+            add_notice(session, NoticeKind.MONTHLY_REPORT, organization_id=org.id, month=month)
+            added += 1
+    return added
 
 
 def digest_week(now: datetime, tz: ZoneInfo) -> str | None:
@@ -296,23 +366,19 @@ def digest_week(now: datetime, tz: ZoneInfo) -> str | None:
     return f"{year}-W{week:02d}"
 
 
-def queue_weekly_digest(services: BotServices) -> bool:
-    """Add this week's digest notice once (from Monday 09:00 local); True if it was added."""
+def queue_weekly_digest(services: BotServices) -> int:
+    """Add each library's digest notice of this week once (from Monday 09:00 in its zone);
+    returns how many were added."""
     now = services.clock.now()
+    added = 0
     with services.sessions.begin() as session:
-        org = session.scalars(select(Organization).order_by(Organization.id)).first()
-        if org is None:
-            return False
-        week = digest_week(now, zone(org.timezone))
-        if week is None:
-            return False
-        latest = session.scalars(
-            select(Notice)
-            .where(Notice.kind == NoticeKind.WEEKLY_DIGEST.value)
-            .order_by(Notice.id.desc())
-            .limit(1)
-        ).first()
-        if latest is not None and latest.details.get("week") == week:
-            return False
-        add_notice(session, NoticeKind.WEEKLY_DIGEST, organization_id=org.id, week=week)
-        return True
+        sent = _latest_details(session, NoticeKind.WEEKLY_DIGEST)
+        for org in _readers_by_organization(session):
+            week = digest_week(now, zone(org.timezone))
+            if week is None:
+                continue
+            if sent.get(org.id, {}).get("week") == week:
+                continue
+            add_notice(session, NoticeKind.WEEKLY_DIGEST, organization_id=org.id, week=week)
+            added += 1
+    return added

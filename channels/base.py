@@ -266,6 +266,23 @@ class Channel(Protocol):
 
 
 @runtime_checkable
+class InsightsGated(Protocol):
+    """An optional capability: engagement whose insights a token may be refused, with public
+    counts as the fallback (Instagram). The collector keeps what the adapter learnt per channel.
+
+    Contract:
+    - `insights_allowed` is None (unknown: ask), True or False (do not ask); the caller may set
+      it before `fetch_engagement` and reads it afterwards.
+    - `public_addresses` maps remote ids to their public addresses (permalinks), for the
+      posts whose counts the platform's API refuses altogether.
+    - Each Metrics' `source` names where its figures came from.
+    """
+
+    insights_allowed: bool | None
+    public_addresses: dict[str, str]
+
+
+@runtime_checkable
 class Preparing(Protocol):
     """An optional capability: work done ahead of a publication's due moment, so that at the
     moment itself only the step that publishes is left (Instagram's containers).

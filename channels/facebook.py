@@ -345,7 +345,7 @@ class FacebookChannel:
             views=values.get("views"),
             reach=values.get("reach"),
             saves=None,  # Pages do not report saves
-            source="graph+insights" if insights else "graph",
+            source="graph_insights" if insights else "graph",
         )
 
     # --- health -------------------------------------------------------------------------------

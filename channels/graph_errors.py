@@ -250,6 +250,11 @@ def graph_error_table(service: str) -> tuple[ErrorRule, ...]:
     )
 
 
+def is_permission(error: GraphCallError) -> bool:
+    """Whether Graph refused for want of a permission (code 10 or 200-299)."""
+    return _permission(error)
+
+
 def refuses_insights(error: GraphCallError) -> bool:
     """Whether an answer means "you may not read these insights" (permission or metric name)."""
     return _permission(error) or (error.code == 100 and "metric" in error.message.lower())

@@ -180,6 +180,7 @@ class InstagramChannel(InstagramEngagement):
         self.insight_metrics = dict(insight_metrics)
         # None: not known yet; False: the token may not read them (asked once, then never).
         self.insights_allowed: bool | None = None if insight_metrics else False
+        self.public_addresses: dict[str, str] = {}
         # Processing times of containers made here, and containers seen FINISHED ahead.
         self._processing: deque[float] = deque(maxlen=PROCESSING_KEPT)
         self._ready: set[str] = set()

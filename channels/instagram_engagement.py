@@ -1,20 +1,29 @@
 """Reading an Instagram account's engagement: counts and insights in batches, public counts
-where the token may not read insights."""
+where the token may not read insights (or the counts at all).
+
+Sources: `graph` (counts only), `graph_insights` (counts and insights), `instaloader_public`
+(everything from the public web), `graph+instaloader_public` (Graph's counts, the public web's
+video views).
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from channels.base import AuthExpired, ChannelError, Metrics
 from channels.graph import BATCH_LIMIT, BatchRequest, GraphClient
-from channels.graph_errors import GraphCallError, refuses_insights
+from channels.graph_errors import GraphCallError, is_permission, refuses_insights
 
 log = logging.getLogger(__name__)
 
 MEDIA_INSIGHTS = {"reach": "reach", "views": "views", "saved": "saves", "shares": "shares"}
+GRAPH, GRAPH_INSIGHTS, PUBLIC = "graph", "graph_insights", "instaloader_public"
+SHORTCODE = re.compile(r"instagram\.com/(?:[\w.]+/)?(?:p|reel|tv)/([\w-]+)")
 
 
 class PublicCollector(Protocol):
@@ -27,12 +36,19 @@ def _number(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def shortcode_of(address: str | None) -> str | None:
+    """The shortcode in a post's permalink (`https://www.instagram.com/p/CODE/`)."""
+    found = SHORTCODE.search(address or "")
+    return found.group(1) if found else None
+
+
 class InstagramEngagement:
     """The engagement part of `InstagramChannel` (which sets these attributes)."""
 
     graph: GraphClient
     insight_metrics: dict[str, str]
     insights_allowed: bool | None
+    public_addresses: dict[str, str]
     collector: PublicCollector | None
 
     def _fields(self, with_insights: bool) -> str:
@@ -43,11 +59,13 @@ class InstagramEngagement:
 
     async def fetch_engagement(self, remote_ids: Sequence[str]) -> dict[str, Metrics]:
         """Likes and comments, plus reach, views, saves and shares where the token may read
-        insights (one batch call per 50 media). Without insights, the optional public collector
-        fills in what it can see (views of videos); unknown values stay None."""
+        insights (one batch call per 50 media). Without insights, the public collector adds
+        video views; where Graph refuses a media's counts for want of permission, the public
+        collector reads them all from its permalink. Unknown values stay None."""
         ids = list(dict.fromkeys(remote_ids))
         bodies: dict[str, Mapping[str, Any]] = {}
         retry: list[str] = []
+        refused: list[str] = []
         for start in range(0, len(ids), BATCH_LIMIT):
             chunk = ids[start : start + BATCH_LIMIT]
             with_insights = self.insights_allowed is not False
@@ -56,6 +74,8 @@ class InstagramEngagement:
                     if with_insights and refuses_insights(answer):
                         self.insights_allowed = False
                         retry.append(media_id)
+                    elif is_permission(answer):
+                        refused.append(media_id)
                     else:
                         self._skip(media_id, answer)
                     continue
@@ -66,12 +86,25 @@ class InstagramEngagement:
             chunk = retry[start : start + BATCH_LIMIT]
             for media_id, answer in zip(chunk, await self._read(chunk, False), strict=True):
                 if isinstance(answer, GraphCallError):
-                    self._skip(media_id, answer)
+                    if is_permission(answer):
+                        refused.append(media_id)
+                    else:
+                        self._skip(media_id, answer)
                 else:
                     bodies[media_id] = answer
         result = {media_id: self._metrics(media_id, body) for media_id, body in bodies.items()}
-        if self.collector is not None and self.insights_allowed is False:
-            await self._add_public_counts(result, bodies)
+        if self.collector is not None:
+            wanted = {
+                m: str(b["shortcode"])
+                for m, b in bodies.items()
+                if b.get("shortcode") and self.insights_allowed is False
+            }
+            for media_id in refused:
+                code = shortcode_of(self.public_addresses.get(media_id))
+                if code:
+                    wanted[media_id] = code
+            if wanted:
+                await self._add_public_counts(result, wanted)
         return result
 
     async def _read(self, ids: Sequence[str], with_insights: bool) -> list[Any]:
@@ -99,14 +132,13 @@ class InstagramEngagement:
             views=values.get("views"),
             reach=values.get("reach"),
             saves=values.get("saves"),
-            source="graph+insights" if values else "graph",
+            source=GRAPH_INSIGHTS if values else GRAPH,
         )
 
     async def _add_public_counts(
-        self, result: dict[str, Metrics], bodies: Mapping[str, Mapping[str, Any]]
+        self, result: dict[str, Metrics], shortcodes: Mapping[str, str]
     ) -> None:
         assert self.collector is not None
-        shortcodes = {m: str(b["shortcode"]) for m, b in bodies.items() if b.get("shortcode")}
         try:
             public = await self.collector.collect(shortcodes)
         except ChannelError as error:
@@ -114,15 +146,18 @@ class InstagramEngagement:
             return
         for media_id, seen in public.items():
             mine = result.get(media_id)
-            if mine is None:
+            if mine is None:  # Graph refused this one: the public counts are all there is
+                result[media_id] = seen
                 continue
-            result[media_id] = Metrics(
+            merged = Metrics(
                 remote_id=media_id,
                 reactions=mine.reactions if mine.reactions is not None else seen.reactions,
                 comments=mine.comments if mine.comments is not None else seen.comments,
                 shares=mine.shares,
-                views=seen.views,
+                views=mine.views if mine.views is not None else seen.views,
                 reach=mine.reach,
                 saves=mine.saves,
                 source=f"{mine.source}+{seen.source}",
             )
+            if replace(merged, source=mine.source) != mine:  # the public web added something
+                result[media_id] = merged

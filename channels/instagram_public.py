@@ -1,37 +1,49 @@
-"""Public Instagram counts read with instaloader, for tokens that may not read insights.
+"""Public Instagram counts read with instaloader: for tokens that may not read insights (by
+shortcode, `collect`) and for partner libraries followed without a token (a profile's recent
+posts, `account`).
 
 A logged-out visitor sees a post's likes, comments and (for videos) views; instaloader reads them
-by shortcode with its own HTTP layer. `base_url` redirects that layer (for tests and the
+with its own HTTP layer. `base_url` redirects that layer (for tests and the
 sandbox): a transport adapter mounted on instaloader's session rewrites `www.instagram.com` and
 `i.instagram.com` to it. instaloader builds short-lived sessions for its GraphQL queries with
 `instaloadercontext.copy_session`, which copies cookies and headers but not adapters, so this
 module wraps that function once to carry our adapter over; sessions without it are copied
 exactly as before.
 
-Limits: instaloader reports a hidden like count as 0, not as unknown.
+A post whose owner hid its like and view counts: instaloader's `Post.likes` reads 0 (it takes
+`like_count or 0`), so the post's own `like_and_view_counts_disabled` flag, which instaloader
+keeps in the post's node, decides: hidden counts are None (unknown), never 0.
+
+Figures read here carry the source `instaloader_public`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from instaloader import Post, instaloadercontext
+from instaloader import Post, Profile, instaloadercontext
 from instaloader.exceptions import (
     BadResponseException,
     ConnectionException,
     InstaloaderException,
+    LoginRequiredException,
+    ProfileNotExistsException,
     QueryReturnedNotFoundException,
     TooManyRequestsException,
 )
 from requests.adapters import HTTPAdapter
 
-from channels.base import Metrics, NotSent, RateLimited
+from channels.base import Metrics, NotSent, RateLimited, Rejected
 from content.domain.states import Platform
 
 log = logging.getLogger(__name__)
@@ -45,6 +57,42 @@ THROTTLED = (
     "again in about an hour."
 )
 UNREACHABLE = "Afisha could not read public Instagram posts ({kind}); it will try again later."
+SOURCE = "instaloader_public"
+
+
+RECENT_POSTS = 12  # what a profile page shows a visitor before scrolling
+
+
+class AccountUnknown(Rejected):
+    """No Instagram account has this username (or it was removed)."""
+
+
+class AccountPrivate(Rejected):
+    """The account is private: a visitor sees no posts."""
+
+
+@dataclass(frozen=True)
+class PublicPost:
+    """One post of a public account, with the counts a visitor sees (None: hidden)."""
+
+    shortcode: str
+    posted_at: datetime
+    caption: str | None
+    metrics: Metrics
+
+
+@dataclass(frozen=True)
+class PublicAccount:
+    username: str
+    full_name: str | None
+    posts: list[PublicPost]
+
+
+def counts_hidden(post: Post) -> bool:
+    """Whether the owner hid the post's like and view counts from visitors."""
+    # instaloader keeps the web data's fields in the node but exposes no property for this one.
+    node: Mapping[str, Any] = getattr(post, "_node", {}) or {}
+    return bool(node.get("like_and_view_counts_disabled"))
 
 
 class _RedirectAdapter(HTTPAdapter):
@@ -103,6 +151,20 @@ class _Context(instaloadercontext.InstaloaderContext):
         return session
 
 
+def _metrics(media_id: str, post: Post) -> Metrics:
+    hidden = counts_hidden(post)
+    likes: object = None if hidden else post.likes
+    views: object = None if hidden else post.video_view_count
+    comments: object = post.comments
+    return Metrics(
+        remote_id=media_id,
+        reactions=likes if isinstance(likes, int) else None,
+        comments=comments if isinstance(comments, int) else None,
+        views=views if isinstance(views, int) else None,
+        source=SOURCE,
+    )
+
+
 class InstaloaderCollector:
     """Reads public likes, comments and video views of Instagram posts by shortcode."""
 
@@ -142,33 +204,77 @@ class InstaloaderCollector:
                     result[media_id] = metrics
             return result
 
-    def _read(self, media_id: str, shortcode: str) -> Metrics | None:
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """instaloader's failures as the channel errors the engine knows."""
         try:
-            post = Post.from_shortcode(self._context, shortcode)
-            likes, comments, views = post.likes, post.comments, post.video_view_count
-        except (QueryReturnedNotFoundException, BadResponseException):
-            log.info("public Instagram post %s not found", shortcode)
-            return None
+            yield
         except TooManyRequestsException:
             raise RateLimited(THROTTLED, THROTTLED_WAIT, platform=Platform.INSTAGRAM) from None
         except ConnectionException as error:
-            if isinstance(error.__cause__, TooManyRequestsException):
+            # A page load (a profile's) that met 429 is a plain ConnectionException whose
+            # message starts with the status, unlike the GraphQL queries' TooManyRequests.
+            throttled = str(error).startswith("429")
+            if throttled or isinstance(error.__cause__, TooManyRequestsException):
                 raise RateLimited(THROTTLED, THROTTLED_WAIT, platform=Platform.INSTAGRAM) from None
-            if isinstance(error.__cause__, QueryReturnedNotFoundException):
-                return None
             reason = UNREACHABLE.format(kind=type(error.__cause__ or error).__name__)
             raise NotSent(reason, platform=Platform.INSTAGRAM) from None
+
+    def _read(self, media_id: str, shortcode: str) -> Metrics | None:
+        try:
+            with self._reading():
+                try:
+                    return _metrics(media_id, Post.from_shortcode(self._context, shortcode))
+                except ConnectionException as error:
+                    if isinstance(error.__cause__, QueryReturnedNotFoundException):
+                        return None
+                    raise
+        except (QueryReturnedNotFoundException, BadResponseException):
+            log.info("public Instagram post %s not found", shortcode)
+            return None
         except InstaloaderException as error:
             log.info("public Instagram post %s not read: %s", shortcode, type(error).__name__)
             return None
-        return Metrics(
-            remote_id=media_id,
-            reactions=likes if isinstance(likes, int) else None,
-            comments=comments if isinstance(comments, int) else None,
-            views=views if isinstance(views, int) else None,
-            source="instaloader",
-        )
+
+    async def account(self, username: str, *, limit: int = RECENT_POSTS) -> PublicAccount:
+        """A public account's most recent posts (up to `limit`) with their public counts.
+
+        Raises:
+            AccountUnknown: no account has this username.
+            AccountPrivate: the account is private.
+            RateLimited, NotSent: as `collect`.
+        """
+        return await asyncio.to_thread(self.read_account, username, limit)
+
+    def read_account(self, username: str, limit: int = RECENT_POSTS) -> PublicAccount:
+        """`account`, blocking (for the command line)."""
+        with self._lock, self._reading():
+            if self._context is None:
+                self._context = self._make_context()
+            try:
+                profile = Profile.from_username(self._context, username)
+                if profile.is_private:
+                    raise AccountPrivate(f"the Instagram account {username} is private")
+                posts = [
+                    PublicPost(
+                        post.shortcode,
+                        post.date_utc.replace(tzinfo=UTC),
+                        (post.caption or "")[:200] or None,
+                        _metrics(post.shortcode, post),
+                    )
+                    for post in itertools.islice(profile.get_posts(), limit)
+                ]
+            except ProfileNotExistsException:
+                raise AccountUnknown(f"no Instagram account is named {username}") from None
+            except LoginRequiredException:
+                raise AccountPrivate(f"the Instagram account {username} is private") from None
+            except (QueryReturnedNotFoundException, BadResponseException) as error:
+                reason = UNREACHABLE.format(kind=type(error).__name__)
+                raise NotSent(reason, platform=Platform.INSTAGRAM) from None
+            return PublicAccount(profile.username, profile.full_name or None, posts)
 
     def close(self) -> None:
-        if self._context is not None:
-            self._context.close()
+        with self._lock:
+            if self._context is not None:
+                self._context.close()
+                self._context = None

@@ -10,7 +10,11 @@
   (each emulator part reads the keys it knows);
 - Instagram: `GET instagram/processing`, `POST instagram/processing {"image_seconds",
   "carousel_seconds", "fail_next"}` (how long containers take to process on the sandbox's clock,
-  and how many of the next image containers end in ERROR);
+  and how many of the next image containers end in ERROR); `POST instagram/permissions {"token",
+  "denied": ["instagram_manage_insights", "instagram_basic"]}` (a token granted without them:
+  insights, or counts, answer code 10; `[]` grants all again);
+  `POST instagram/hide_counts {"shortcode", "hidden"}` (the owner hides a post's like and view
+  counts from the public web);
 - Telegram: `POST telegram/updates` (what users do: `{"type": "message", "user_id", "text"}`,
   `{"type": "photo", "user_id", "image_base64"?, "caption"?}`,
   `{"type": "callback", "user_id", "chat_id", "message_id", "data"}`),
@@ -62,6 +66,8 @@ def add_routes(app: web.Application, sandbox: Sandbox) -> None:
             "instagram/processing",
             lambda body, req: graph_state(sandbox).configure_processing(body),
         ),
+        ("POST", "instagram/permissions", lambda body, req: _permissions(sandbox, body)),
+        ("POST", "instagram/hide_counts", lambda body, req: _hide_counts(sandbox, body)),
         ("POST", "telegram/updates", lambda body, req: _inject(sandbox, body)),
         ("GET", "telegram/chats/{chat_id}/messages", lambda body, req: _messages(sandbox, req)),
         ("GET", "telegram/callbacks/{query_id}", lambda body, req: _callback(sandbox, req)),
@@ -140,6 +146,29 @@ def _force_fault(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
 def _revoke(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
     sandbox.fixtures.revoked_tokens.add(str(body["token"]))
     return {"revoked_tokens": sorted(sandbox.fixtures.revoked_tokens)}
+
+
+def _permissions(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
+    denied = body.get("denied", [])
+    if not isinstance(denied, list):
+        raise AdminError("denied must be a list of permission names")
+    graph_state(sandbox).deny_permissions(str(body["token"]), {str(p) for p in denied})
+    return {"denied": sorted(str(p) for p in denied)}
+
+
+def _hide_counts(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
+    state = graph_state(sandbox)
+    shortcode, hidden = str(body["shortcode"]), bool(body.get("hidden", True))
+    for media in state.media.values():
+        if media.shortcode == shortcode:
+            media.counts_hidden = hidden
+            return {"shortcode": shortcode, "hidden": hidden}
+    for profile in state.public_profiles.values():
+        for post in profile.posts:
+            if post.shortcode == shortcode:
+                post.counts_hidden = hidden
+                return {"shortcode": shortcode, "hidden": hidden}
+    raise AdminError(f"no Instagram post has shortcode {shortcode}")
 
 
 def _limits(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any]:

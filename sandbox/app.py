@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox import admin, graph, page, telegram
+from sandbox import admin, graph, instagram_web, page, telegram
 from sandbox.clock import SandboxClock
 from sandbox.faults import FaultInjector
 from sandbox.fixtures import Fixtures, make_fixtures
@@ -55,6 +55,7 @@ def build_app(sandbox: Sandbox) -> web.Application:
     app[SANDBOX] = sandbox
     telegram.add_routes(app, sandbox)
     graph.add_routes(app, sandbox)
+    instagram_web.add_routes(app, sandbox)
     admin.add_routes(app, sandbox)
     page.add_routes(app, sandbox)
     return app

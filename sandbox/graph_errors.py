@@ -150,6 +150,13 @@ def invalid_insights_metric() -> GraphError:
     return GraphError(100, "(#100) The value must be a valid insights metric")
 
 
+def no_permission() -> GraphError:
+    """Code 10, what Graph answers a token granted without a permission the call needs (here:
+    instagram_manage_insights for media insights); Meta's error-handling guide names the code,
+    the wording is the one quoted in public issue threads."""
+    return GraphError(10, "(#10) Application does not have permission for this action")
+
+
 def batch_too_large() -> GraphError:
     """The wording facebook-sdk's own test suite uses for a batch of more than 50 requests."""
     return GraphError(

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sandbox.engagement import Engagement, engagement_at
+from sandbox.instagram_profiles import PublicProfile, seed_public_profiles
 from sandbox.ledger import LedgerItem
 
 if TYPE_CHECKING:
@@ -104,6 +105,12 @@ class IgMedia:
     published_at: datetime
     shortcode: str
     deleted: bool = False
+    # The owner hid the like and view counts from everyone else (the public web says so).
+    counts_hidden: bool = False
+
+
+INSIGHTS_PERMISSION = "instagram_manage_insights"
+BASIC_PERMISSION = "instagram_basic"
 
 
 @dataclass
@@ -148,6 +155,10 @@ class GraphState:
         self.containers: dict[str, IgContainer] = {}
         self.media: dict[str, IgMedia] = {}
         self.expired_tokens: set[str] = set()
+        # Permissions a token was granted without (instagram_manage_insights, instagram_basic):
+        # the reads that need them answer code 10.
+        self.denied_permissions: dict[str, set[str]] = {}
+        self.public_profiles: dict[str, PublicProfile] = seed_public_profiles(self.sandbox)
         self.http_calls = 0
         self.calls_by_op: Counter[str] = Counter()
         self._usage: dict[str, deque[float]] = {}
@@ -198,6 +209,19 @@ class GraphState:
     def expire_token(self, token: str) -> None:
         """Calls with this token now fail with code 190, subcode 463."""
         self.expired_tokens.add(token)
+
+    def deny_permissions(self, token: str, permissions: set[str]) -> None:
+        """The permissions this token now lacks (none: all granted again)."""
+        unknown = permissions - {INSIGHTS_PERMISSION, BASIC_PERMISSION}
+        if unknown:
+            raise ValueError(f"the sandbox checks no permission {sorted(unknown)}")
+        if permissions:
+            self.denied_permissions[token] = set(permissions)
+        else:
+            self.denied_permissions.pop(token, None)
+
+    def lacks(self, token: str | None, permission: str) -> bool:
+        return permission in self.denied_permissions.get(token or "", set())
 
     def set_ig_quota(self, ig_user_id: str, quota_total: int) -> None:
         """Posts per 24 h the account may publish through the API (default 50)."""

@@ -20,8 +20,10 @@ from sandbox.graph_call import Call, graph_time, paginate, render, summary_edge
 from sandbox.graph_media import download, identify
 from sandbox.graph_spec import FieldRequest
 from sandbox.graph_state import (
+    BASIC_PERMISSION,
     CONTAINER_LIFETIME,
     IG_QUOTA_SECONDS,
+    INSIGHTS_PERMISSION,
     GraphState,
     IgContainer,
     IgMedia,
@@ -64,6 +66,7 @@ MEDIA_METRICS = {
     ),
     "views": ("Views", "The number of times your post was viewed."),
 }
+COUNT_FIELDS = {"like_count", "comments_count", "insights"}
 DEPRECATED_METRICS = (
     "impressions",
     "plays",
@@ -307,8 +310,15 @@ async def read_user(state: GraphState, call: Call, ig_user_id: str) -> dict[str,
     return render("IGUser", ig_user_id, call.fields("id"), fields)
 
 
-def media_fields(state: GraphState, media: IgMedia, requests: list[FieldRequest]) -> dict[str, Any]:
-    """An IGMedia with the requested fields; counts grow with sandbox time."""
+def media_fields(
+    state: GraphState, call: Call, media: IgMedia, requests: list[FieldRequest]
+) -> dict[str, Any]:
+    """An IGMedia with the requested fields; counts grow with sandbox time.
+
+    A token without instagram_basic may publish here (a simplification) but not read counts.
+    """
+    if state.lacks(call.token, BASIC_PERMISSION) and any(r.name in COUNT_FIELDS for r in requests):
+        raise errors.no_permission()
     counts = state.engagement(media.id, media.published_at)
     account = _account(state, media.ig_user_id)
     url = f"{state.sandbox.base_url}/graph-cdn/{media.images[0].id}" if media.images else None
@@ -335,21 +345,27 @@ def media_fields(state: GraphState, media: IgMedia, requests: list[FieldRequest]
             else {"data": []}
         ),
         "comments": lambda r: summary_edge("comments", 0, {}),
-        "insights": lambda r: media_insights(state, media, r.modifiers.get("metric", "")),
+        "insights": lambda r: media_insights(state, call, media, r.modifiers.get("metric", "")),
     }
     return render("IGMedia", media.id, requests, fields, edges)
 
 
 async def read_media(state: GraphState, call: Call, media_id: str) -> dict[str, Any]:
-    return media_fields(state, state.media[media_id], call.fields("id"))
+    return media_fields(state, call, state.media[media_id], call.fields("id"))
 
 
 async def list_media(state: GraphState, call: Call, ig_user_id: str) -> dict[str, Any]:
     requests = call.fields("id")
-    return paginate(call, state.ig_history(ig_user_id), lambda m: media_fields(state, m, requests))
+    return paginate(
+        call, state.ig_history(ig_user_id), lambda m: media_fields(state, call, m, requests)
+    )
 
 
-def media_insights(state: GraphState, media: IgMedia, metric_param: str) -> dict[str, Any]:
+def media_insights(
+    state: GraphState, call: Call, media: IgMedia, metric_param: str
+) -> dict[str, Any]:
+    if state.lacks(call.token, INSIGHTS_PERMISSION):
+        raise errors.no_permission()
     names = [m.strip() for m in metric_param.split(",") if m.strip()]
     if not names:
         raise errors.invalid_parameter("(#100) The parameter metric is required")
@@ -384,7 +400,7 @@ def media_insights(state: GraphState, media: IgMedia, metric_param: str) -> dict
 
 
 async def read_media_insights(state: GraphState, call: Call, media_id: str) -> dict[str, Any]:
-    return media_insights(state, state.media[media_id], call.params.get("metric", ""))
+    return media_insights(state, call, state.media[media_id], call.params.get("metric", ""))
 
 
 async def read_children(state: GraphState, call: Call, media_id: str) -> dict[str, Any]:

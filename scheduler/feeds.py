@@ -98,13 +98,16 @@ async def poll_feeds(
     clock: Clock,
     fetch: Fetch = fetch_feed,
     media_dir: Path | None = None,
+    organization_id: int | None = None,
 ) -> PollReport:
-    """Fetch every followed feed once and turn its new items into drafts or queued posts.
+    """Fetch every followed feed (of that organisation, when given) once and turn its new items
+    into drafts or queued posts.
 
     One feed failing (network, not a feed) is recorded on the feed and does not stop the others.
     """
     with sessions() as session:
-        feeds = [(f.id, f.url, f.etag, f.modified) for f in list_feeds(session)]
+        org = session.get(Organization, organization_id) if organization_id is not None else None
+        feeds = [(f.id, f.url, f.etag, f.modified) for f in list_feeds(session, org)]
     report = PollReport(feeds=len(feeds))
     for feed_id, url, etag, modified in feeds:
         try:

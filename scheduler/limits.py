@@ -7,7 +7,8 @@ token bucket (which allows a full burst and then the refill rate, more than N in
 earns 429s; a window that holds the times of the sends does not. Each window is a little longer
 than the platform's, so sends that reach it a few milliseconds apart still fit.
 (aiolimiter, which PTB uses, reads the event loop's clock and cannot answer "how much capacity
-is there" for a claim, hence this small class.)
+is there" for a claim, hence this small class.) Workers sharing one PostgreSQL database share
+the windows too: scheduler.pacing_pg.
 """
 
 from __future__ import annotations

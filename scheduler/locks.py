@@ -58,18 +58,22 @@ def _key(name: str) -> int:
 
 
 @contextlib.asynccontextmanager
-async def exclusive(engine: Engine, name: str) -> AsyncIterator[bool]:
-    """Yields True on the one worker that holds the job `name` now (PostgreSQL advisory lock)."""
+async def exclusive(engine: Engine, name: str, *, shared: bool = False) -> AsyncIterator[bool]:
+    """Yields True on the one worker that holds the job `name` now (PostgreSQL advisory lock);
+    with `shared`, on every holder of the shared kind, while no one holds it alone."""
     if engine.dialect.name != "postgresql":
         yield True
         return
+    kind = "_shared" if shared else ""
     with engine.connect() as connection:
         held = bool(
-            connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _key(name)}).scalar()
+            connection.execute(
+                text(f"SELECT pg_try_advisory_lock{kind}(:k)"), {"k": _key(name)}
+            ).scalar()
         )
         try:
             yield held
         finally:
             if held:
-                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _key(name)})
+                connection.execute(text(f"SELECT pg_advisory_unlock{kind}(:k)"), {"k": _key(name)})
             connection.rollback()

@@ -2,19 +2,21 @@
 chat's, a Page's sends whichever worker made them.
 
 Each rate key's window (scheduler.limits._Window) is a row of `pacing_window`. A batch of sends
-is booked in one transaction of two statements: an upsert that locks and returns the rows of
-the batch's keys (in key order, so workers never deadlock), and one update writing them back;
+is booked in one transaction of two statements: one that locks and reads the rows of the
+batch's keys (in key order, so workers never deadlock), and one update writing them back;
 what is booked in between is decided by the same window code as a process pacing alone. A
 send booked here counts as "flying" until its answer is told (`done`, sent along with the next
 booking or flush), so a send another worker has under way holds its slot however long it
 takes; a worker that stops mid-send frees it after limits.FLIGHT_MAX. Between bookings, the
-claim reads the windows (`refresh`, at most every REFRESH_SECONDS) to share capacity out.
+claim reads again the windows it has full (`refresh`, at most every REFRESH_SECONDS), so a
+channel passed over for want of room is claimed again once another worker's sends free it.
 SQLite runs one worker, which paces alone (make_pacer).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -24,19 +26,29 @@ from sqlalchemy import Engine as SqlEngine
 from scheduler.clock import Clock
 from scheduler.limits import POLL_SECONDS, Pacer, Rate, _Window
 
+log = logging.getLogger(__name__)
 # How often a claim reads the other workers' sends at most.
 REFRESH_SECONDS = 0.1
 
 _LOCK = text(
+    "SELECT key, state FROM pacing_window WHERE key = ANY(CAST(:keys AS text[])) "
+    "ORDER BY key FOR UPDATE"
+)
+_ADD = text(
     "INSERT INTO pacing_window (key, state) "
     "SELECT k, CAST('{}' AS json) FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k "
-    "ON CONFLICT (key) DO UPDATE SET state = pacing_window.state RETURNING key, state"
+    "ON CONFLICT (key) DO NOTHING"
 )
 _WRITE = text(
     "UPDATE pacing_window AS w SET state = v.value::json "
     "FROM jsonb_each(CAST(:windows AS jsonb)) AS v WHERE w.key = v.key"
 )
 _READ = text("SELECT key, state FROM pacing_window WHERE key = ANY(CAST(:keys AS text[]))")
+# What a worker books is worth keeping only while its windows last (seconds, a minute): its
+# commits need not wait for the disk, which would hold the event loop for milliseconds. Set on
+# the pacer's own connection, and reset before the connection goes back to the pool.
+_QUICK_COMMITS = text("SET synchronous_commit TO OFF")
+_USUAL_COMMITS = text("RESET synchronous_commit")
 
 
 def make_pacer(database: SqlEngine, clock: Clock, enabled: bool = True) -> Pacer:
@@ -71,6 +83,7 @@ class SharedPacer(Pacer):
         self._blocks: dict[str, float] = {}
         self._read_at = -1e18  # when the windows were last read (clock seconds)
         self._connection: Connection | None = None
+        self._present: set[str] = set()  # keys whose rows exist
 
     def _window(self, rate: Rate) -> _Window:
         self._rates.setdefault(rate.key, rate)
@@ -123,18 +136,22 @@ class SharedPacer(Pacer):
             self._exchange(set(), lambda _windows, _now: None)
 
     def refresh(self, rates: Iterable[Rate] = ()) -> None:
-        """Read the windows of `rates` and of the keys known here (no lock), unless read just
-        now."""
+        """Read again the windows, among `rates` and the keys known here, that the local copy
+        has full (no lock; not if read just now): another worker's answers may have freed
+        them. A window with room here is left: a booking finds out if others took it."""
         now = self._time()
         if not self.enabled or now - self._read_at < REFRESH_SECONDS:
             return
         for rate in rates:
             self._rates.setdefault(rate.key, rate)
-        if not self._rates:
+        full = sorted(
+            key for key, rate in self._rates.items() if self._window(rate).available(now) <= 0
+        )
+        if not full:
             return
         connection = self._connect()
         try:
-            rows = connection.execute(_READ, {"keys": sorted(self._rates)}).all()
+            rows = connection.execute(_READ, {"keys": full}).all()
             connection.rollback()
         except Exception:
             self._drop(connection)
@@ -146,13 +163,24 @@ class SharedPacer(Pacer):
 
     def _connect(self) -> Connection:
         if self._connection is None or self._connection.closed:
-            self._connection = self.database.connect()
+            connection = self.database.connect()
+            connection.execute(_QUICK_COMMITS)
+            connection.commit()
+            self._connection = connection
         return self._connection
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.execute(_USUAL_COMMITS)
+                connection.commit()
+            except Exception:
+                # Thrown away rather than back to the pool with our setting; nothing is lost.
+                log.info("the pacer's connection could not be reset; discarded", exc_info=True)
+                connection.invalidate()
+            finally:
+                connection.close()
 
     def _drop(self, connection: Connection) -> None:
         connection.invalidate()
@@ -165,6 +193,11 @@ class SharedPacer(Pacer):
         wanted = sorted(keys | {key for key, _, _ in self._answers} | set(self._blocks))
         connection = self._connect()
         try:
+            new = [key for key in wanted if key not in self._present]
+            if new:  # their rows first, committed before any lock is taken: no deadlock
+                with connection.begin():
+                    connection.execute(_ADD, {"keys": new})
+                self._present.update(new)
             with connection.begin():
                 windows = self._take(connection.execute(_LOCK, {"keys": wanted}).all())
                 now = self._time()

@@ -13,6 +13,7 @@ def build_router() -> Router:
         channels,
         events,
         imports,
+        network,
         new_post,
         notices,
         queue,
@@ -33,6 +34,7 @@ def build_router() -> Router:
         notices,
         channels,
         stats,
+        network,
         imports,
     )
     for module in modules:

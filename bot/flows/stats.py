@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.access import Permission
+from bot.flows.network import network_buttons, send_network_report
 from bot.reports.files import monthly_report_file, stats_charts
 from bot.router import Router
 from bot.turn import Turn
@@ -19,6 +20,7 @@ from content.errors import InvalidInput, NotFound
 from content.i18n import N_
 
 MONTH = "month"
+NETWORK = "network"  # /report network: a network head's report on its member libraries
 
 routes = Router()
 
@@ -89,7 +91,7 @@ async def stats(turn: Turn) -> None:
         turn.say(_breakdown_text(turn, heading, found))
         return
     span = _span(turn, " ".join(args))
-    summary = stats_summary(turn.session, turn.now(), turn.tz, span)
+    summary = stats_summary(turn.session, turn.now(), turn.tz, span, orgs={turn.organization.id})
     turn.say(summary_text(summary, turn.language, turn.tz))
     if summary.totals.publications:
         for _name, png in stats_charts(turn.session, summary, turn.tz, turn.language):
@@ -100,15 +102,20 @@ async def stats(turn: Turn) -> None:
 async def report(turn: Turn) -> None:
     month = last_month(turn.now(), turn.tz)
     fmt = ReportFormat.PDF
-    for arg in turn.incoming.args.lower().split():
+    args = turn.incoming.args.lower().split()
+    network = NETWORK in args
+    for arg in args:
         if arg in {f.value for f in ReportFormat}:
             fmt = ReportFormat(arg)
-        else:
+        elif arg != NETWORK:
             month = parse_month(arg)
-    name, contents = monthly_report_file(
-        turn.session, month, turn.tz, turn.now(), fmt, turn.language
-    )
+    org = turn.organization
+    if network:
+        send_network_report(turn, org, month, fmt)
+        return
+    name, contents = monthly_report_file(turn.session, org, month, turn.now(), fmt, turn.language)
     turn.say(
         turn._("The report for {month}.", month=labels.month_title(month, turn.language)),
+        network_buttons(turn, org, month),
         document=(name, contents),
     )

@@ -17,19 +17,27 @@ from content.analytics import queries
 from content.analytics.periods import ending_at, month_period
 from content.analytics.report import ReportFormat, build_monthly_report, report_filename
 from content.analytics.stats import HISTORY, StatsSummary
+from content.domain.timeparse import zone
+from content.storage.models import Organization
 
 
 def monthly_report_file(
-    session: Session, month: date, tz: ZoneInfo, now: datetime, fmt: ReportFormat, lang: str
+    session: Session,
+    org: Organization,
+    month: date,
+    now: datetime,
+    fmt: ReportFormat,
+    lang: str,
 ) -> tuple[str, bytes]:
-    """The report on `month` as (default file name, contents)."""
+    """`org`'s report on `month` as (default file name, contents)."""
     # Imported here: each renderer pulls in a heavy library only the chosen format needs.
     if fmt is ReportFormat.CSV:
         from content.analytics.export_csv import snapshots_csv
 
-        contents = snapshots_csv(session, month_period(month, tz), lang)
+        period = month_period(month, zone(org.timezone))
+        contents = snapshots_csv(session, period, lang, orgs={org.id})
     else:
-        report = build_monthly_report(session, month, tz, now)
+        report = build_monthly_report(session, org, month, now)
         if fmt is ReportFormat.PDF:
             from bot.reports.pdf import render_pdf
 
@@ -44,15 +52,47 @@ def monthly_report_file(
 def stats_charts(
     session: Session, summary: StatsSummary, tz: ZoneInfo, lang: str
 ) -> list[tuple[str, bytes]]:
-    """The PNGs sent with /stats: (file name, bytes)."""
+    """The PNGs sent with /stats: (file name, bytes), over the same organisations."""
     # Imported here, as the report renderers are: matplotlib (with numpy) weighs some 40 MB,
     # which every process that merely imports this module (the CLI, the bot) would carry.
     from bot.reports import charts
 
-    series = queries.channel_series(session, summary.period, tz)
-    heatmap = queries.best_times(session, ending_at(summary.period.end, HISTORY), tz)
+    orgs = summary.orgs
+    series = queries.channel_series(session, summary.period, tz, orgs=orgs)
+    heatmap = queries.best_times(session, ending_at(summary.period.end, HISTORY), tz, orgs)
     return [
         ("interactions.png", charts.to_png(charts.interactions_over_time(series, lang))),
         ("top-posts.png", charts.to_png(charts.top_posts_chart(summary.top, lang))),
         ("best-times.png", charts.to_png(charts.heatmap_chart(heatmap, lang))),
     ]
+
+
+def network_report_file(
+    session: Session,
+    head: Organization,
+    month: date,
+    now: datetime,
+    fmt: ReportFormat,
+    lang: str,
+) -> tuple[str, bytes]:
+    """The network report of `head` on `month` as (default file name, contents).
+
+    Raises:
+        InvalidInput: `head` has no member libraries.
+    """
+    from content.analytics.network import build_network_report, network_filename
+
+    report = build_network_report(session, head, month, now)
+    if fmt is ReportFormat.CSV:
+        from content.analytics.network_csv import network_csv
+
+        contents = network_csv(report, lang)
+    elif fmt is ReportFormat.PDF:
+        from bot.reports.network_pdf import render_network_pdf
+
+        contents = render_network_pdf(report, lang)
+    else:
+        from bot.reports.network_xlsx import render_network_xlsx
+
+        contents = render_network_xlsx(report, lang)
+    return network_filename(month, lang, fmt), contents

@@ -55,13 +55,13 @@ DEFINITIONS = (
 
 
 @cache
-def _register_fonts() -> None:
+def register_fonts() -> None:
     pdfmetrics.registerFont(TTFont(FONT, str(REGULAR)))
     pdfmetrics.registerFont(TTFont(FONT_BOLD, str(BOLD)))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD)
 
 
-def _styles() -> dict[str, ParagraphStyle]:
+def styles() -> dict[str, ParagraphStyle]:
     body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12)
     return {
         "body": body,
@@ -80,23 +80,25 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-_HEADER_LEFT = ParagraphStyle("header", fontName=FONT_BOLD, fontSize=7, leading=8.5)
+HEADER_SIZE = 7
+_HEADER_LEFT = ParagraphStyle("header", fontName=FONT_BOLD, fontSize=HEADER_SIZE, leading=8.5)
 _HEADER_RIGHT = ParagraphStyle("header-right", parent=_HEADER_LEFT, alignment=TA_RIGHT)
 
 
-def _text(text: str) -> str:
-    return escape(printable(text))
+def text(value: str) -> str:
+    """`value` as Paragraph markup in the reports' font."""
+    return escape(printable(value))
 
 
-def _table(
+def table(
     rows: Sequence[Sequence[object]], widths: Sequence[float], left: Collection[int] = (0,)
 ) -> Table:
     """A table whose header wraps; columns not in `left` hold numbers and align right."""
     header = [
-        Paragraph(_text(str(name)), _HEADER_LEFT if index in left else _HEADER_RIGHT)
+        Paragraph(text(str(name)), _HEADER_LEFT if index in left else _HEADER_RIGHT)
         for index, name in enumerate(rows[0])
     ]
-    table = Table([header, *(list(r) for r in rows[1:])], colWidths=list(widths), repeatRows=1)
+    made = Table([header, *(list(r) for r in rows[1:])], colWidths=list(widths), repeatRows=1)
     style = [
         ("FONT", (0, 0), (-1, -1), FONT, 8),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef8")),
@@ -105,8 +107,8 @@ def _table(
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
     ]
     style += [("ALIGN", (i, 1), (i, -1), "RIGHT") for i in range(len(widths)) if i not in left]
-    table.setStyle(TableStyle(style))
-    return table
+    made.setStyle(TableStyle(style))
+    return made
 
 
 def _chart(figure: Figure) -> Image:
@@ -117,15 +119,15 @@ def _chart(figure: Figure) -> Image:
 
 def render_pdf(report: MonthlyReport, lang: str) -> bytes:
     """The report as a PDF document."""
-    _register_fonts()
+    register_fonts()
     _ = gettext_for(lang)
-    style = _styles()
+    style = styles()
     tz = report.tz
     month = labels.month_title(report.month, lang)
     before = labels.month_title(report.previous_period.start.astimezone(tz).date(), lang)
     story: list[Flowable] = [
         Paragraph(
-            _text(
+            text(
                 _(
                     "{organization}: engagement report, {month}",
                     organization=report.organization,
@@ -136,7 +138,7 @@ def render_pdf(report: MonthlyReport, lang: str) -> bytes:
         ),
         Spacer(1, 4),
         Paragraph(
-            _text(
+            text(
                 _(
                     "Publications sent from {start} to {end} ({zone}), compared with {previous}. "
                     "Prepared on {today}",
@@ -184,8 +186,8 @@ def render_pdf(report: MonthlyReport, lang: str) -> bytes:
         ]
     )
     story += [
-        Paragraph(_text(_("Summary")), style["h2"]),
-        _table(rows, [44 * mm, 30 * mm, 30 * mm, 40 * mm, 30 * mm]),
+        Paragraph(text(_("Summary")), style["h2"]),
+        table(rows, [44 * mm, 30 * mm, 30 * mm, 40 * mm, 30 * mm]),
     ]
 
     # Channels.
@@ -204,7 +206,7 @@ def render_pdf(report: MonthlyReport, lang: str) -> bytes:
         sums = row.channel.totals
         rows.append(
             [
-                Paragraph(_text(row.channel.channel), style["cell"]),
+                Paragraph(text(row.channel.channel), style["cell"]),
                 labels.PLATFORM_NAMES[row.channel.platform],
                 labels.number(sums.publications, lang),
                 labels.total(sums["interactions"], lang),
@@ -214,14 +216,14 @@ def render_pdf(report: MonthlyReport, lang: str) -> bytes:
             ]
         )
     story += [
-        Paragraph(_text(_("Channels")), style["h2"]),
-        _table(rows, [24 * mm, 21 * mm, 21 * mm, 28 * mm, 18 * mm, 28 * mm, 34 * mm], left=(0, 1)),
+        Paragraph(text(_("Channels")), style["h2"]),
+        table(rows, [24 * mm, 21 * mm, 21 * mm, 28 * mm, 18 * mm, 28 * mm, 34 * mm], left=(0, 1)),
         Spacer(1, 6),
         _chart(charts.interactions_over_time(report.daily, lang)),
     ]
 
     # Top posts, with links to where they were published.
-    story.append(Paragraph(_text(_("Top posts")), style["h2"]))
+    story.append(Paragraph(text(_("Top posts")), style["h2"]))
     if report.top:
         rows = [
             [
@@ -234,30 +236,30 @@ def render_pdf(report: MonthlyReport, lang: str) -> bytes:
         ]
         for rank, post in enumerate(report.top, 1):
             links = ", ".join(
-                f"<a href={quoteattr(link.url)} color='#1a56c4'>{_text(link.channel)}</a>"
+                f"<a href={quoteattr(link.url)} color='#1a56c4'>{text(link.channel)}</a>"
                 if link.url
-                else _text(link.channel)
+                else text(link.channel)
                 for link in post.links
             )
             rows.append(
                 [
                     str(rank),
-                    Paragraph(_text(post.title), style["cell"]),
+                    Paragraph(text(post.title), style["cell"]),
                     labels.total(post.totals["interactions"], lang),
                     labels.total(post.totals["reach"], lang),
                     Paragraph(links, style["cell"]),
                 ]
             )
         story += [
-            _table(rows, [8 * mm, 74 * mm, 28 * mm, 22 * mm, 42 * mm], left=(0, 1, 4)),
+            table(rows, [8 * mm, 74 * mm, 28 * mm, 22 * mm, 42 * mm], left=(0, 1, 4)),
             Spacer(1, 6),
             _chart(charts.top_posts_chart(report.top, lang)),
         ]
     else:
-        story.append(Paragraph(_text(_("Nothing was published in this period")), style["body"]))
+        story.append(Paragraph(text(_("Nothing was published in this period")), style["body"]))
 
     # Events: the announcement and reminders together.
-    story.append(Paragraph(_text(_("Events")), style["h2"]))
+    story.append(Paragraph(text(_("Events")), style["h2"]))
     if report.events:
         rows = [
             [
@@ -271,24 +273,24 @@ def render_pdf(report: MonthlyReport, lang: str) -> bytes:
         for event in report.events:
             rows.append(
                 [
-                    Paragraph(_text(event.title), style["cell"]),
+                    Paragraph(text(event.title), style["cell"]),
                     labels.long_date(event.starts_at.astimezone(tz).date(), lang),
                     labels.number(event.totals.publications, lang),
                     labels.total(event.totals["interactions"], lang),
                     labels.total(event.totals["reach"], lang),
                 ]
             )
-        story.append(_table(rows, [66 * mm, 36 * mm, 22 * mm, 28 * mm, 22 * mm]))
+        story.append(table(rows, [66 * mm, 36 * mm, 22 * mm, 28 * mm, 22 * mm]))
     else:
-        story.append(Paragraph(_text(_("No event publications this month.")), style["body"]))
+        story.append(Paragraph(text(_("No event publications this month.")), style["body"]))
 
     history = report.heatmap.period
     story.append(
         KeepTogether(
             [
-                Paragraph(_text(_("Best posting times")), style["h2"]),
+                Paragraph(text(_("Best posting times")), style["h2"]),
                 Paragraph(
-                    _text(
+                    text(
                         _(
                             "Average interactions per publication by local weekday and hour, "
                             "from {start} to {end}",
@@ -302,8 +304,8 @@ def render_pdf(report: MonthlyReport, lang: str) -> bytes:
             ]
         )
     )
-    story.append(Paragraph(_text(_("How the numbers are counted")), style["h2"]))
-    story += [Paragraph(_text(translate(lang, d)), style["small"]) for d in DEFINITIONS]
+    story.append(Paragraph(text(_("How the numbers are counted")), style["h2"]))
+    story += [Paragraph(text(translate(lang, d)), style["small"]) for d in DEFINITIONS]
 
     buffer = io.BytesIO()
 

@@ -25,16 +25,16 @@ HEADER_FILL = PatternFill("solid", fgColor="E8EEF8")
 Cell = str | int | float | date | datetime | None
 
 
-def _value(found: Total | float | int | None, lang: str) -> Cell:
+def value_of(found: Total | float | int | None, lang: str) -> Cell:
     value = found.value if isinstance(found, Total) else found
     return labels.na(lang) if value is None else value
 
 
 def _delta(change: Change, lang: str) -> Cell:
-    return _value(change.delta, lang)
+    return value_of(change.delta, lang)
 
 
-def _sheet(
+def sheet_of(
     book: Workbook, title: str, header: Sequence[str], rows: Sequence[Sequence[Cell]]
 ) -> Worksheet:
     # Sheet names: at most 31 characters, none of []:*?/\ .
@@ -67,7 +67,7 @@ def render_xlsx(report: MonthlyReport, lang: str) -> bytes:
             report.totals.publications,
             report.previous.publications,
             _delta(change["publications"], lang),
-            _value(change["publications"].ratio, lang),
+            value_of(change["publications"].ratio, lang),
             None,
         ]
     ]
@@ -75,24 +75,24 @@ def render_xlsx(report: MonthlyReport, lang: str) -> bytes:
         summary.append(
             [
                 name(metric, lang),
-                _value(report.totals[metric], lang),
-                _value(report.previous[metric], lang),
+                value_of(report.totals[metric], lang),
+                value_of(report.previous[metric], lang),
                 _delta(change[metric], lang),
-                _value(change[metric].ratio, lang),
+                value_of(change[metric].ratio, lang),
                 report.totals[metric].known,
             ]
         )
     summary.append(
         [
             name("rate", lang),
-            _value(report.totals.rate, lang),
-            _value(report.previous.rate, lang),
+            value_of(report.totals.rate, lang),
+            value_of(report.previous.rate, lang),
             _delta(change["rate"], lang),
             None,
             report.totals.rate_publications,
         ]
     )
-    sheet = _sheet(
+    sheet = sheet_of(
         book,
         _("Summary"),
         [_("Metric"), month, before, _("Change"), _("Change, %"), _("Known for")],
@@ -104,7 +104,7 @@ def render_xlsx(report: MonthlyReport, lang: str) -> bytes:
     sheet.cell(row=len(summary) + 1, column=3).number_format = "0.00%"
 
     metrics_header = [name(m, lang) for m in METRICS]
-    _sheet(
+    sheet_of(
         book,
         _("Channels"),
         [
@@ -120,15 +120,15 @@ def render_xlsx(report: MonthlyReport, lang: str) -> bytes:
                 row.channel.channel,
                 labels.PLATFORM_NAMES[row.channel.platform],
                 row.channel.totals.publications,
-                *(_value(row.channel.totals[m], lang) for m in METRICS),
-                _value(row.channel.totals.rate, lang),
+                *(value_of(row.channel.totals[m], lang) for m in METRICS),
+                value_of(row.channel.totals.rate, lang),
                 _delta(row.change["interactions"], lang),
             ]
             for row in report.channels
         ],
     )
 
-    sheet = _sheet(
+    sheet = sheet_of(
         book,
         _("Top posts"),
         ["#", _("Post"), name("publications", lang), *metrics_header, _("Links")],
@@ -137,7 +137,7 @@ def render_xlsx(report: MonthlyReport, lang: str) -> bytes:
                 rank,
                 post.title,
                 post.totals.publications,
-                *(_value(post.totals[m], lang) for m in METRICS),
+                *(value_of(post.totals[m], lang) for m in METRICS),
                 " ".join(link.url for link in post.links if link.url),
             ]
             for rank, post in enumerate(report.top, 1)
@@ -149,7 +149,7 @@ def render_xlsx(report: MonthlyReport, lang: str) -> bytes:
         if first:
             sheet.cell(row=rank + 1, column=links_column).hyperlink = first
 
-    _sheet(
+    sheet_of(
         book,
         _("Events"),
         [_("Event"), _("Starts"), name("publications", lang), *metrics_header],
@@ -158,13 +158,13 @@ def render_xlsx(report: MonthlyReport, lang: str) -> bytes:
                 event.title,
                 event.starts_at.astimezone(report.tz).replace(tzinfo=None),
                 event.totals.publications,
-                *(_value(event.totals[m], lang) for m in METRICS),
+                *(value_of(event.totals[m], lang) for m in METRICS),
             ]
             for event in report.events
         ],
     )
 
-    _sheet(
+    sheet_of(
         book,
         _("Per day"),
         [_("Day"), _("Channel"), name("publications", lang), *metrics_header],
@@ -173,19 +173,19 @@ def render_xlsx(report: MonthlyReport, lang: str) -> bytes:
                 point.start,
                 point.channel,
                 point.totals.publications,
-                *(_value(point.totals[m], lang) for m in METRICS),
+                *(value_of(point.totals[m], lang) for m in METRICS),
             ]
             for point in report.daily
         ],
     )
 
     days = labels.weekday_names(lang)
-    _sheet(
+    sheet_of(
         book,
         _("Best posting times"),
         [_("Weekday"), *(f"{h:02d}" for h in range(24))],
         [
-            [days[d], *(_value(_round(report.heatmap.mean(d, h)), lang) for h in range(24))]
+            [days[d], *(value_of(_round(report.heatmap.mean(d, h)), lang) for h in range(24))]
             for d in range(7)
         ],
     )

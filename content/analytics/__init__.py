@@ -16,4 +16,7 @@ Definitions (the code in `metrics` and `queries` follows them; reports restate t
   weekday × hour grid are local to that zone too.
 - The change against the previous period compares with the period of the same length just
   before (for a month: the previous calendar month).
+- Every figure is of some organisations' channels: a library's report, digest and /stats are of
+  its own channels only (`orgs={org.id}`); a network report (`network`) has a row per library
+  of the network, each of its own channels, over the month in the network head's zone.
 """

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,24 +34,30 @@ COLUMNS = (
 )
 
 
-def snapshots_csv(session: Session, period: Period, lang: str) -> bytes:
-    """CSV of every snapshot of the publications sent in `period`, oldest first."""
+def snapshots_csv(
+    session: Session, period: Period, lang: str, orgs: Collection[int] | None = None
+) -> bytes:
+    """CSV of every snapshot of the publications sent in `period` (on these organisations'
+    channels, if given), oldest first."""
     missing = na(lang)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    rows = session.execute(
+    statement = (
         select(EngagementSnapshot, Publication, Channel.name, Channel.platform)
         .join(Publication, Publication.id == EngagementSnapshot.publication_id)
         .join(Channel, Channel.id == Publication.channel_id)
         .where(Publication.sent_at >= period.start, Publication.sent_at < period.end)
-        .order_by(
+    )
+    if orgs is not None:
+        statement = statement.where(Channel.organization_id.in_(sorted(orgs)))
+    rows = session.execute(
+        statement.order_by(
             Publication.sent_at,
             Publication.id,
             EngagementSnapshot.collected_at,
             EngagementSnapshot.id,
-        )
-        .execution_options(yield_per=2000)
+        ).execution_options(yield_per=2000)
     )
     for snapshot, publication, channel, platform in rows:
         writer.writerow(

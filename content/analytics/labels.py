@@ -23,6 +23,14 @@ METRIC_NAMES = {
     "publications": N_("Publications"),
     "rate": N_("Engagement rate"),
 }
+# Where figures came from (a snapshot's source); a source not named here is shown as stored.
+SOURCE_NAMES = {
+    "graph": N_("Graph API"),
+    "graph_insights": N_("Graph API with insights"),
+    "instaloader_public": N_("public Instagram page"),
+    "graph+instaloader_public": N_("Graph API and public Instagram page"),
+}
+PUBLIC_SOURCE = "instaloader_public"
 PLATFORM_NAMES = {
     Platform.TELEGRAM: "Telegram",
     Platform.FACEBOOK: "Facebook",
@@ -32,6 +40,11 @@ PLATFORM_NAMES = {
 
 def na(lang: str) -> str:
     return translate(lang, NA)
+
+
+def source_name(source: str, lang: str) -> str:
+    known = SOURCE_NAMES.get(source)
+    return translate(lang, known) if known else source
 
 
 def metric_name(metric: str, lang: str) -> str:

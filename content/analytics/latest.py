@@ -66,12 +66,15 @@ def record_snapshot(
         .values(
             latest_collected_at=collected_at,
             latest_interactions=interactions(reactions, comments, shares, saves),
+            latest_source=source,
             **{f"latest_{name}": value for name, value in counts.items()},
         ),
         execution_options={"synchronize_session": False},
     )
     # Whether the row changed is the database's call: read the copies afresh when next used.
-    session.expire(publication, [*(f"latest_{name}" for name in COPIES), "updated_at"])
+    session.expire(
+        publication, [*(f"latest_{name}" for name in COPIES), "latest_source", "updated_at"]
+    )
     return snapshot
 
 
@@ -101,13 +104,13 @@ def refresh_latest(session: Session, publication_ids: Collection[int] | None = N
         session.execute(statement, execution_options={"synchronize_session": False})
 
     has_snapshots = exists().where(EngagementSnapshot.publication_id == Publication.id)
-    copied = {f"latest_{name}": newest(name) for name in ("collected_at", *STORED)}
+    copied = {f"latest_{name}": newest(name) for name in ("collected_at", *STORED, "source")}
     run(update(Publication).where(has_snapshots).values(**copied))
     run(update(Publication).where(has_snapshots).values(latest_interactions=interactions_sql()))
     columns = [getattr(Publication, f"latest_{name}") for name in COPIES]
     run(
         update(Publication)
         .where(~has_snapshots, or_(*(column.is_not(None) for column in columns)))
-        .values(**{f"latest_{name}": None for name in COPIES})
+        .values(**{f"latest_{name}": None for name in (*COPIES, "source")})
     )
     session.expire_all()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -85,6 +85,14 @@ def _sent_in(period: Period) -> ColumnElement[bool]:
     return and_(Publication.sent_at >= period.start, Publication.sent_at < period.end)
 
 
+def _of(orgs: Collection[int] | None) -> list[ColumnElement[bool]]:
+    """Publications on the channels of these organisations (None: of every organisation)."""
+    if orgs is None:
+        return []
+    channels = select(Channel.id).where(Channel.organization_id.in_(sorted(orgs)))
+    return [Publication.channel_id.in_(channels)]
+
+
 def _epoch_seconds(session: Session) -> ColumnElement[int]:
     if session.get_bind().dialect.name == "sqlite":
         return cast(func.strftime("%s", Publication.sent_at), Integer)
@@ -143,9 +151,11 @@ def latest_metrics(session: Session, publication_ids: Collection[int]) -> list[P
     return _publication_rows(session, Publication.id.in_(publication_ids))
 
 
-def publications_sent(session: Session, period: Period) -> list[PublicationMetrics]:
-    """Every publication sent in `period`, oldest first."""
-    return _publication_rows(session, _sent_in(period))
+def publications_sent(
+    session: Session, period: Period, orgs: Collection[int] | None = None
+) -> list[PublicationMetrics]:
+    """Every publication sent in `period` (on these organisations' channels), oldest first."""
+    return _publication_rows(session, _sent_in(period), *_of(orgs))
 
 
 @dataclass(frozen=True)
@@ -188,9 +198,15 @@ def _sum(session: Session, *where: ColumnElement[bool]) -> Totals:
     return _totals(row)
 
 
-def totals(session: Session, period: Period, channel_id: int | None = None) -> Totals:
-    """The totals of the publications sent in `period` (on one channel, if given)."""
-    where = [_sent_in(period)]
+def totals(
+    session: Session,
+    period: Period,
+    channel_id: int | None = None,
+    orgs: Collection[int] | None = None,
+) -> Totals:
+    """The totals of the publications sent in `period` (on one channel, or on these
+    organisations' channels, if given)."""
+    where = [_sent_in(period), *_of(orgs)]
     if channel_id is not None:
         where.append(Publication.channel_id == channel_id)
     return _sum(session, *where)
@@ -202,25 +218,67 @@ class ChannelTotals:
     channel: str
     platform: Platform
     totals: Totals
+    # How many of its publications' latest counts came from each source (graph_insights...).
+    sources: dict[str, int] = field(default_factory=dict)
 
 
-def channel_totals(session: Session, period: Period) -> list[ChannelTotals]:
-    """Every channel with the totals of its publications sent in `period` (by name)."""
+def channel_totals(
+    session: Session, period: Period, orgs: Collection[int] | None = None
+) -> list[ChannelTotals]:
+    """Every channel (of these organisations) with the totals of its publications sent in
+    `period` (by name)."""
     grouped = {
         row.channel_id: _totals(row)
         for row in session.execute(
             select(Publication.channel_id, *_aggregates())
-            .where(_sent_in(period))
+            .where(_sent_in(period), *_of(orgs))
             .group_by(Publication.channel_id)
         )
     }
-    channels = session.execute(
-        select(Channel.id, Channel.name, Channel.platform).order_by(Channel.name)
-    )
+    sources: dict[int, dict[str, int]] = defaultdict(dict)
+    for channel_id, source, count in session.execute(
+        select(Publication.channel_id, Publication.latest_source, func.count())
+        .where(_sent_in(period), Publication.latest_source.is_not(None), *_of(orgs))
+        .group_by(Publication.channel_id, Publication.latest_source)
+    ):
+        sources[channel_id][str(source)] = int(count)
+    statement = select(Channel.id, Channel.name, Channel.platform).order_by(Channel.name)
+    if orgs is not None:
+        statement = statement.where(Channel.organization_id.in_(sorted(orgs)))
+    channels = session.execute(statement)
     return [
-        ChannelTotals(id_, name, platform, grouped.get(id_, EMPTY))
+        ChannelTotals(
+            id_, name, platform, grouped.get(id_, EMPTY), dict(sorted(sources[id_].items()))
+        )
         for id_, name, platform in channels
     ]
+
+
+@dataclass(frozen=True)
+class OrganizationTotals:
+    """One organisation's publications in a period: how many posts they carried, and totals."""
+
+    posts: int
+    totals: Totals
+
+
+def organization_totals(
+    session: Session, period: Period, orgs: Collection[int]
+) -> dict[int, OrganizationTotals]:
+    """Per organisation (of `orgs`, that sent something), its channels' totals in `period`.
+
+    One grouped query over the publications' latest counts, however many organisations.
+    """
+    post = case((Publication.kind == PublicationKind.POST, Publication.post_id))
+    posts = func.count(func.distinct(post))
+    rows = session.execute(
+        select(Channel.organization_id, posts.label("posts"), *_aggregates())
+        .select_from(Publication)
+        .join(Channel, Channel.id == Publication.channel_id)
+        .where(_sent_in(period), Channel.organization_id.in_(sorted(orgs)))
+        .group_by(Channel.organization_id)
+    )
+    return {row.organization_id: OrganizationTotals(int(row.posts), _totals(row)) for row in rows}
 
 
 # --- over time --------------------------------------------------------------------------------
@@ -256,6 +314,7 @@ def _local_groups(
     *keys: Any,
     cycle: int = 0,
     metrics: tuple[str, ...] = METRICS,
+    orgs: Collection[int] | None = None,
 ) -> Iterable[tuple[Any, int, Totals]]:
     """Totals grouped by `keys` and by local time // `unit` seconds, one offset span at a time."""
     epoch = _epoch_seconds(session)
@@ -266,7 +325,7 @@ def _local_groups(
         statement: Select[Any] = (
             select(*keys, slot, *_aggregates(metrics))
             .select_from(Publication)
-            .where(_sent_in(span))
+            .where(_sent_in(span), *_of(orgs))
             .group_by(*keys, slot)
         )
         for row in session.execute(statement):
@@ -274,16 +333,21 @@ def _local_groups(
 
 
 def channel_series(
-    session: Session, period: Period, tz: ZoneInfo, bucket: Bucket = Bucket.DAY
+    session: Session,
+    period: Period,
+    tz: ZoneInfo,
+    bucket: Bucket = Bucket.DAY,
+    orgs: Collection[int] | None = None,
 ) -> list[SeriesPoint]:
-    """Per channel, the totals of the publications sent in each local day, week or month.
+    """Per channel (of these organisations), the totals of the publications sent in each local
+    day, week or month.
 
     Only buckets in which a channel sent something appear (nothing sent is not a zero).
     """
     names = {id_: name for id_, name in session.execute(select(Channel.id, Channel.name))}
     merged: dict[tuple[str, date], Totals] = defaultdict(lambda: EMPTY)
     for (channel_id,), day, found in _local_groups(
-        session, period, tz, DAY, Publication.channel_id
+        session, period, tz, DAY, Publication.channel_id, orgs=orgs
     ):
         key = (names[channel_id], bucket_start(EPOCH_DAY + timedelta(days=day), bucket))
         merged[key] = merged[key] + found
@@ -314,12 +378,17 @@ class Heatmap:
         return ranked[:count]
 
 
-def best_times(session: Session, period: Period, tz: ZoneInfo) -> Heatmap:
-    """The weekday × hour grid of the publications sent in `period`, in local time."""
+def best_times(
+    session: Session, period: Period, tz: ZoneInfo, orgs: Collection[int] | None = None
+) -> Heatmap:
+    """The weekday × hour grid of the publications sent in `period` (on these organisations'
+    channels), in local time."""
     cells: dict[tuple[int, int], Totals] = defaultdict(lambda: EMPTY)
     week = 7 * 24
     # Only interactions: the grid spans a year of publications, and needs no other sums.
-    hours = _local_groups(session, period, tz, 3600, cycle=week, metrics=("interactions",))
+    hours = _local_groups(
+        session, period, tz, 3600, cycle=week, metrics=("interactions",), orgs=orgs
+    )
     for _, hour_of_week, found in hours:
         # Day 0 of the epoch (1970-01-01) was a Thursday, weekday 3.
         key = ((hour_of_week // 24 + 3) % 7, hour_of_week % 24)
@@ -345,12 +414,15 @@ class TopPost:
     links: list[Link]
 
 
-def top_posts(session: Session, period: Period, limit: int = 10) -> list[TopPost]:
-    """Posts sent in `period` with the most interactions over their channels (n/a ones last)."""
+def top_posts(
+    session: Session, period: Period, limit: int = 10, orgs: Collection[int] | None = None
+) -> list[TopPost]:
+    """Posts sent in `period` (on these organisations' channels) with the most interactions
+    over their channels (n/a ones last)."""
     interactions_sum = func.sum(Publication.latest_interactions)
     rows = session.execute(
         select(Publication.post_id, *_aggregates())
-        .where(_sent_in(period), Publication.kind == PublicationKind.POST)
+        .where(_sent_in(period), Publication.kind == PublicationKind.POST, *_of(orgs))
         .where(Publication.post_id.is_not(None))
         .group_by(Publication.post_id)
         .order_by(interactions_sum.desc().nulls_last(), Publication.post_id)
@@ -366,7 +438,10 @@ def top_posts(session: Session, period: Period, limit: int = 10) -> list[TopPost
         select(Publication.post_id, Channel.name, Channel.platform, Publication.remote_url)
         .join(Channel, Channel.id == Publication.channel_id)
         .where(
-            _sent_in(period), Publication.post_id.in_(ids), Publication.kind == PublicationKind.POST
+            _sent_in(period),
+            Publication.post_id.in_(ids),
+            Publication.kind == PublicationKind.POST,
+            *_of(orgs),
         )
         .order_by(Channel.name)
     ):
@@ -390,12 +465,15 @@ class EventTotals:
     totals: Totals
 
 
-def event_totals(session: Session, period: Period) -> list[EventTotals]:
-    """Each event with publications sent in `period`: their totals together, by start time."""
+def event_totals(
+    session: Session, period: Period, orgs: Collection[int] | None = None
+) -> list[EventTotals]:
+    """Each event with publications sent in `period` (on these organisations' channels): their
+    totals together, by start time."""
     rows = session.execute(
         select(Publication.event_id, Event.title, Event.starts_at, *_aggregates())
         .join(Event, Event.id == Publication.event_id)
-        .where(_sent_in(period))
+        .where(_sent_in(period), *_of(orgs))
         .group_by(Publication.event_id, Event.title, Event.starts_at)
         .order_by(Event.starts_at, Publication.event_id)
     )

@@ -11,12 +11,12 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content.analytics import queries
 from content.analytics.metrics import Change, Totals, changes
 from content.analytics.periods import Period, month_period, previous_month
+from content.domain.timeparse import zone
 from content.storage.models import Organization
 
 HISTORY_MONTHS = 12
@@ -60,32 +60,34 @@ class MonthlyReport:
 
 
 def build_monthly_report(
-    session: Session, month: date, tz: ZoneInfo, now: datetime, top: int = 10
+    session: Session, org: Organization, month: date, now: datetime, top: int = 10
 ) -> MonthlyReport:
-    """Everything the report shows about the month that starts on `month` (local to `tz`)."""
+    """Everything the report shows about `org`'s own channels in the month that starts on
+    `month`, local to `org`'s time zone (a network head's members are in its network report)."""
+    tz = zone(org.timezone)
+    orgs = {org.id}
     period = month_period(month, tz)
     before = month_period(previous_month(month), tz)
-    current = {c.channel_id: c for c in queries.channel_totals(session, period)}
-    earlier = {c.channel_id: c.totals for c in queries.channel_totals(session, before)}
+    current = {c.channel_id: c for c in queries.channel_totals(session, period, orgs)}
+    earlier = {c.channel_id: c.totals for c in queries.channel_totals(session, before, orgs)}
     history_start = month
     for _ in range(HISTORY_MONTHS - 1):
         history_start = previous_month(history_start)
-    organization = session.scalars(select(Organization.name).order_by(Organization.id)).first()
     return MonthlyReport(
-        organization=organization or "",
+        organization=org.name,
         month=month,
         tz=tz,
         generated_at=now,
         period=period,
         previous_period=before,
-        totals=queries.totals(session, period),
-        previous=queries.totals(session, before),
+        totals=queries.totals(session, period, orgs=orgs),
+        previous=queries.totals(session, before, orgs=orgs),
         channels=[ChannelRow(c, earlier.get(i, Totals())) for i, c in current.items()],
-        top=queries.top_posts(session, period, limit=top),
-        events=queries.event_totals(session, period),
-        daily=queries.channel_series(session, period, tz),
+        top=queries.top_posts(session, period, limit=top, orgs=orgs),
+        events=queries.event_totals(session, period, orgs),
+        daily=queries.channel_series(session, period, tz, orgs=orgs),
         heatmap=queries.best_times(
-            session, Period(month_period(history_start, tz).start, period.end), tz
+            session, Period(month_period(history_start, tz).start, period.end), tz, orgs
         ),
     )
 

@@ -6,6 +6,7 @@ The bot calls `stats_summary`, then `summary_text` for the message and
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +32,8 @@ class StatsSummary:
     channels: list[queries.ChannelTotals]
     top: list[queries.TopPost]
     best: list[tuple[int, int, float]]
+    # Whose channels it covers (None: every organisation's); the charts drawn with it read it.
+    orgs: frozenset[int] | None = None
 
     @property
     def changes(self) -> dict[str, Change]:
@@ -38,17 +41,25 @@ class StatsSummary:
 
 
 def stats_summary(
-    session: Session, now: datetime, tz: ZoneInfo, span: timedelta = DEFAULT_SPAN, top: int = 5
+    session: Session,
+    now: datetime,
+    tz: ZoneInfo,
+    span: timedelta = DEFAULT_SPAN,
+    top: int = 5,
+    *,
+    orgs: Collection[int] | None = None,
 ) -> StatsSummary:
-    """Totals of the publications sent in the last `span`, against the `span` before it."""
+    """Totals of the publications sent in the last `span`, against the `span` before it, on
+    these organisations' channels (None: every organisation's, for an installation-wide view)."""
     period = ending_at(now, span)
     return StatsSummary(
         period=period,
-        totals=queries.totals(session, period),
-        previous=queries.totals(session, period.previous()),
-        channels=queries.channel_totals(session, period),
-        top=queries.top_posts(session, period, limit=top),
-        best=queries.best_times(session, ending_at(now, HISTORY), tz).best(3),
+        totals=queries.totals(session, period, orgs=orgs),
+        previous=queries.totals(session, period.previous(), orgs=orgs),
+        channels=queries.channel_totals(session, period, orgs=orgs),
+        top=queries.top_posts(session, period, limit=top, orgs=orgs),
+        best=queries.best_times(session, ending_at(now, HISTORY), tz, orgs=orgs).best(3),
+        orgs=None if orgs is None else frozenset(orgs),
     )
 
 
@@ -86,6 +97,13 @@ def summary_text(summary: StatsSummary, lang: str, tz: ZoneInfo) -> str:
             f"{labels.metric_name('reach', lang).lower()} "
             f"{labels.total(channel.totals['reach'], lang)}"
         )
+        if any(labels.PUBLIC_SOURCE in source for source in channel.sources):
+            # Said where public counts stand in for what the platform's API refused.
+            named = ", ".join(
+                f"{labels.source_name(source, lang)}: {count}"
+                for source, count in channel.sources.items()
+            )
+            lines.append("    " + _("figures from {sources}", sources=named))
     if summary.top:
         lines += ["", _("Top posts:")]
         for rank, post in enumerate(summary.top, 1):
@@ -120,7 +138,12 @@ def summary_json(summary: StatsSummary) -> dict[str, Any]:
             name: {"delta": c.delta, "ratio": c.ratio} for name, c in summary.changes.items()
         },
         "channels": [
-            {"channel": c.channel, "platform": c.platform.value, **totals_json(c.totals)}
+            {
+                "channel": c.channel,
+                "platform": c.platform.value,
+                **totals_json(c.totals),
+                "sources": c.sources,
+            }
             for c in summary.channels
         ],
         "top_posts": [

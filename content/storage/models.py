@@ -136,6 +136,10 @@ class Channel(Base):
     # Token health as last checked (None: never checked, or the platform gives no expiry).
     token_expires_at: Mapped[datetime | None]
     token_checked_at: Mapped[datetime | None]
+    # When Graph last refused this channel's token its insights (Instagram): engagement is
+    # then read without them (public counts filling in) until a day later, when Graph is
+    # asked again, since a token may be granted the permission since.
+    insights_refused_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -295,6 +299,8 @@ class Publication(Base):
     latest_saves: Mapped[int | None] = mapped_column(Integer)
     # Their sum as content.analytics.metrics.interactions defines it, kept for cheap grouping.
     latest_interactions: Mapped[int | None] = mapped_column(Integer)
+    # Where those counts came from (the snapshot's source: graph_insights, instaloader_public...).
+    latest_source: Mapped[str | None] = mapped_column(String(50))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     post: Mapped[Post | None] = relationship(back_populates="publications")
@@ -492,3 +498,44 @@ class ChannelSlot(Base):
     minute: Mapped[int] = mapped_column(Integer)  # local minutes after midnight, 600 = 10:00
 
     channel: Mapped[Channel] = relationship(lazy="joined")
+
+
+class PartnerAccount(Base):
+    """A partner library's public Instagram account that an organisation follows without a
+    token: its recent posts' public counts are read with instaloader."""
+
+    __tablename__ = "partner_account"
+    __table_args__ = (UniqueConstraint("organization_id", "username"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    username: Mapped[str] = mapped_column(String(30))  # lower case, as Instagram keeps it
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    checked_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    posts: Mapped[list[PartnerPost]] = relationship(
+        back_populates="partner", cascade="all, delete-orphan", order_by="PartnerPost.posted_at"
+    )
+
+
+class PartnerPost(Base):
+    """One recent post of a partner account with its latest public counts (None: hidden or not
+    shown, never 0)."""
+
+    __tablename__ = "partner_post"
+    __table_args__ = (UniqueConstraint("partner_id", "shortcode"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner_account.id", ondelete="CASCADE"))
+    shortcode: Mapped[str] = mapped_column(String(40))
+    posted_at: Mapped[datetime]
+    caption: Mapped[str | None] = mapped_column(String(200))
+    reactions: Mapped[int | None] = mapped_column(Integer)
+    comments: Mapped[int | None] = mapped_column(Integer)
+    views: Mapped[int | None] = mapped_column(Integer)
+    collected_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(50))
+
+    partner: Mapped[PartnerAccount] = relationship(back_populates="posts")

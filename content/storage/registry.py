@@ -234,14 +234,8 @@ def remove_staff(session: Session, org: Organization, user_id: int, actor: str) 
         .values(reviewed_by=None, reviewer_name=member.name)
         .execution_options(synchronize_session="fetch")
     )
-    # A conversation is the person's, not the membership's: it ends only with their last one.
-    others = session.scalar(
-        select(func.count())
-        .select_from(StaffMember)
-        .where(StaffMember.telegram_user_id == user_id, StaffMember.id != member.id)
-    )
-    if not others:
-        session.execute(delete(BotConversation).where(BotConversation.user_id == user_id))
+    # Even on another library's staff still, a step half-done may be this library's: it ends.
+    session.execute(delete(BotConversation).where(BotConversation.user_id == user_id))
     session.delete(member)
     audit(session, org, actor, "staff.remove", f"staff:{user_id}", name=member.name)
 

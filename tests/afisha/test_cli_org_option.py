@@ -4,11 +4,13 @@ required with several, and never reaching another library's records."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from tests.afisha.test_cli import Afisha, afisha  # noqa: F401 - the fixture
 from tests.support.dbdump import dump
+from tests.support.feeds import rss
 
 FIRST = "My Library"
 
@@ -35,6 +37,7 @@ COMMANDS = [
     ["feed", "add", "https://library.example/news.xml", "--channels", "news"],
     ["feed", "list"],
     ["feed", "remove", "1"],
+    ["feed", "poll"],
     ["slot", "add", "news", "tue", "10:00"],
     ["slot", "remove", "news", "tue", "10:00"],
     ["slot", "list"],
@@ -220,3 +223,22 @@ def test_a_plan_imports_only_onto_the_librarys_own_channels(
     # 10:00 in Vilnius, the village's zone, not the first library's Almaty.
     assert post["publications"][0]["due_at"] == "2099-01-05T08:00:00+00:00"
     assert json.loads(afisha.ok("post", "list", "--json", "--org", FIRST).output) == []
+
+
+def test_a_librarys_feeds_are_polled_into_its_own_drafts(
+    afisha: Afisha,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    _two_libraries(afisha)
+    (tmp_path / "village.xml").write_bytes(rss(3))
+    (tmp_path / "first.xml").write_bytes(rss(5))
+    afisha.ok("feed", "add", str(tmp_path / "village.xml"), "--channels", "village-news",
+              "--org", "Village")  # fmt: skip
+    afisha.ok("feed", "add", str(tmp_path / "first.xml"), "--channels", "news", "--org", FIRST)
+    polled = afisha.ok("feed", "poll", "--org", "Village").output.strip()
+    assert polled == "polled 1 feed(s): 3 new draft(s), 0 queued"
+    village = json.loads(afisha.ok("post", "list", "--json", "--org", "Village").output)
+    assert [p["status"] for p in village] == ["draft"] * 3
+    assert json.loads(afisha.ok("post", "list", "--json", "--org", FIRST).output) == []
+    (mine,) = json.loads(afisha.ok("feed", "list", "--json", "--org", FIRST).output)
+    assert mine["polled_at"] is None  # the first library's feed waits for its own poll

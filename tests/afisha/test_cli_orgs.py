@@ -119,6 +119,7 @@ def test_set_changes_settings_and_moves_a_library(
         "--grace-minutes", "0", "--language", "RU",
     ).output  # fmt: skip
     assert "requires_approval True -> False" in out
+    assert "parent_id District -> Another region" in out
     village = json.loads(afisha.ok("org", "show", "Village", "--json").output)
     assert (village["parent"], village["language"], village["grace_minutes"]) == (
         "Another region",
@@ -228,3 +229,13 @@ def test_settings_naming_the_first_library_as_another_is_a_clear_error(
     assert result.exit_code == 2, result.output
     assert "another organisation has that name" in result.output
     assert dump(database_url) == before
+
+
+def test_help_lists_the_org_commands() -> None:
+    from click.testing import CliRunner
+
+    from afisha.cli import cli
+
+    assert "  org " in CliRunner().invoke(cli, ["--help"]).output
+    output = CliRunner().invoke(cli, ["org", "--help"]).output
+    assert all(f"  {s} " in output for s in ("add", "list", "show", "set", "remove")), output

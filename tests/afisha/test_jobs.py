@@ -20,7 +20,15 @@ from content.storage.secrets import generate_key
 from scheduler.clock import SystemClock
 from scheduler.timing import Worker, run_once
 
-WORKER_JOBS = ["reconcile", "collect", "prepare", "follower-reminders", "token-check", "feeds"]
+WORKER_JOBS = [
+    "reconcile",
+    "collect",
+    "prepare",
+    "follower-reminders",
+    "token-check",
+    "feeds",
+    "partners",
+]
 BOT_JOBS = ["notices", "weekly-digest", "monthly-report"]
 
 
@@ -96,5 +104,6 @@ async def test_once_runs_each_job_and_reports_it(running: tuple[Afisha, EnginePa
         "follower-reminders",
         "token-check",
         "feeds",
+        "partners",
     ]
     assert report["attempts"] == 0

@@ -120,8 +120,8 @@ async def test_public_counts_by_shortcode(instagram_web: FakeInstagram) -> None:
     got = await collector.collect({"1": "IMAGEcode", "2": "VIDEOcode", "3": "GONEcode"})
 
     assert got == {
-        "1": Metrics("1", reactions=41, comments=5, views=None, source="instaloader"),
-        "2": Metrics("2", reactions=12, comments=3, views=980, source="instaloader"),
+        "1": Metrics("1", reactions=41, comments=5, views=None, source="instaloader_public"),
+        "2": Metrics("2", reactions=12, comments=3, views=980, source="instaloader_public"),
     }
     posts = [r for r in instagram_web.requests if r[0] == "POST"]
     assert [r[1] for r in posts] == ["/api/graphql"] * 3
@@ -158,4 +158,4 @@ async def test_fills_views_when_the_token_may_not_read_insights(
     got = (await channel.fetch_engagement([media_id]))[media_id]
 
     assert (got.reactions, got.comments, got.views, got.reach) == (0, 0, 321, None)
-    assert got.source == "graph+instaloader"
+    assert got.source == "graph+instaloader_public"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine as SqlEngine
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from afisha.channel_factory import ChannelFactory
@@ -164,7 +164,8 @@ def test_three_workers_keep_telegrams_limits_together(
 
 def test_a_window_booked_by_one_worker_is_full_for_another(database_url: str) -> None:
     """Two pacers on one database with one clock: a chat's 20 a minute, and a pause asked for
-    by the platform, hold for both; a send answered late counts from its answer."""
+    by the platform, hold for both; a send answered late counts from its answer. The chats are
+    two libraries' (the regional one's, a village library's) on the network's one bot."""
     database = make_engine(database_url)
     upgrade(database)
     clock = ManualClock(START)
@@ -173,13 +174,13 @@ def test_a_window_booked_by_one_worker_is_full_for_another(database_url: str) ->
         if not database_url.startswith("postgresql"):
             assert type(first) is Pacer  # SQLite runs one worker: it paces alone
             return
-        chat = rates_for("telegram", "-1001000000001", "bot-token")
-        other_chat = rates_for("telegram", "-1001000000002", "bot-token")
+        chat = rates_for("telegram", "-1001000000001", "bot-token")  # the regional library's
+        village_chat = rates_for("telegram", "-1001000000002", "bot-token")
         booked = first.book_batch([chat] * 25)
         assert sum(stamp is not None for stamp in booked) == 20
         clock.advance(seconds=2)
         assert second.book_batch([chat]) == [None]  # the chat's minute is full
-        assert second.book_batch([other_chat]) != [None]  # the same bot, another chat: room
+        assert second.book_batch([village_chat]) != [None]  # the same bot, another chat: room
         clock.advance(seconds=2)
         stamps = [stamp for stamp in booked if stamp is not None]
         for stamp in stamps:  # answered 4 s after booking
@@ -189,12 +190,16 @@ def test_a_window_booked_by_one_worker_is_full_for_another(database_url: str) ->
         assert second.book_batch([chat]) == [None]
         clock.advance(seconds=5)
         assert second.book_batch([chat]) != [None]
-        second.block(other_chat, 30)  # a 429 seen by the second: the first waits too
+        second.block(village_chat, 30)  # a 429 seen by the second: the first waits too
         clock.advance(seconds=1)
-        assert first.book_batch([other_chat]) == [None]
-        first.refresh(other_chat)
-        assert first.blocked_until(other_chat) is not None
+        assert first.book_batch([village_chat]) == [None]
+        first.refresh(village_chat)
+        assert first.blocked_until(village_chat) is not None
         first.close()
         second.close()
+        # The pacers' commits skip waiting for the disk; the pool's connections do not.
+        with database.connect() as a, database.connect() as b, database.connect() as c:
+            shown = {x.scalar(text("SHOW synchronous_commit")) for x in (a, b, c)}
+        assert shown == {"on"}
     finally:
         database.dispose()

@@ -25,8 +25,8 @@ from tests.content.analytics.conftest import (
     NOVEMBER,
     OCTOBER,
     STORED,
-    TZ,
     Seeded,
+    central,
     raw,
     reference,
 )
@@ -38,7 +38,9 @@ POPPLER = shutil.which("pdftoppm") and shutil.which("pdftotext")
 @pytest.mark.skipif(not POPPLER, reason="pdftoppm/pdftotext missing: apt-get install poppler-utils")
 def test_pdf_renders_its_pages_charts_and_na(seeded: Seeded, tmp_path: Path) -> None:
     with seeded.sessions() as session:
-        name, pdf = monthly_report_file(session, MONTH, TZ, NOW, ReportFormat.PDF, "ru")
+        name, pdf = monthly_report_file(
+            session, central(session), MONTH, NOW, ReportFormat.PDF, "ru"
+        )
         expected = reference(raw(session, NOVEMBER))
     assert name == "afisha-report-2026-11-ru.pdf"
     path = tmp_path / name
@@ -66,7 +68,9 @@ def test_pdf_renders_its_pages_charts_and_na(seeded: Seeded, tmp_path: Path) -> 
 
 def test_xlsx_reads_back_with_the_same_totals(seeded: Seeded) -> None:
     with seeded.sessions() as session:
-        _name, data = monthly_report_file(session, MONTH, TZ, NOW, ReportFormat.XLSX, "lt")
+        _name, data = monthly_report_file(
+            session, central(session), MONTH, NOW, ReportFormat.XLSX, "lt"
+        )
         rows = raw(session, NOVEMBER)
         expected, before = reference(rows), reference(raw(session, OCTOBER))
     book = load_workbook(io.BytesIO(data))
@@ -79,7 +83,7 @@ def test_xlsx_reads_back_with_the_same_totals(seeded: Seeded) -> None:
         "Geriausias laikas skelbti",
     ]
     summary = {row[0]: row for row in book["Suvestinė"].iter_rows(min_row=2, values_only=True)}
-    assert summary["Įrašai"][1:3] == (expected["publications"], before["publications"])
+    assert summary["Publikacijos"][1:3] == (expected["publications"], before["publications"])
     names = {"interactions": "Sąveikos", "reach": "Aprėptis", "saves": "Išsaugojimai"}
     for metric, label in names.items():
         value, known = expected[metric]
@@ -109,7 +113,9 @@ def test_xlsx_reads_back_with_the_same_totals(seeded: Seeded) -> None:
 
 def test_csv_has_every_snapshot_of_the_month(seeded: Seeded) -> None:
     with seeded.sessions() as session:
-        name, data = monthly_report_file(session, MONTH, TZ, NOW, ReportFormat.CSV, "kk")
+        name, data = monthly_report_file(
+            session, central(session), MONTH, NOW, ReportFormat.CSV, "kk"
+        )
         sent = {r.publication.id for r in raw(session, NOVEMBER)}
         snapshots = session.scalars(
             select(EngagementSnapshot).where(EngagementSnapshot.publication_id.in_(sent))

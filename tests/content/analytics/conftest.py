@@ -18,7 +18,14 @@ from content.analytics.latest import record_snapshot
 from content.analytics.periods import Period, month_period
 from content.domain.states import Platform, PostStatus, PublicationKind, PublicationState
 from content.storage.db import make_engine, session_factory, upgrade
-from content.storage.models import Channel, EngagementSnapshot, Event, Post, Publication
+from content.storage.models import (
+    Channel,
+    EngagementSnapshot,
+    Event,
+    Organization,
+    Post,
+    Publication,
+)
 from content.storage.registry import add_channel, ensure_organization
 from content.storage.secrets import CredentialCipher, generate_key
 
@@ -233,3 +240,8 @@ def as_reference(totals: Any) -> dict[str, Any]:
     for metric in ("interactions", *STORED):
         result[metric] = (totals[metric].value, totals[metric].known)
     return result
+
+
+def central(session: Session) -> Organization:
+    """The seeded library."""
+    return session.scalars(select(Organization).where(Organization.name == "Central Library")).one()

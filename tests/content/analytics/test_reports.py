@@ -16,6 +16,7 @@ from tests.content.analytics.conftest import (
     STORED,
     TZ,
     Seeded,
+    central,
     raw,
     reference,
 )
@@ -29,7 +30,7 @@ def test_report_file_names() -> None:
 
 def test_report_data_per_channel_and_event(seeded: Seeded) -> None:
     with seeded.sessions() as session:
-        report = build_monthly_report(session, MONTH, TZ, NOW)
+        report = build_monthly_report(session, central(session), MONTH, NOW)
         rows = raw(session, NOVEMBER)
     assert report.organization == "Central Library"
     assert [c.channel.channel for c in report.channels] == ["insta", "news", "page"]

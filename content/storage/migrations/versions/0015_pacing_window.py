@@ -1,7 +1,7 @@
 """pacing_window: the platforms' rate limits shared by every worker on one database
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-04 20:40:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
