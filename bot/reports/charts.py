@@ -29,6 +29,7 @@ from content.analytics.queries import Heatmap, SeriesPoint, TopPost
 from content.domain.text import shorten
 from content.i18n import N_, translate
 
+NO_POSTS = N_("No posts were published in this period")
 # The height of a chart with nothing to draw: its title and one line saying so.
 EMPTY_HEIGHT = 1.4
 
@@ -86,7 +87,8 @@ def top_posts_chart(top: Sequence[TopPost], lang: str) -> Figure:
     axes = figure.add_subplot()
     axes.set_title(translate(lang, N_("Top posts by interactions")))
     if not top:
-        _nothing(axes, lang)
+        # Event announcements and reminders may have gone out: it is posts there were none of.
+        _nothing(axes, lang, why=NO_POSTS)
         return figure
     names = [f"{i}. {shorten(printable(t.title), 48)}" for i, t in enumerate(top, 1)]
     values = [t.totals["interactions"].value for t in top]

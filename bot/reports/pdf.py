@@ -256,7 +256,7 @@ def render_pdf(report: MonthlyReport, lang: str) -> bytes:
             _chart(charts.top_posts_chart(report.top, lang)),
         ]
     else:
-        story.append(Paragraph(text(_("Nothing was published in this period")), style["body"]))
+        story.append(Paragraph(text(translate(lang, charts.NO_POSTS)), style["body"]))
 
     # Events: the announcement and reminders together.
     story.append(Paragraph(text(_("Events")), style["h2"]))

@@ -7,7 +7,7 @@ the CLI (`afisha report`) and the bot's /report and monthly mailing call.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 
 from content.analytics import queries
 from content.analytics.metrics import Change, Totals, changes
-from content.analytics.periods import Period, elapsed, month_period, previous_month
+from content.analytics.periods import (
+    Period,
+    elapsed,
+    local_days,
+    month_period,
+    previous_month,
+)
 from content.domain.timeparse import zone
 from content.storage.models import Organization
 
@@ -92,4 +98,4 @@ def report_filename(month: date, lang: str, fmt: ReportFormat) -> str:
 
 
 def last_day(period: Period, tz: ZoneInfo) -> date:
-    return (period.end - timedelta(seconds=1)).astimezone(tz).date()
+    return local_days(period, tz)[1]
