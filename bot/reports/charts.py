@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
@@ -134,7 +135,9 @@ def heatmap_chart(heatmap: Heatmap, lang: str) -> Figure:
     axes.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
     axes.set_xlabel(translate(lang, N_("Hour (local time); grey: no data")))
     colorbar = figure.colorbar(image, ax=axes)
-    colorbar.set_label(translate(lang, N_("Interactions per publication")))
+    # Wrapped: in Kazakh the label runs longer than the bar is tall.
+    label = textwrap.fill(translate(lang, N_("Interactions per publication")), 22)
+    colorbar.set_label(label, fontsize="small")
     colorbar.locator = MaxNLocator(integer=True)
     colorbar.formatter = _count_format(lang)
     colorbar.update_ticks()

@@ -216,3 +216,13 @@ def test_a_utc_day_is_not_a_local_day() -> None:
     vilnius = drawn(charts.interactions_over_time([], "ru", period, VILNIUS))
     assert tick_texts(almaty.get_xticklabels()) == ["25 нояб.", "26 нояб."]
     assert tick_texts(vilnius.get_xticklabels()) == ["24 нояб.", "25 нояб."]
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "kk", "lt"])
+def test_heatmap_colour_bar_label_fits_the_picture(lang: str) -> None:
+    figure = charts.heatmap_chart(month(ALMATY).heatmap, lang)
+    drawn(figure)
+    label = figure.axes[1].yaxis.label.get_window_extent()
+    picture = figure.bbox
+    assert picture.y0 <= label.y0
+    assert label.y1 <= picture.y1  # in Kazakh it ran off the top before it was wrapped
