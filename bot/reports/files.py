@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from content.analytics import queries
-from content.analytics.periods import ending_at, month_period
+from content.analytics.periods import month_period
 from content.analytics.report import ReportFormat, build_monthly_report, report_filename
-from content.analytics.stats import HISTORY, StatsSummary
+from content.analytics.stats import StatsSummary
 from content.domain.timeparse import zone
 from content.storage.models import Organization
 
@@ -59,9 +59,12 @@ def stats_charts(
 
     orgs = summary.orgs
     series = queries.channel_series(session, summary.period, tz, orgs=orgs)
-    heatmap = queries.best_times(session, ending_at(summary.period.end, HISTORY), tz, orgs)
+    heatmap = queries.best_times(session, summary.period, tz, orgs)
     return [
-        ("interactions.png", charts.to_png(charts.interactions_over_time(series, lang))),
+        (
+            "interactions.png",
+            charts.to_png(charts.interactions_over_time(series, lang, summary.period, tz)),
+        ),
         ("top-posts.png", charts.to_png(charts.top_posts_chart(summary.top, lang))),
         ("best-times.png", charts.to_png(charts.heatmap_chart(heatmap, lang))),
     ]

@@ -219,7 +219,7 @@ def render_pdf(report: MonthlyReport, lang: str) -> bytes:
         Paragraph(text(_("Channels")), style["h2"]),
         table(rows, [24 * mm, 21 * mm, 21 * mm, 28 * mm, 18 * mm, 28 * mm, 34 * mm], left=(0, 1)),
         Spacer(1, 6),
-        _chart(charts.interactions_over_time(report.daily, lang)),
+        _chart(charts.interactions_over_time(report.daily, lang, report.period, tz)),
     ]
 
     # Top posts, with links to where they were published.
@@ -256,7 +256,7 @@ def render_pdf(report: MonthlyReport, lang: str) -> bytes:
             _chart(charts.top_posts_chart(report.top, lang)),
         ]
     else:
-        story.append(Paragraph(text(_("Nothing was published in this period")), style["body"]))
+        story.append(Paragraph(text(translate(lang, charts.NO_POSTS)), style["body"]))
 
     # Events: the announcement and reminders together.
     story.append(Paragraph(text(_("Events")), style["h2"]))

@@ -78,6 +78,18 @@ def ending_at(now: datetime, span: timedelta) -> Period:
     return Period(now - span, now)
 
 
+def local_days(period: Period, tz: ZoneInfo) -> tuple[date, date]:
+    """The first and the last local day `period` touches in `tz`."""
+    last = (period.end - timedelta(microseconds=1)).astimezone(tz).date()
+    first = period.start.astimezone(tz).date()
+    return first, max(first, last)
+
+
+def elapsed(period: Period, now: datetime) -> Period:
+    """The part of `period` already past at `now` (empty, at its start, if it has not begun)."""
+    return Period(period.start, max(period.start, min(period.end, now)))
+
+
 def offset_spans(tz: ZoneInfo, period: Period) -> list[tuple[Period, int]]:
     """`period` cut where `tz`'s UTC offset changes, each piece with its offset in seconds.
 

@@ -385,7 +385,7 @@ def best_times(
     channels), in local time."""
     cells: dict[tuple[int, int], Totals] = defaultdict(lambda: EMPTY)
     week = 7 * 24
-    # Only interactions: the grid spans a year of publications, and needs no other sums.
+    # Only interactions: the grid needs no other sums.
     hours = _local_groups(
         session, period, tz, 3600, cycle=week, metrics=("interactions",), orgs=orgs
     )

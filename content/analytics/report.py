@@ -7,7 +7,7 @@ the CLI (`afisha report`) and the bot's /report and monthly mailing call.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -15,11 +15,15 @@ from sqlalchemy.orm import Session
 
 from content.analytics import queries
 from content.analytics.metrics import Change, Totals, changes
-from content.analytics.periods import Period, month_period, previous_month
+from content.analytics.periods import (
+    Period,
+    elapsed,
+    local_days,
+    month_period,
+    previous_month,
+)
 from content.domain.timeparse import zone
 from content.storage.models import Organization
-
-HISTORY_MONTHS = 12
 
 
 class ReportFormat(StrEnum):
@@ -70,9 +74,6 @@ def build_monthly_report(
     before = month_period(previous_month(month), tz)
     current = {c.channel_id: c for c in queries.channel_totals(session, period, orgs)}
     earlier = {c.channel_id: c.totals for c in queries.channel_totals(session, before, orgs)}
-    history_start = month
-    for _ in range(HISTORY_MONTHS - 1):
-        history_start = previous_month(history_start)
     return MonthlyReport(
         organization=org.name,
         month=month,
@@ -86,9 +87,8 @@ def build_monthly_report(
         top=queries.top_posts(session, period, limit=top, orgs=orgs),
         events=queries.event_totals(session, period, orgs),
         daily=queries.channel_series(session, period, tz, orgs=orgs),
-        heatmap=queries.best_times(
-            session, Period(month_period(history_start, tz).start, period.end), tz, orgs
-        ),
+        # Best times of this month only, and only of the days already past.
+        heatmap=queries.best_times(session, elapsed(period, now), tz, orgs),
     )
 
 
@@ -98,4 +98,4 @@ def report_filename(month: date, lang: str, fmt: ReportFormat) -> str:
 
 
 def last_day(period: Period, tz: ZoneInfo) -> date:
-    return (period.end - timedelta(seconds=1)).astimezone(tz).date()
+    return local_days(period, tz)[1]

@@ -20,8 +20,6 @@ from content.analytics.periods import Period, ending_at
 from content.i18n import gettext_for
 
 DEFAULT_SPAN = timedelta(days=30)
-# Best posting times are learnt from this much history, whatever the period asked about.
-HISTORY = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ def stats_summary(
         previous=queries.totals(session, period.previous(), orgs=orgs),
         channels=queries.channel_totals(session, period, orgs=orgs),
         top=queries.top_posts(session, period, limit=top, orgs=orgs),
-        best=queries.best_times(session, ending_at(now, HISTORY), tz, orgs=orgs).best(3),
+        best=queries.best_times(session, period, tz, orgs=orgs).best(3),
         orgs=None if orgs is None else frozenset(orgs),
     )
 
