@@ -17,8 +17,9 @@ from afisha.cli_support import (
     pass_state,
 )
 from afisha.views import event_json, event_line, local, post_json, post_line
+from content.domain.naturaltime import parse_natural_time
 from content.domain.reminders import DEFAULT_OFFSETS
-from content.domain.timeparse import format_offset, parse_offsets, parse_when, zone
+from content.domain.timeparse import format_offset, parse_offsets, zone
 from content.errors import InvalidInput, NotFound
 from content.plans.ical import export_events
 from content.queueing import scheduling, slots
@@ -26,6 +27,13 @@ from content.queueing.event_changes import cancel_event_with_notice, move_event_
 from content.queueing.network_posts import NetworkPost
 from content.storage import store
 from content.storage.models import Event, Post
+
+# The times --at, --starts, --ends and --announce read (content.domain.naturaltime), the same
+# the bot reads: a local time is the library's.
+TIMES = (
+    "now, 'tomorrow 10:00', 'пятница 18:30', 'ертең 10:00', ISO 8601 with an offset or "
+    "'YYYY-MM-DD HH:MM', in the library's zone"
+)
 
 # --- posts -----------------------------------------------------------------------------------
 
@@ -58,7 +66,7 @@ def post() -> None:
     "--at",
     "when",
     required=True,
-    help="now, ISO 8601 with offset, 'YYYY-MM-DD HH:MM' local, or next-slot.",
+    help=TIMES + ", or next-slot.",
 )
 @click.option(
     "--for-members",
@@ -111,7 +119,7 @@ def post_add(
         if next_slot:
             due_at = slots.next_free_slot(session, names, afisha.now(), org=org)
         else:
-            due_at = parse_when(when, tz, afisha.now())
+            due_at = parse_natural_time(when, tz, afisha.now(), next_slot=True)
         new = scheduling.NewPost(
             text=text or "",
             channels=names,
@@ -187,7 +195,7 @@ def event() -> None:
 
 @event.command("add")
 @click.option("--title", required=True, help="The event's title.")
-@click.option("--starts", required=True, help="Start: ISO 8601 or 'YYYY-MM-DD HH:MM' local.")
+@click.option("--starts", required=True, help="Start: " + TIMES + ".")
 @click.option("--ends", help="End, same formats.")
 @click.option("--place", help="Where it takes place.")
 @click.option("--text", help="Description.")
@@ -200,7 +208,13 @@ def event() -> None:
     show_default=True,
     help="Reminder offsets before the start.",
 )
-@click.option("--announce", "announce", default="now", show_default=True, help="When to announce.")
+@click.option(
+    "--announce",
+    "announce",
+    default="now",
+    show_default=True,
+    help="When to announce, same forms as --starts.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the event with its publications.")
 @org_option
 @pass_state
@@ -226,15 +240,15 @@ def event_add(
         tz = zone(org.timezone)
         new = scheduling.NewEvent(
             title=title,
-            starts_at=parse_when(starts, tz, now),
-            ends_at=parse_when(ends, tz, now) if ends else None,
+            starts_at=parse_natural_time(starts, tz, now),
+            ends_at=parse_natural_time(ends, tz, now) if ends else None,
             place=place,
             description=text,
             image=image,
             registration_url=link,
             channels=own_channels(session, org, channels),
             reminder_offsets=parse_offsets(reminders),
-            announce_at=parse_when(announce, tz, now),
+            announce_at=parse_natural_time(announce, tz, now),
         )
         created = scheduling.add_event(session, org, new, afisha.settings.media_path, now, ACTOR)
         if as_json:
@@ -268,7 +282,7 @@ NOTICE = click.option(
 
 @event.command("move")
 @click.argument("event_id", type=RecordId("event"))
-@click.option("--starts", required=True, help="New start: ISO 8601 or 'YYYY-MM-DD HH:MM' local.")
+@click.option("--starts", required=True, help="New start: " + TIMES + ".")
 @click.option("--ends", help="New end, same formats (default: moved by as much as the start).")
 @click.option("--place", help="A new place.")
 @NOTICE
@@ -289,8 +303,8 @@ def event_move(
     now = afisha.now()
     with afisha.transaction(org_name) as (session, org):
         tz = zone(org.timezone)
-        starts_at = parse_when(starts, tz, now)
-        ends_at = parse_when(ends, tz, now) if ends else None
+        starts_at = parse_natural_time(starts, tz, now)
+        ends_at = parse_natural_time(ends, tz, now) if ends else None
         moved = move_event_with_notice(
             session,
             org,

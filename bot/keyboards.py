@@ -27,15 +27,20 @@ def _channels(turn: Turn, channel_ids: list[int]) -> list[Channel]:
 
 
 def time_keyboard(
-    turn: Turn, button: Callable[[TimeChoice], CallbackData], channel_ids: list[int] | None = None
+    turn: Turn,
+    button: Callable[[TimeChoice], CallbackData],
+    channel_ids: list[int] | None = None,
+    *,
+    offer_now: bool = True,
 ) -> Keyboard:
-    """Now, today 18:00 (while it is still ahead), tomorrow 10:00, the channels' next free
-    posting slot (when they have posting times), or a typed time.
+    """Now (unless `offer_now` is off, e.g. for an event's start), today 18:00 (while it is
+    still ahead), tomorrow 10:00, the channels' next free posting slot (when they have posting
+    times), or a typed time.
 
     The buttons name a choice, not a moment: the moment is worked out when one is pressed, so
     an old keyboard pressed the next day still means what it says.
     """
-    first = [Button(turn._("Now"), data=button("now").pack())]
+    first = [Button(turn._("Now"), data=button("now").pack())] if offer_now else []
     if turn.now().astimezone(turn.tz).time() < TODAY_EVENING:
         first.append(Button(turn._("Today 18:00"), data=button("today").pack()))
     first.append(Button(turn._("Tomorrow 10:00"), data=button("tomorrow").pack()))

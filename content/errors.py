@@ -53,9 +53,22 @@ class LocalMoment:
     now: datetime
 
 
+@dataclass(frozen=True)
+class Phrases:
+    """Messages named inside a message (e.g. each limit a post exceeds): each translated with
+    its own parameters, joined by "; "."""
+
+    items: tuple[tuple[str, dict[str, object]], ...]
+
+
 def shown(value: Any, language: str) -> Any:
     """A message parameter as a person reads it in `language`: a LocalMoment through the one
-    local-time format, anything else as it is."""
+    local-time format, Phrases each translated, anything else as it is."""
+    if isinstance(value, Phrases):
+        # Imported here: content.i18n imports this module.
+        from content.i18n import translate
+
+        return "; ".join(translate(language, t, **params) for t, params in value.items)
     if isinstance(value, LocalMoment):
         # Imported here: content.domain.templates imports modules that import this one.
         from content.domain.templates import local_time

@@ -12,13 +12,15 @@ from typing import Any, Literal
 
 from bot.access import Permission
 from bot.describe import SKIP
+from bot.keyboards import TimeChoice, chosen_time, pick_prompt, time_keyboard, typed_time
 from bot.router import STALE_BUTTON, Router
 from bot.turn import Button, Keyboard, Turn
 from content.domain.callback_data import CallbackData
 from content.domain.reminders import DEFAULT_OFFSETS, plan_reminders
-from content.domain.states import ChannelStatus
+from content.domain.rules import Problem, fit_problems
+from content.domain.states import ChannelStatus, Platform
 from content.domain.templates import EventFacts, announcement_text, local_time
-from content.domain.timeparse import format_offset, parse_offsets, parse_when
+from content.domain.timeparse import format_offset, parse_offsets
 from content.errors import InvalidInput
 from content.i18n import N_, explain
 from content.queueing.scheduling import NewEvent, add_event
@@ -28,6 +30,14 @@ from content.storage.models import Channel
 FLOW = "event"
 _URL = re.compile(r"^https?://\S+\.\S+$", re.IGNORECASE)
 TRY_AGAIN = N_("Try again, or send /cancel to stop.")
+NO_POSTER = N_(
+    "So {channel} stays off: Instagram shows a picture with every post. To publish there, "
+    "start /event again and send a poster at the poster step; or keep to the other channels."
+)
+TOO_LONG = N_(
+    "So {channel} stays off. To publish there, start /event again with a shorter "
+    "description; or keep to the other channels."
+)
 
 Step = Callable[[Turn], Awaitable[None]]
 
@@ -44,6 +54,13 @@ class Confirm(CallbackData, prefix="evt"):
 @dataclass(frozen=True)
 class ToggleChannel(CallbackData, prefix="evt:ch"):
     channel_id: int
+
+
+@dataclass(frozen=True)
+class EventTime(CallbackData, prefix="evt:t"):
+    """A time button (the /new flow's) under the start or the announcement question."""
+
+    choice: TimeChoice
 
 
 def actor(turn: Turn) -> str:
@@ -69,7 +86,8 @@ def _optional(text: str) -> str | None:
 
 
 def _when(turn: Turn, text: str) -> datetime:
-    return parse_when(text, turn.tz, turn.now())
+    """A time typed the way /new reads it: "пятница 18:30", "ертең 10:00", "now", ISO."""
+    return typed_time(turn, text)
 
 
 # --- the /event conversation --------------------------------------------------------------------
@@ -77,7 +95,8 @@ def _when(turn: Turn, text: str) -> datetime:
 PROMPTS: dict[str, str] = {
     "title": N_("New event. What is it called? (Send /cancel at any step to stop.)"),
     "when": N_(
-        "When does it start? Send the local date and time, e.g. {example} (time zone {zone})."
+        "When does it start? Press a button, or type a time, e.g. «tomorrow 10:00», "
+        "«friday 18:30» or «2026-12-01 10:00» (time zone {zone})."
     ),
     "place": N_("Where does it take place? Send the place, or - to skip."),
     "about": N_("Describe the event in a few sentences, or send - to skip."),
@@ -87,21 +106,34 @@ PROMPTS: dict[str, str] = {
         "When should reminders go out before the start? E.g. {default} (the usual), or - for none."
     ),
     "announce": N_(
-        "When should the announcement go out? Send now, or a date and time before the start."
+        "When should the announcement go out? Press a button, or type a time before the "
+        "start, e.g. «now», «tomorrow 10:00» or «2026-12-01 10:00»."
     ),
 }
 
 
+def _time_keyboard(turn: Turn, step: str) -> Keyboard | None:
+    """The /new flow's time buttons under the start (without Now) and the announcement."""
+    if step == "when":
+        return time_keyboard(turn, EventTime, offer_now=False)
+    if step == "announce":
+        return time_keyboard(turn, EventTime, [c.id for c in _default_channels(turn)])
+    return None
+
+
 def ask(turn: Turn, step: str) -> None:
     turn.conversation.goto(step)
-    turn.say(
-        turn._(
-            PROMPTS[step],
-            example=example_time(turn),
-            zone=turn.tz.key,
-            default=",".join(format_offset(m) for m in DEFAULT_OFFSETS),
-        )
+    text = turn._(
+        PROMPTS[step],
+        example=example_time(turn),
+        zone=turn.tz.key,
+        default=",".join(format_offset(m) for m in DEFAULT_OFFSETS),
     )
+    keyboard = _time_keyboard(turn, step)
+    if keyboard is None:
+        turn.say(text)
+    else:
+        turn.say(text, keyboard)
 
 
 def _event_facts(data: dict[str, Any]) -> EventFacts:
@@ -120,6 +152,21 @@ def _str(value: object) -> str | None:
 
 def _channels(turn: Turn) -> list[Channel]:
     return turn.channels()
+
+
+def _default_channels(turn: Turn) -> list[Channel]:
+    """The channels ticked at first: the active ones the event can go to (no Instagram
+    without a poster, nothing whose limits the text exceeds)."""
+    return [
+        c for c in _channels(turn) if c.status is ChannelStatus.ACTIVE and not _misfits(turn, c)
+    ]
+
+
+def _misfits(turn: Turn, channel: Channel) -> list[Problem]:
+    """The limits of `channel` the event breaks (the ones add_event refuses)."""
+    data = turn.conversation.data
+    text = "\n".join(filter(None, [data.get("title"), data.get("place"), data.get("about")]))
+    return fit_problems(channel.platform, text, 1 if data.get("image") else 0, channel.name)
 
 
 def summary(turn: Turn) -> tuple[str, Keyboard]:
@@ -239,7 +286,10 @@ async def title(turn: Turn) -> None:
 
 @step("when")
 async def when(turn: Turn) -> None:
-    starts_at = _when(turn, _text(turn))
+    _set_start(turn, _when(turn, _text(turn)))
+
+
+def _set_start(turn: Turn, starts_at: datetime) -> None:
     if starts_at <= turn.now():
         raise InvalidInput("the event's start is in the past: choose a later time")
     turn.conversation.data["starts_at"] = starts_at.isoformat()
@@ -306,15 +356,39 @@ async def reminders(turn: Turn) -> None:
 
 @step("announce")
 async def announce(turn: Turn) -> None:
+    _set_announcement(turn, _when(turn, _text(turn)))
+
+
+def _set_announcement(turn: Turn, announce_at: datetime) -> None:
     data = turn.conversation.data
-    announce_at = _when(turn, _text(turn))
     if announce_at >= datetime.fromisoformat(str(data["starts_at"])):
         raise InvalidInput("the announcement must go out before the event starts")
     data["announce_at"] = announce_at.isoformat()
     if "channels" not in data:
-        data["channels"] = [c.id for c in _channels(turn) if c.status is ChannelStatus.ACTIVE]
+        data["channels"] = [c.id for c in _default_channels(turn)]
     turn.conversation.goto("confirm")
     turn.say(*summary(turn))
+
+
+@routes.button(EventTime, Permission.EDIT)
+async def time_pressed(turn: Turn, pressed: EventTime) -> None:
+    """A time button under the start or the announcement question: the moment it names, as if
+    typed (refused the same way); "pick" asks for a typed time."""
+    conversation = turn.conversation
+    if conversation.flow != FLOW or conversation.step not in ("when", "announce"):
+        turn.answer(turn._(STALE_BUTTON))
+        return
+    try:
+        moment = chosen_time(turn, pressed.choice, [c.id for c in _default_channels(turn)])
+        if moment is None:
+            turn.say(pick_prompt(turn))
+        elif conversation.step == "when":
+            _set_start(turn, moment)
+        else:
+            _set_announcement(turn, moment)
+    except InvalidInput as err:
+        keyboard = _time_keyboard(turn, conversation.step) or []
+        turn.say(explain(err, turn.language) + "\n" + turn._(TRY_AGAIN), keyboard)
 
 
 @step("confirm")
@@ -329,12 +403,30 @@ async def channel_pressed(turn: Turn, pressed: ToggleChannel) -> None:
         return
     data = turn.conversation.data
     chosen = list(data.get("channels", []))
-    data["channels"] = (
-        [c for c in chosen if c != pressed.channel_id]
-        if pressed.channel_id in chosen
-        else [*chosen, pressed.channel_id]
-    )
+    if pressed.channel_id in chosen:
+        data["channels"] = [c for c in chosen if c != pressed.channel_id]
+    else:
+        channel = next((c for c in _channels(turn) if c.id == pressed.channel_id), None)
+        if channel is None or _refused(turn, channel):
+            return
+        data["channels"] = [*chosen, pressed.channel_id]
     turn.edit(*summary(turn))
+
+
+def _refused(turn: Turn, channel: Channel) -> bool:
+    """Whether `channel` cannot take the event as it is; if so, the person is told why and
+    what to do (the same limits add_event checks)."""
+    problems = _misfits(turn, channel)
+    if not problems:
+        return False
+    lines = [turn._(p.template, **p.params) for p in problems]
+    if not turn.conversation.data.get("image") and channel.platform is Platform.INSTAGRAM:
+        lines.append(turn._(NO_POSTER, channel=channel.name))
+    else:
+        lines.append(turn._(TOO_LONG, channel=channel.name))
+    turn.answer(turn._("{channel} cannot take this post", channel=channel.name))
+    turn.say("\n".join(lines))
+    return True
 
 
 @routes.button(Confirm, Permission.EDIT)

@@ -25,6 +25,8 @@ from content.domain.timeparse import parse_when
 from content.errors import InvalidInput, LocalMoment
 
 LANGUAGES = ["ru", "kk", "lt", "en"]
+# "Now" in the four languages: each language's prompt offers its own word.
+NOW_WORDS = frozenset({"now", "сейчас", "қазір", "dabar"})
 _ISO_LIKE = re.compile(r"^\s*(now|\d{4}-\d{2}-\d{2}([ T].*)?)\s*$", re.IGNORECASE)
 
 _WORDS = {
@@ -89,46 +91,72 @@ def normalise(text: str) -> str:
     return _PREPOSITION.sub("", value)
 
 
-def parse_natural_time(text: str, tz: ZoneInfo, now: datetime) -> datetime:
+def _read(text: str, tz: ZoneInfo, local_now: datetime) -> datetime | None:
+    """What dateparser makes of `text` (None when nothing), future dates preferred."""
+    return dateparser.parse(
+        normalise(text),
+        languages=LANGUAGES,
+        settings={
+            "PREFER_DATES_FROM": "future",
+            "TIMEZONE": tz.key,
+            "RETURN_AS_TIMEZONE_AWARE": True,
+            "RELATIVE_BASE": local_now,
+            "DATE_ORDER": "DMY",
+        },
+    )
+
+
+def unreadable(text: str, *, next_slot: bool = False) -> InvalidInput:
+    """The refusal of a time that cannot be read, naming every form that can (with next-slot
+    where the channels' next free slot is accepted)."""
+    if next_slot:
+        return InvalidInput(
+            "cannot read the time {text!r}: write now, tomorrow 10:00, friday 18:30, "
+            "2026-12-01 10:00 (local time), 2026-12-01T10:00+05:00 or next-slot "
+            "(the channels' next free posting time)",
+            text=text.strip(),
+        )
+    return InvalidInput(
+        "cannot read the time {text!r}: write now, tomorrow 10:00, friday 18:30, "
+        "2026-12-01 10:00 (local time) or 2026-12-01T10:00+05:00",
+        text=text.strip(),
+    )
+
+
+def parse_natural_time(
+    text: str, tz: ZoneInfo, now: datetime, *, next_slot: bool = False
+) -> datetime:
     """The moment `text` names, as aware UTC; InvalidInput if it cannot be read or is past.
 
-    ISO and `YYYY-MM-DD HH:MM` go to `parse_when`; anything else to dateparser, with dates in
-    the future preferred ("friday" is the coming one).
+    "now" in any of the four languages is `now`; ISO and `YYYY-MM-DD HH:MM` go to
+    `parse_when`; anything else to dateparser, with dates in the future preferred ("friday" is
+    the coming one). `next_slot` only changes the refusal: it names next-slot too.
     """
+    if " ".join(text.split()).lower() in NOW_WORDS:
+        return now.astimezone(UTC)
     if _ISO_LIKE.match(text):
-        return parse_when(text, tz, now)
+        try:
+            return parse_when(text, tz, now)
+        except InvalidInput as err:
+            if err.template.startswith("cannot read the time"):
+                raise unreadable(text, next_slot=next_slot) from None
+            raise
+    local_now = now.astimezone(tz).replace(tzinfo=None)
     if not _A_TIME.search(text):
+        if _read(text, tz, local_now) is None:
+            raise unreadable(text, next_slot=next_slot)
         # "tomorrow" alone: dateparser would keep the current time of day, which nobody means.
         raise InvalidInput(
             "{text!r} has no time of day: add one, e.g. tomorrow 10:00", text=text.strip()
         )
-    local_now = now.astimezone(tz).replace(tzinfo=None)
     time_of_day = _TIME_OF_DAY.match(text)
     if time_of_day:
         hour, minute = int(time_of_day[1]), int(time_of_day[2])
         today = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
         return parse_when(today.strftime("%Y-%m-%d %H:%M"), tz, now)
-    parsed = (
-        None
-        if _impossible_time(text)
-        else dateparser.parse(
-            normalise(text),
-            languages=LANGUAGES,
-            settings={
-                "PREFER_DATES_FROM": "future",
-                "TIMEZONE": tz.key,
-                "RETURN_AS_TIMEZONE_AWARE": True,
-                "RELATIVE_BASE": local_now,
-                "DATE_ORDER": "DMY",
-            },
-        )
-    )
+    parsed = None if _impossible_time(text) else _read(text, tz, local_now)
     if parsed is None:
-        raise InvalidInput(
-            "cannot read the time {text!r}: write e.g. tomorrow 10:00, friday 18:30 "
-            "or 2026-12-01 10:00",
-            text=text.strip(),
-        )
+        raise unreadable(text, next_slot=next_slot)
     result = parsed.astimezone(UTC)
     # A minute of slack, as in parse_when: "10:00" typed at 10:00:30 still means now.
     if result < now - timedelta(minutes=1):

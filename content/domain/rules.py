@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from content.domain.splitting import split_text, utf16_length
 from content.domain.states import Platform
-from content.errors import InvalidInput
+from content.errors import InvalidInput, Phrases
 from content.i18n import N_
 
 TELEGRAM_TEXT = 4096
@@ -88,6 +88,15 @@ def fit_problems(platform: Platform, text: str, image_count: int, channel: str) 
         if (mentions := len(_MENTION.findall(text))) > INSTAGRAM_MENTIONS:
             over(N_("the number of @mentions"), INSTAGRAM_MENTIONS, mentions)
     return problems
+
+
+def misfit(problems: list[Problem]) -> InvalidInput:
+    """The refusal of a post or event that does not fit its channels, in the reader's language,
+    with the ways out."""
+    return InvalidInput(
+        "{problems}. Add an image or shorten the text, or leave that channel out.",
+        problems=Phrases(tuple((p.template, p.params) for p in problems)),
+    )
 
 
 WEB_LINK = re.compile(r"^https?://\S+$")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from content.domain.naturaltime import parse_natural_time
 from content.domain.states import ChannelStatus
-from content.domain.timeparse import parse_when, zone
+from content.domain.timeparse import zone
 from content.errors import InvalidInput
 from content.queueing import slots
 from content.queueing.drafts import submit_for_approval
@@ -56,9 +56,7 @@ def _due(
     if slots.means_next_slot(when):
         return slots.next_free_slot(session, channels, now, org=member)
     tz = zone(member.timezone)
-    if when.strip().lower() == "now":
-        return parse_when(when, tz, now)
-    return parse_natural_time(when, tz, now)
+    return parse_natural_time(when, tz, now, next_slot=True)
 
 
 def member_channels(session: Session, member: Organization) -> list[Channel]:

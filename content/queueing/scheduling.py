@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from content.domain.characters import check_characters, visible
 from content.domain.reminders import plan_reminders
-from content.domain.rules import check_link, fit_problems
+from content.domain.rules import check_link, fit_problems, misfit
 from content.domain.states import (
     EventStatus,
     PostStatus,
@@ -93,7 +93,7 @@ def _refuse_misfits(channels: list[Channel], texts: dict[int, str], image_count:
         for p in fit_problems(channel.platform, texts[channel.id], image_count, channel.name)
     ]
     if problems:
-        raise InvalidInput("{problems}", problems="; ".join(str(p) for p in problems))
+        raise misfit(problems)
 
 
 def check_post(session: Session, new: NewPost) -> tuple[list[Channel], list[ImageFacts]]:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from content.domain.rules import fit_problems
+from content.domain.rules import fit_problems, misfit
 from content.domain.states import PostStatus, PublicationState, move_publication, transition
 from content.errors import InvalidInput, NotFound
 from content.storage.models import Organization, Post, Publication
@@ -185,7 +185,7 @@ def replace_text_and_retry(
         images = len(post.media)
         problems = fit_problems(channel.platform, text, images, channel.name)
         if problems:
-            raise InvalidInput("{problems}", problems="; ".join(str(p) for p in problems))
+            raise misfit(problems)
         if channel.language in post.variants:
             post.variants = {**post.variants, channel.language: text}
         else:
@@ -194,7 +194,7 @@ def replace_text_and_retry(
         summary = "\n".join(filter(None, [event.title, event.place, text]))
         problems = fit_problems(channel.platform, summary, 1 if event.image else 0, channel.name)
         if problems:
-            raise InvalidInput("{problems}", problems="; ".join(str(p) for p in problems))
+            raise misfit(problems)
         event.description = text
     _schedule(publication, now)
     audit(session, org, actor, "publication.edit_retry", f"publication:{publication.id}")

@@ -197,7 +197,12 @@ def bad_inputs(tmp: Path) -> list[tuple[list[str], dict[str, str], str]]:
             "unknown channel 'nope'",
         ),
         ([*post, "2020-01-01 10:00"], {}, "is in the past"),
-        ([*post, "next tuesday-ish"], {}, "cannot read the time 'next tuesday-ish'"),
+        (
+            [*post, "next tuesday-ish 10:00"],
+            {},
+            "cannot read the time 'next tuesday-ish 10:00': write now, tomorrow 10:00, "
+            "friday 18:30, 2026-12-01 10:00 (local time), 2026-12-01T10:00+05:00 or next-slot",
+        ),
         ([*post, future, "--image", str(tmp / "missing.jpg")], {}, "does not exist"),
         ([*post, future, "--image", str(text_file)], {}, "is not an image Afisha can read"),
         ([*post, future, "--image", str(bmp)], {}, "is a TIFF image"),

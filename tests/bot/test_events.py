@@ -177,7 +177,8 @@ async def test_the_summary_and_dates_read_in_the_staff_language(
 
 BAD_INPUT = [
     ("title", "photo", "text"),
-    ("when", "next thursday", "cannot read the time"),
+    ("when", "next thursday-ish 18:00", "cannot read the time"),
+    ("when", "next thursday", "has no time of day"),
     ("when", "2026-11-20 18:00", "in the past"),
     ("when", "now", "in the past"),
     ("place", "x" * 301, "301 characters"),

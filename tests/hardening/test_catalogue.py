@@ -418,9 +418,11 @@ CLI_CASES = [
         ("does not exist in Europe/Vilnius",),
         env=(("AFISHA_TIMEZONE", "Europe/Vilnius"),),
     ),
-    CliCase("an unreadable time", _at()[:-1] + ("next tuesday-ish",), ("cannot read the time",)),
+    CliCase(
+        "an unreadable time", _at()[:-1] + ("next tuesday-ish 10:00",), ("cannot read the time",)
+    ),
     CliCase("the 30th of February", _at()[:-1] + ("2030-02-30 10:00",), ("cannot read the time",)),
-    CliCase("a time without a date", _at()[:-1] + ("10:00",), ("cannot read the time",)),
+    CliCase("a time no clock shows", _at()[:-1] + ("25:00",), ("cannot read the time",)),
     CliCase(
         "an event that ends before it starts",
         _event("--ends", "2030-06-04 09:00"),
@@ -719,7 +721,8 @@ STALE = "This button is no longer in use."
 SOMETHING_WRONG = "Something went wrong on our side; nothing was changed. Please try again."
 OPEN_AGAIN = "✏️ Draft #{id} is open again."
 UNREADABLE = (
-    "cannot read the time {text!r}: write e.g. tomorrow 10:00, friday 18:30 or 2026-12-01 10:00"
+    "cannot read the time {text!r}: write now, tomorrow 10:00, friday 18:30, "
+    "2026-12-01 10:00 (local time) or 2026-12-01T10:00+05:00"
 )
 PAST = "{time} is in the past: choose a later time"
 SKIPPED = (
