@@ -20,7 +20,7 @@ from content.domain.states import PublicationState
 from content.domain.timeparse import zone
 from content.errors import InvalidInput
 from content.storage.models import Channel, ChannelSlot, Organization, Publication
-from content.storage.registry import audit, get_channel
+from content.storage.registry import audit, get_channel, reachable_channel
 
 NEXT_SLOT = "next-slot"
 SLOT_WINDOW = timedelta(minutes=30)
@@ -196,19 +196,19 @@ def next_free_slot(
     channel_names: list[str],
     after: datetime,
     *,
+    org: Organization,
     horizon: timedelta = HORIZON,
-    org: Organization | None = None,
 ) -> datetime:
     """The earliest posting time after `after` that every one of the channels with slots shares
     and that is free on all the channels; InvalidInput when none is within `horizon`.
 
     Channels without slots of their own follow the others; at least one channel needs slots.
-    With `org`, only its channels are found.
+    Only `org`'s channels and its member libraries' are found.
     """
     names = list(dict.fromkeys(n.strip() for n in channel_names if n.strip()))
     if not names:
         raise InvalidInput("choose at least one channel")
-    channels = [get_channel(session, name, org) for name in names]
+    channels = [reachable_channel(session, name, org) for name in names]
     owner = session.get(Organization, channels[0].organization_id)
     tz = zone(owner.timezone if owner else "UTC")
     weekly: dict[int, set[WeeklyTime]] = {}
