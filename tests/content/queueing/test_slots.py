@@ -127,7 +127,9 @@ def test_next_free_slot_skips_slots_already_taken(lib: Library) -> None:
             "test",
         )
         # Across the change to summer time, Tue 10:00 is 07:00 UTC.
-        assert next_free_slot(session, ["news"], MONDAY, org=org) == datetime(2026, 3, 31, 7, tzinfo=UTC)
+        assert next_free_slot(session, ["news"], MONDAY, org=org) == datetime(
+            2026, 3, 31, 7, tzinfo=UTC
+        )
         # A cancelled post gives its slot back.
         cancel_post(session, org, post.id, "test")
         assert next_free_slot(session, ["news"], MONDAY, org=org) == first
@@ -145,7 +147,9 @@ def test_several_channels_share_a_slot_free_on_all_of_them(lib: Library, tmp_pat
         image = make_image(tmp_path / "poster.jpg")
         new = NewPost("A", ["ig"], tuesday, images=[image])
         queue_post(session, org, new, lib.media_dir, "test")
-        assert next_free_slot(session, ["news", "ig"], MONDAY, org=org) == tuesday + timedelta(days=2)
+        assert next_free_slot(session, ["news", "ig"], MONDAY, org=org) == tuesday + timedelta(
+            days=2
+        )
 
 
 def test_channels_without_slots_or_free_times_are_refused(lib: Library) -> None:
