@@ -20,7 +20,7 @@ from content.domain.states import PublicationState
 from content.domain.timeparse import zone
 from content.errors import InvalidInput
 from content.storage.models import Channel, ChannelSlot, Organization, Publication
-from content.storage.registry import audit, get_channel, reachable_channel
+from content.storage.registry import audit, get_channel
 
 NEXT_SLOT = "next-slot"
 SLOT_WINDOW = timedelta(minutes=30)
@@ -203,12 +203,12 @@ def next_free_slot(
     and that is free on all the channels; InvalidInput when none is within `horizon`.
 
     Channels without slots of their own follow the others; at least one channel needs slots.
-    Only `org`'s channels and its member libraries' are found.
+    Only `org`'s own channels are found (their slots are theirs).
     """
     names = list(dict.fromkeys(n.strip() for n in channel_names if n.strip()))
     if not names:
         raise InvalidInput("choose at least one channel")
-    channels = [reachable_channel(session, name, org) for name in names]
+    channels = [get_channel(session, name, org) for name in names]
     owner = session.get(Organization, channels[0].organization_id)
     tz = zone(owner.timezone if owner else "UTC")
     weekly: dict[int, set[WeeklyTime]] = {}
