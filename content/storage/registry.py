@@ -369,7 +369,9 @@ def add_channel(
             "characters of letters, digits, spaces, '.', '_' or '-'",
             name=name,
         )
-    if session.scalar(select(Channel).where(Channel.name == name)):
+    if session.scalar(
+        select(Channel).where(Channel.name == name, Channel.organization_id == org.id)
+    ):
         raise InvalidInput("a channel named {name!r} already exists", name=name)
     external = _check_external_id(platform, external_id)
     lang = check_language(language or org.language)

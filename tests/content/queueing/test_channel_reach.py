@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content.domain.states import ChannelStatus, Platform
-from content.errors import NotFound
+from content.errors import InvalidInput, NotFound
 from content.i18n import explain
 from content.queueing.bulk import BulkPost, queue_many
 from content.queueing.drafts import save_draft, submit_for_approval
@@ -190,3 +190,47 @@ def test_another_librarys_channel_cannot_be_paused_resumed_or_removed(
         statuses = set(session.scalars(select(Channel.status)))
         assert statuses == {ChannelStatus.ACTIVE}
         assert session.scalar(select(Channel).where(Channel.name == "village-tg")) is not None
+
+
+def _add_news(net: Network, library: str) -> None:
+    with net.transaction(library) as (session, org):
+        add_channel(
+            session,
+            org,
+            net.cipher,
+            name="news",
+            platform=Platform.TELEGRAM,
+            external_id="@" + library.split()[0].lower() + "_news",
+            token=None,
+            language=None,
+            actor="t",
+        )
+
+
+def test_each_library_may_have_a_channel_of_the_same_name(net: Network) -> None:
+    for library in (DISTRICT, VILLAGE, CITY):
+        _add_news(net, library)
+    with pytest.raises(InvalidInput, match="a channel named 'news' already exists"):
+        _add_news(net, CITY)
+    for library in (DISTRICT, VILLAGE, CITY):
+        with net.transaction(library) as (session, org):
+            post = _post(session, org, net, "news")
+            assert isinstance(post, Post)
+            (publication,) = post.publications
+            assert publication.channel.organization_id == net.ids[library]
+    # The head reaches two members' "news" (never the city's): acting for one of them chooses.
+    before = _written(net)
+    with net.transaction(HEAD) as (session, head), pytest.raises(InvalidInput) as ambiguous:
+        _post(session, head, net, "news")
+    assert _written(net) == before
+    assert str(ambiguous.value) == (
+        "several member libraries of Regional Library have a channel named 'news' "
+        "(District Library, Village Library): act for that library to choose its channel"
+    )
+    assert explain(ambiguous.value, "kk") != str(ambiguous.value)
+    # A channel of its own of that name is the head's "news".
+    _add_news(net, HEAD)
+    with net.transaction(HEAD) as (session, head):
+        post = _post(session, head, net, "news")
+        assert isinstance(post, Post)
+        assert post.publications[0].channel.organization_id == net.ids[HEAD]
