@@ -71,7 +71,7 @@ def chosen_time(
     now = turn.now()
     if choice == "slot":
         names = [c.name for c in _channels(turn, channel_ids or [])]
-        return next_free_slot(turn.session, names, now)
+        return next_free_slot(turn.session, names, now, org=turn.organization)
     today = now.astimezone(turn.tz).date()
     if choice == "now":
         return now

@@ -173,7 +173,7 @@ def ingest(
         if feed.auto:
             # Both refuse before writing: a refused item simply stays a draft.
             try:
-                due_at = next_free_slot(session, list(feed.channels), now)
+                due_at = next_free_slot(session, list(feed.channels), now, org=org)
                 new = NewPost(
                     text=entry.text, channels=list(feed.channels), due_at=due_at, link=entry.link
                 )

@@ -28,7 +28,7 @@ from content.domain.states import PostStatus, PublicationKind, PublicationState,
 from content.errors import InvalidInput
 from content.storage.models import Channel, Organization, Post, Publication
 from content.storage.orm_base import utcnow
-from content.storage.registry import audit, get_channel
+from content.storage.registry import audit, reachable_channel
 
 _POSTS = cast(Table, Post.__table__)
 _PUBLICATIONS = cast(Table, Publication.__table__)
@@ -75,8 +75,13 @@ def queue_many(
         InvalidInput: naming the first post that cannot be queued; nothing is written.
         NotFound: a channel name is unknown; nothing is written.
     """
-    known = {c.name: c for c in session.scalars(select(Channel))}
-    checked = [_check(session, known, number, new) for number, new in enumerate(posts, start=1)]
+    # The library's own channels; a member library's are looked up (and kept) when named.
+    known = {
+        c.name: c for c in session.scalars(select(Channel).where(Channel.organization_id == org.id))
+    }
+    checked = [
+        _check(session, org, known, number, new) for number, new in enumerate(posts, start=1)
+    ]
     if not checked:
         return []
     audit(
@@ -114,7 +119,9 @@ def _analyze(connection: Connection) -> None:
     connection.exec_driver_sql(f"ANALYZE {_PUBLICATIONS.name}, {_CHANNELS.name}")
 
 
-def _check(session: Session, known: Mapping[str, Channel], number: int, new: BulkPost) -> _Checked:
+def _check(
+    session: Session, org: Organization, known: dict[str, Channel], number: int, new: BulkPost
+) -> _Checked:
     """`new` as it will be queued, or InvalidInput naming it by `number`."""
     text = new.text.strip()
     if not visible(text):
@@ -125,7 +132,10 @@ def _check(session: Session, known: Mapping[str, Channel], number: int, new: Bul
     names = list(dict.fromkeys(n.strip() for n in new.channels if n.strip()))
     if not names:
         raise InvalidInput("post {number}: choose at least one channel", number=number)
-    chosen = [known.get(name) or get_channel(session, name) for name in names]
+    for name in names:
+        if name not in known:
+            known[name] = reachable_channel(session, name, org)
+    chosen = [known[name] for name in names]
     variants = dict(new.variants or {})
     problems = [
         problem

@@ -19,7 +19,7 @@ from content.errors import InvalidInput, NotFound
 from content.queueing.scheduling import NewPost, check_post, fill_post
 from content.storage.media import inspect_image
 from content.storage.models import Channel, Organization, Post, Publication
-from content.storage.registry import audit, get_channel
+from content.storage.registry import audit, reachable_channel
 
 UNQUEUED = (PostStatus.DRAFT, PostStatus.PENDING_APPROVAL)
 
@@ -55,7 +55,7 @@ def save_draft(
     if not visible(new.text):
         raise InvalidInput("the post has no text")
     check_characters(new.text)
-    channels = [get_channel(session, name) for name in dict.fromkeys(new.channels)]
+    channels = [reachable_channel(session, name, org) for name in dict.fromkeys(new.channels)]
     facts = [inspect_image(path) for path in new.images]
     post = draft if draft is not None else Post(organization_id=org.id, status=PostStatus.DRAFT)
     fill_post(session, org, post, new, facts, media_dir)
@@ -121,7 +121,7 @@ def submit_for_approval(
 ) -> Post:
     """A post checked as if it were queued, then left waiting for a manager's approval."""
     _editable_draft(draft)
-    channels, facts = check_post(session, new)
+    channels, facts = check_post(session, org, new)
     post = draft if draft is not None else Post(organization_id=org.id, status=PostStatus.DRAFT)
     fill_post(session, org, post, new, facts, media_dir)
     post.status = transition(post.status, PostStatus.PENDING_APPROVAL)

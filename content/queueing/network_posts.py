@@ -92,7 +92,7 @@ def plan_member_posts(
             variants=dict(network_post.variants),
             author_id=network_post.author_id,
         )
-        check_post(session, new)
+        check_post(session, member, new)
         plans.append((member, new))
     if not plans:
         raise InvalidInput(

@@ -24,7 +24,7 @@ from content.domain.timeparse import zone
 from content.errors import InvalidInput, NotFound
 from content.storage.media import ImageFacts, inspect_image, store_image
 from content.storage.models import Channel, Event, Media, Organization, Post, PostMedia, Publication
-from content.storage.registry import UNSENT, audit, get_channel
+from content.storage.registry import UNSENT, audit, reachable_channel
 
 WITHDRAWABLE = tuple(s for s in UNSENT if s not in (PublicationState.SENDING,))
 
@@ -57,11 +57,12 @@ class NewEvent:
     language: str | None = None
 
 
-def _channels(session: Session, names: list[str]) -> list[Channel]:
+def _channels(session: Session, org: Organization, names: list[str]) -> list[Channel]:
+    """The named channels, each `org`'s own or one of its member libraries' (NotFound else)."""
     cleaned = list(dict.fromkeys(n.strip() for n in names if n.strip()))
     if not cleaned:
         raise InvalidInput("choose at least one channel")
-    return [get_channel(session, name) for name in cleaned]
+    return [reachable_channel(session, name, org) for name in cleaned]
 
 
 def _media(session: Session, org: Organization, facts: ImageFacts, media_dir: Path) -> Media:
@@ -96,7 +97,9 @@ def _refuse_misfits(channels: list[Channel], texts: dict[int, str], image_count:
         raise misfit(problems)
 
 
-def check_post(session: Session, new: NewPost) -> tuple[list[Channel], list[ImageFacts]]:
+def check_post(
+    session: Session, org: Organization, new: NewPost
+) -> tuple[list[Channel], list[ImageFacts]]:
     """Refuse a post that cannot be queued as it is (InvalidInput says why); returns its
     channels and images."""
     text = new.text.strip()
@@ -106,7 +109,7 @@ def check_post(session: Session, new: NewPost) -> tuple[list[Channel], list[Imag
     if new.due_at is None:
         raise InvalidInput("choose when the post goes out")
     check_link(new.link)
-    channels = _channels(session, new.channels)
+    channels = _channels(session, org, new.channels)
     facts = [inspect_image(path) for path in new.images]
     probe = Post(text=text, variants=dict(new.variants))
     _refuse_misfits(channels, {c.id: probe.text_for(c.language) for c in channels}, len(facts))
@@ -155,7 +158,7 @@ def queue_post(
 
     `draft`: an existing draft (or a post back from approval) to queue instead of a new post.
     """
-    channels, facts = check_post(session, new)
+    channels, facts = check_post(session, org, new)
     assert new.due_at is not None  # checked above
     post = draft if draft is not None else Post(organization_id=org.id, status=PostStatus.DRAFT)
     fill_post(session, org, post, new, facts, media_dir)
@@ -206,7 +209,7 @@ def add_event(
     if new.announce_at > new.starts_at:
         raise InvalidInput("the announcement must go out before the event starts")
     check_link(new.registration_url)
-    channels = _channels(session, new.channels)
+    channels = _channels(session, org, new.channels)
     image = inspect_image(new.image) if new.image else None
     summary = "\n".join(filter(None, [title, new.place, new.description]))
     _refuse_misfits(channels, {c.id: summary for c in channels}, 1 if image else 0)

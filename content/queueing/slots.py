@@ -196,14 +196,14 @@ def next_free_slot(
     channel_names: list[str],
     after: datetime,
     *,
+    org: Organization,
     horizon: timedelta = HORIZON,
-    org: Organization | None = None,
 ) -> datetime:
     """The earliest posting time after `after` that every one of the channels with slots shares
     and that is free on all the channels; InvalidInput when none is within `horizon`.
 
     Channels without slots of their own follow the others; at least one channel needs slots.
-    With `org`, only its channels are found.
+    Only `org`'s own channels are found (their slots are theirs).
     """
     names = list(dict.fromkeys(n.strip() for n in channel_names if n.strip()))
     if not names:

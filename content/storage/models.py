@@ -65,11 +65,13 @@ class StaffMember(Base):
 
 class Channel(Base):
     __tablename__ = "channel"
+    # A name is unique within its library: two libraries may each have a "news".
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
     platform: Mapped[Platform] = mapped_column(_enum(Platform))
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
     external_id: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(8))
     # Fernet token of the JSON credentials; never plaintext.

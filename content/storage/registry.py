@@ -30,6 +30,7 @@ from content.storage.models import (
     Publication,
     StaffMember,
 )
+from content.storage.organizations import network_ids
 from content.storage.secrets import NO_KEY, CredentialCipher
 
 _TELEGRAM_USERNAME = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")
@@ -259,18 +260,63 @@ def resume_paused(session: Session, channel: Channel, now: datetime) -> int:
     return len(paused)
 
 
-def get_channel(session: Session, name: str, org: Organization | None = None) -> Channel:
-    """The channel of that name (of `org`, when given: another library's is not found)."""
-    names = select(Channel.name).order_by(Channel.name)
-    if org is not None:
-        names = names.where(Channel.organization_id == org.id)
-    channel = session.scalar(select(Channel).where(Channel.name == name))
-    if channel is not None and org is not None and channel.organization_id != org.id:
-        channel = None
+def get_channel(session: Session, name: str, org: Organization) -> Channel:
+    """`org`'s own channel of that name: another library's is not found."""
+    channel = session.scalar(
+        select(Channel).where(Channel.name == name, Channel.organization_id == org.id)
+    )
     if channel is None:
-        known = ", ".join(session.scalars(names)) or "none"
-        raise NotFound("unknown channel {name!r} (known channels: {known})", name=name, known=known)
+        raise _unknown(session, name, {org.id})
     return channel
+
+
+def reachable_channel(session: Session, name: str, org: Organization) -> Channel:
+    """The channel of that name that staff acting for `org` may post to: `org`'s own, or else
+    one of its member libraries' (a network head posting for a village library). A channel
+    outside `org`'s network is not found, whoever owns it; NotFound lists the reachable ones.
+    Two members with a channel of that name (and none of `org`'s own): InvalidInput naming
+    them, since acting for that library is what chooses."""
+    ids = network_ids(session, org)
+    found = list(
+        session.scalars(
+            select(Channel)
+            .where(Channel.name == name, Channel.organization_id.in_(ids))
+            .order_by(Channel.id)
+        )
+    )
+    own = [c for c in found if c.organization_id == org.id]
+    if own:
+        return own[0]
+    if not found:
+        raise _unknown(session, name, ids)
+    if len(found) > 1:
+        owners = session.scalars(
+            select(Organization.name)
+            .where(Organization.id.in_([c.organization_id for c in found]))
+            .order_by(Organization.name)
+        )
+        raise InvalidInput(
+            "several member libraries of {org} have a channel named {name!r} ({libraries}): "
+            "act for that library to choose its channel",
+            org=org.name,
+            name=name,
+            libraries=", ".join(owners),
+        )
+    return found[0]
+
+
+def _unknown(session: Session, name: str, organization_ids: set[int]) -> NotFound:
+    known = session.scalars(
+        select(Channel.name)
+        .where(Channel.organization_id.in_(organization_ids))
+        .distinct()
+        .order_by(Channel.name)
+    )
+    return NotFound(
+        "unknown channel {name!r} (known channels: {known})",
+        name=name,
+        known=", ".join(known) or "none",
+    )
 
 
 def _check_external_id(platform: Platform, external_id: str) -> str:
@@ -323,7 +369,9 @@ def add_channel(
             "characters of letters, digits, spaces, '.', '_' or '-'",
             name=name,
         )
-    if session.scalar(select(Channel).where(Channel.name == name)):
+    if session.scalar(
+        select(Channel).where(Channel.name == name, Channel.organization_id == org.id)
+    ):
         raise InvalidInput("a channel named {name!r} already exists", name=name)
     external = _check_external_id(platform, external_id)
     lang = check_language(language or org.language)
@@ -362,7 +410,7 @@ def set_channel_status(
 ) -> Channel:
     """Pause or resume a channel; resuming sends what expired credentials paused, from `now`
     (the current time unless given: the engine's clock, say)."""
-    channel = get_channel(session, name)
+    channel = get_channel(session, name, org)
     if channel.status is not status:
         channel.status = transition(channel.status, status)
     channel.status_reason = reason
@@ -374,7 +422,7 @@ def set_channel_status(
 
 def remove_channel(session: Session, org: Organization, name: str, actor: str) -> None:
     """Delete a channel that has no publications; one with history can only be paused."""
-    channel = get_channel(session, name)
+    channel = get_channel(session, name, org)
     unsent = session.scalar(
         select(func.count())
         .select_from(Publication)

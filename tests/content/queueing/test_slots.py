@@ -113,10 +113,10 @@ MONDAY = datetime(2026, 3, 23, 9, 0, tzinfo=UTC)  # Monday 11:00 in Vilnius
 def test_next_free_slot_skips_slots_already_taken(lib: Library) -> None:
     with lib.transaction() as (session, org):
         add_slot(session, org, "news", [1, 3], 600, "test")
-        first = next_free_slot(session, ["news"], MONDAY)
+        first = next_free_slot(session, ["news"], MONDAY, org=org)
         assert first == datetime(2026, 3, 24, 8, 0, tzinfo=UTC)
         post = queue_post(session, org, NewPost("A", ["news"], first), lib.media_dir, "test")
-        second = next_free_slot(session, ["news"], MONDAY)
+        second = next_free_slot(session, ["news"], MONDAY, org=org)
         assert second == datetime(2026, 3, 26, 8, 0, tzinfo=UTC)
         # A post queued near (not exactly at) a slot also takes it.
         queue_post(
@@ -127,37 +127,41 @@ def test_next_free_slot_skips_slots_already_taken(lib: Library) -> None:
             "test",
         )
         # Across the change to summer time, Tue 10:00 is 07:00 UTC.
-        assert next_free_slot(session, ["news"], MONDAY) == datetime(2026, 3, 31, 7, tzinfo=UTC)
+        assert next_free_slot(session, ["news"], MONDAY, org=org) == datetime(
+            2026, 3, 31, 7, tzinfo=UTC
+        )
         # A cancelled post gives its slot back.
         cancel_post(session, org, post.id, "test")
-        assert next_free_slot(session, ["news"], MONDAY) == first
+        assert next_free_slot(session, ["news"], MONDAY, org=org) == first
 
 
 def test_several_channels_share_a_slot_free_on_all_of_them(lib: Library, tmp_path: Path) -> None:
     with lib.transaction() as (session, org):
         add_slot(session, org, "news", [1, 3], 600, "test")
         add_slot(session, org, "fb", [3, 4], 600, "test")
-        both = next_free_slot(session, ["news", "fb"], MONDAY)
+        both = next_free_slot(session, ["news", "fb"], MONDAY, org=org)
         assert both.astimezone(VILNIUS).strftime("%a %H:%M") == "Thu 10:00"
         # A channel without slots of its own follows the others, and must be free too.
         tuesday = datetime(2026, 3, 24, 8, tzinfo=UTC)
-        assert next_free_slot(session, ["news", "ig"], MONDAY) == tuesday
+        assert next_free_slot(session, ["news", "ig"], MONDAY, org=org) == tuesday
         image = make_image(tmp_path / "poster.jpg")
         new = NewPost("A", ["ig"], tuesday, images=[image])
         queue_post(session, org, new, lib.media_dir, "test")
-        assert next_free_slot(session, ["news", "ig"], MONDAY) == tuesday + timedelta(days=2)
+        assert next_free_slot(session, ["news", "ig"], MONDAY, org=org) == tuesday + timedelta(
+            days=2
+        )
 
 
 def test_channels_without_slots_or_free_times_are_refused(lib: Library) -> None:
     with lib.transaction() as (session, org):
         with pytest.raises(InvalidInput, match="has no posting times"):
-            next_free_slot(session, ["news"], MONDAY)
+            next_free_slot(session, ["news"], MONDAY, org=org)
         with pytest.raises(InvalidInput, match="unknown channel"):
-            next_free_slot(session, ["nope"], MONDAY)
+            next_free_slot(session, ["nope"], MONDAY, org=org)
         add_slot(session, org, "news", [1], 600, "test")
         add_slot(session, org, "fb", [2], 600, "test")
         with pytest.raises(InvalidInput, match="no free posting time in the next 8 weeks"):
-            next_free_slot(session, ["news", "fb"], MONDAY)
+            next_free_slot(session, ["news", "fb"], MONDAY, org=org)
 
 
 def test_slots_are_added_once_and_removed(lib: Library) -> None:
