@@ -146,11 +146,19 @@ def month_events(
                     labels.total(row.reminder_reach, lang),
                 ]
             )
-        widths = [28 * mm, 28 * mm, 42 * mm, 22 * mm, 14 * mm, 14 * mm, 15 * mm, 15 * mm]
-        story.append(table(rows, widths, left=(0, 1, 2, 3)))
+        widths = [24 * mm, 20 * mm, 28 * mm, 24 * mm, 20 * mm, 19 * mm, 19 * mm, 24 * mm]
+        made = table(rows, widths, left=(0, 1, 2, 3))
+        # Eight columns: narrower padding, so the headers' longest words fit unbroken.
+        made.setStyle(
+            TableStyle(
+                [("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
+            )
+        )
+        story.append(made)
     else:
         story.append(Paragraph(text(_("No events this month.")), style["body"]))
     note = _("Times are local to {zone}.", zone=report.tz.key)
+    story.append(Spacer(1, 3))
     story.append(
         Paragraph(text(f"{note} {translate(lang, events.ATTENDANCE_NOTE)}"), style["small"])
     )

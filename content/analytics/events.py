@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from content.analytics.labels import na, number, total
+from content.analytics.labels import na, number, short_date, total
 from content.analytics.metrics import Total
 from content.analytics.periods import Period
 from content.domain.states import EventStatus, PublicationKind
@@ -198,9 +197,10 @@ def figures(section: EventsSection, lang: str) -> list[tuple[str, str]]:
 
 
 def local_when(row: EventRow, tz: ZoneInfo, lang: str) -> str:
-    """`20 нояб. 2026 г., 18:00`: the start in the library's zone, as the reader writes dates."""
+    """`20 нояб., 18:00`: the start in the library's zone, as the reader writes dates (the
+    report is of one month, so no year)."""
     local = row.starts_at.astimezone(tz)
-    return f"{format_date(local.date(), 'medium', locale=lang)}, {local:%H:%M}"
+    return f"{short_date(local.date(), lang)}, {local:%H:%M}"
 
 
 def status_text(row: EventRow, lang: str) -> str:
