@@ -266,7 +266,8 @@ def event_list(state: State, as_json: bool, org_name: str | None) -> None:
     with state.afisha.transaction(org_name) as (session, org):
         events, tz = store.list_events(session, org=org), zone(org.timezone)
         if as_json:
-            emit_json([event_json(e, tz) for e in events])
+            asked = store.reminder_requests(session, [e.id for e in events])
+            emit_json([event_json(e, tz, asked.get(e.id, 0)) for e in events])
             return
         for e in events:
             click.echo(event_line(e, tz))
@@ -373,7 +374,8 @@ def event_show(state: State, event_id: int, org_name: str | None) -> None:
         found = session.get(Event, event_id)
         if found is None or found.organization_id != org.id:
             raise NotFound("no event has id {id}", id=event_id)
-        emit_json(event_json(found, zone(org.timezone)))
+        asked = store.reminder_requests(session, [found.id]).get(found.id, 0)
+        emit_json(event_json(found, zone(org.timezone), asked))
 
 
 def register(cli: click.Group) -> None:

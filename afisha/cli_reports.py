@@ -8,7 +8,7 @@ from typing import cast
 import click
 
 from afisha.cli_support import State, emit_json, org_option, pass_state
-from bot.reports.files import monthly_report_file
+from bot.reports.files import monthly_events_file, monthly_report_file
 from content.analytics.periods import parse_month, parse_span
 from content.analytics.report import ReportFormat
 from content.analytics.stats import stats_summary, summary_json, summary_text
@@ -25,7 +25,8 @@ from content.errors import InvalidInput
     type=click.Choice([f.value for f in ReportFormat]),
     default=ReportFormat.PDF.value,
     show_default=True,
-    help="pdf: the management report; xlsx: its tables; csv: every snapshot, raw.",
+    help="pdf: the management report; xlsx: its tables; csv: every snapshot, raw, and the "
+    "month's events in a second file (afisha-events-<month>-<lang>.csv, or <output>-events.csv).",
 )
 @click.option("--lang", help="Language: en, ru, kk or lt (default: the organisation's).")
 @click.option(
@@ -55,7 +56,17 @@ def report(
         name, contents = monthly_report_file(
             session, org, first, afisha.now(), ReportFormat(fmt), language
         )
-    write_file(output or Path(name), contents)
+        events = None
+        if ReportFormat(fmt) is ReportFormat.CSV:
+            events = monthly_events_file(session, org, first, afisha.now(), language)
+    path = output or Path(name)
+    write_file(path, contents)
+    if events is not None:
+        events_name, events_contents = events
+        write_file(
+            path.with_name(f"{path.stem}-events.csv") if output else Path(events_name),
+            events_contents,
+        )
 
 
 def write_file(path: Path, contents: bytes) -> None:

@@ -106,7 +106,9 @@ def post_json(post: Post, tz: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def event_json(event: Event, tz: ZoneInfo) -> dict[str, Any]:
+def event_json(event: Event, tz: ZoneInfo, reminder_requests: int = 0) -> dict[str, Any]:
+    """An event as JSON; `reminder_requests`: how many followers asked to be reminded of it
+    (`store.reminder_requests`, counted for a whole list at once)."""
     return {
         "id": event.id,
         "title": event.title,
@@ -119,6 +121,7 @@ def event_json(event: Event, tz: ZoneInfo) -> dict[str, Any]:
         "language": event.language,
         "registration_url": event.registration_url,
         "reminders": [format_offset(m) for m in event.reminder_offsets],
+        "reminder_requests": reminder_requests,
         "image": media_json(event.image) if event.image else None,
         "publications": [publication_json(p, tz) for p in event.publications],
     }

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bot.access import Permission
 from bot.flows.network import network_buttons, send_network_report
-from bot.reports.files import monthly_report_file, stats_charts
+from bot.reports.files import monthly_events_file, monthly_report_file, stats_charts
 from bot.router import Router
 from bot.turn import Turn
 from content.analytics import labels
@@ -134,3 +134,6 @@ async def report(turn: Turn) -> None:
         network_buttons(turn, org, month),
         document=(name, contents),
     )
+    if fmt is ReportFormat.CSV:  # the events go in a file of their own, beside the raw export
+        events = monthly_events_file(turn.session, org, month, turn.now(), turn.language)
+        turn.say("", document=events)

@@ -19,6 +19,7 @@ from content.errors import InvalidInput
 from content.i18n import N_, explain
 from content.queueing.event_changes import cancel_event_with_notice, move_event_with_notice
 from content.queueing.followers import Request, reachable, request_reminder
+from content.storage import store
 from content.storage.models import Event
 
 MOVE_FLOW = "event_move"
@@ -60,6 +61,7 @@ async def events(turn: Turn) -> None:
         turn.say(turn._("No events are planned yet."))
         return
     staff = turn.may(Permission.EDIT)
+    asked = store.reminder_requests(turn.session, [e.id for e in upcoming]) if staff else {}
     lines = [turn._("Upcoming events:")]
     keyboard: Keyboard = []
     for event in upcoming:
@@ -70,6 +72,10 @@ async def events(turn: Turn) -> None:
         ]
         if event.place:
             lines.append(f"📍 {event.place}")
+        if staff:  # the demand, for staff only: followers see no one else's requests
+            lines.append(
+                "🔔 " + turn._("Asked to be reminded: {count}", count=asked.get(event.id, 0))
+            )
         row = [Button(f"🔔 {headline(event.title, 24)}", data=RemindMe(event.id).pack())]
         if staff:
             row += [

@@ -15,7 +15,12 @@ from sqlalchemy.orm import Session
 
 from content.analytics import queries
 from content.analytics.periods import month_period
-from content.analytics.report import ReportFormat, build_monthly_report, report_filename
+from content.analytics.report import (
+    ReportFormat,
+    build_monthly_report,
+    events_filename,
+    report_filename,
+)
 from content.analytics.stats import StatsSummary
 from content.domain.timeparse import zone
 from content.storage.models import Organization
@@ -47,6 +52,18 @@ def monthly_report_file(
 
             contents = render_xlsx(report, lang)
     return report_filename(month, lang, fmt), contents
+
+
+def monthly_events_file(
+    session: Session, org: Organization, month: date, now: datetime, lang: str
+) -> tuple[str, bytes]:
+    """`org`'s events of `month` as a CSV of their own (file name, contents): written beside the
+    raw CSV export, whose fixed snapshot columns the tools reading it expect alone."""
+    from content.analytics.events import events_csv, events_section
+
+    tz = zone(org.timezone)
+    section = events_section(session, org.id, month_period(month, tz), now)
+    return events_filename(month, lang), events_csv(section, tz, lang)
 
 
 def stats_charts(

@@ -29,7 +29,7 @@ from reportlab.platypus import (
 
 from bot.reports import charts
 from bot.reports.fonts import BOLD, REGULAR, printable
-from content.analytics import labels
+from content.analytics import events, labels
 from content.analytics.metrics import METRICS
 from content.analytics.report import MonthlyReport, last_day
 from content.i18n import N_, gettext_for, translate
@@ -115,6 +115,54 @@ def _chart(figure: Figure) -> Image:
     width, height = figure.get_size_inches()
     png = charts.to_png(figure, dpi=150)
     return Image(io.BytesIO(png), width=WIDTH, height=WIDTH * height / width)
+
+
+def month_events(
+    report: MonthlyReport, lang: str, style: dict[str, ParagraphStyle]
+) -> list[Flowable]:
+    """The events of the month: the totals in a line, a row per event, the note on attendance."""
+    _ = gettext_for(lang)
+    section = report.month_events
+    story: list[Flowable] = [
+        Paragraph(text(_("Events of the month")), style["h2"]),
+        Paragraph(
+            text(" · ".join(f"{label}: {value}" for label, value in events.figures(section, lang))),
+            style["body"],
+        ),
+        Spacer(1, 4),
+    ]
+    if section.rows:
+        rows: list[list[object]] = [[translate(lang, c) for c in events.COLUMN_NAMES]]
+        for row in section.rows:
+            rows.append(
+                [
+                    Paragraph(text(events.local_when(row, report.tz, lang)), style["cell"]),
+                    Paragraph(text(row.place or "—"), style["cell"]),
+                    Paragraph(text(row.title), style["cell"]),
+                    Paragraph(text(events.status_text(row, lang)), style["cell"]),
+                    labels.number(row.attendance, lang),
+                    labels.number(row.reminder_requests, lang),
+                    labels.total(row.announcement_reach, lang),
+                    labels.total(row.reminder_reach, lang),
+                ]
+            )
+        widths = [24 * mm, 20 * mm, 28 * mm, 24 * mm, 20 * mm, 19 * mm, 19 * mm, 24 * mm]
+        made = table(rows, widths, left=(0, 1, 2, 3))
+        # Eight columns: narrower padding, so the headers' longest words fit unbroken.
+        made.setStyle(
+            TableStyle(
+                [("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
+            )
+        )
+        story.append(made)
+    else:
+        story.append(Paragraph(text(_("No events this month.")), style["body"]))
+    note = _("Times are local to {zone}.", zone=report.tz.key)
+    story.append(Spacer(1, 3))
+    story.append(
+        Paragraph(text(f"{note} {translate(lang, events.ATTENDANCE_NOTE)}"), style["small"])
+    )
+    return story
 
 
 def render_pdf(report: MonthlyReport, lang: str) -> bytes:
@@ -258,8 +306,10 @@ def render_pdf(report: MonthlyReport, lang: str) -> bytes:
     else:
         story.append(Paragraph(text(translate(lang, charts.NO_POSTS)), style["body"]))
 
-    # Events: the announcement and reminders together.
-    story.append(Paragraph(text(_("Events")), style["h2"]))
+    story += month_events(report, lang, style)
+
+    # Event publications: the announcement and reminders together.
+    story.append(Paragraph(text(_("Event publications")), style["h2"]))
     if report.events:
         rows = [
             [

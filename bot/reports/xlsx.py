@@ -15,10 +15,10 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from content.analytics import labels
+from content.analytics import events, labels
 from content.analytics.metrics import METRICS, Change, Total
 from content.analytics.report import MonthlyReport
-from content.i18n import gettext_for
+from content.i18n import gettext_for, translate
 
 HEADER = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="E8EEF8")
@@ -149,9 +149,11 @@ def render_xlsx(report: MonthlyReport, lang: str) -> bytes:
         if first:
             sheet.cell(row=rank + 1, column=links_column).hyperlink = first
 
+    month_events(book, report, lang)
+
     sheet_of(
         book,
-        _("Events"),
+        _("Event publications"),
         [_("Event"), _("Starts"), name("publications", lang), *metrics_header],
         [
             [
@@ -193,6 +195,41 @@ def render_xlsx(report: MonthlyReport, lang: str) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def month_events(book: Workbook, report: MonthlyReport, lang: str) -> None:
+    """Two sheets: the month's events in numbers, and a row per event (its start local)."""
+    _ = gettext_for(lang)
+    section = report.month_events
+    totals = [[label, value] for label, value in events.figures(section, lang)]
+    totals.append([_("Time zone"), report.tz.key])
+    sheet = sheet_of(book, _("Events in numbers"), [_("Metric"), month_title(report, lang)], totals)
+    sheet.append([])
+    sheet.append([translate(lang, events.ATTENDANCE_NOTE)])
+    sheet = sheet_of(
+        book,
+        _("Events of the month"),
+        [translate(lang, c) for c in events.COLUMN_NAMES],
+        [
+            [
+                row.starts_at.astimezone(report.tz).replace(tzinfo=None),
+                row.place or "",
+                row.title,
+                events.status_text(row, lang),
+                value_of(row.attendance, lang),
+                row.reminder_requests,
+                value_of(row.announcement_reach, lang),
+                value_of(row.reminder_reach, lang),
+            ]
+            for row in section.rows
+        ],
+    )
+    for (cell,) in sheet.iter_rows(min_row=2, max_col=1):
+        cell.number_format = "yyyy-mm-dd hh:mm"
+
+
+def month_title(report: MonthlyReport, lang: str) -> str:
+    return labels.month_title(report.month, lang)
 
 
 def _round(value: float | None) -> float | None:

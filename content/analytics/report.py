@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from content.analytics import queries
+from content.analytics.events import EventsSection, events_section
 from content.analytics.metrics import Change, Totals, changes
 from content.analytics.periods import (
     Period,
@@ -54,7 +55,8 @@ class MonthlyReport:
     previous: Totals
     channels: list[ChannelRow]
     top: list[queries.TopPost]
-    events: list[queries.EventTotals]
+    events: list[queries.EventTotals]  # the engagement of event publications sent in the month
+    month_events: EventsSection  # the events held in the month, moved, cancelled
     daily: list[queries.SeriesPoint]
     heatmap: queries.Heatmap
 
@@ -86,6 +88,7 @@ def build_monthly_report(
         channels=[ChannelRow(c, earlier.get(i, Totals())) for i, c in current.items()],
         top=queries.top_posts(session, period, limit=top, orgs=orgs),
         events=queries.event_totals(session, period, orgs),
+        month_events=events_section(session, org.id, period, now),
         daily=queries.channel_series(session, period, tz, orgs=orgs),
         # Best times of this month only, and only of the days already past.
         heatmap=queries.best_times(session, elapsed(period, now), tz, orgs),
@@ -95,6 +98,11 @@ def build_monthly_report(
 def report_filename(month: date, lang: str, fmt: ReportFormat) -> str:
     """`afisha-report-2026-11-ru.pdf`."""
     return f"afisha-report-{month:%Y-%m}-{lang}.{fmt.value}"
+
+
+def events_filename(month: date, lang: str) -> str:
+    """`afisha-events-2026-11-ru.csv`: the month's events, beside the raw CSV export."""
+    return f"afisha-events-{month:%Y-%m}-{lang}.csv"
 
 
 def last_day(period: Period, tz: ZoneInfo) -> date:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -11,7 +12,15 @@ from sqlalchemy.orm import Session
 
 from content.domain.states import ChannelStatus, PublicationState
 from content.domain.timeparse import zone
-from content.storage.models import Channel, Event, Organization, Post, Publication, StaffMember
+from content.storage.models import (
+    Channel,
+    Event,
+    EventSubscription,
+    Organization,
+    Post,
+    Publication,
+    StaffMember,
+)
 
 WAITING = (PublicationState.SCHEDULED, PublicationState.RETRY_WAIT)
 
@@ -63,6 +72,20 @@ def list_posts(session: Session, limit: int = 200, org: Organization | None = No
     if org is not None:
         query = query.where(Post.organization_id == org.id)
     return list(session.scalars(query))
+
+
+def reminder_requests(session: Session, event_ids: Collection[int]) -> dict[int, int]:
+    """How many followers asked to be reminded of each of these events, in one query (an event
+    nobody asked about is absent; read with `.get(id, 0)`)."""
+    if not event_ids:
+        return {}
+    followers = func.count(func.distinct(EventSubscription.telegram_user_id))
+    rows = session.execute(
+        select(EventSubscription.event_id, followers)
+        .where(EventSubscription.event_id.in_(sorted(event_ids)))
+        .group_by(EventSubscription.event_id)
+    )
+    return {event_id: int(count) for event_id, count in rows}
 
 
 def list_events(session: Session, limit: int = 200, org: Organization | None = None) -> list[Event]:

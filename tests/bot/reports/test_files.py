@@ -78,7 +78,9 @@ def test_xlsx_reads_back_with_the_same_totals(seeded: Seeded) -> None:
         "Suvestinė",
         "Kanalai",
         "Populiariausi įrašai",
-        "Renginiai",
+        "Renginiai skaičiais",
+        "Mėnesio renginiai",
+        "Renginių įrašai",
         "Pagal dienas",
         "Geriausias laikas skelbti",
     ]
