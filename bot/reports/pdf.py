@@ -126,7 +126,12 @@ def month_events(
     story: list[Flowable] = [
         Paragraph(text(_("Events of the month")), style["h2"]),
         Paragraph(
-            text(" · ".join(f"{label}: {value}" for label, value in events.figures(section, lang))),
+            text(
+                " · ".join(
+                    f"{label}: {labels.number(value, lang)}"
+                    for label, value in events.figures(section, lang)
+                )
+            ),
             style["body"],
         ),
         Spacer(1, 4),

@@ -201,7 +201,9 @@ def month_events(book: Workbook, report: MonthlyReport, lang: str) -> None:
     """Two sheets: the month's events in numbers, and a row per event (its start local)."""
     _ = gettext_for(lang)
     section = report.month_events
-    totals = [[label, value] for label, value in events.figures(section, lang)]
+    totals: list[list[Cell]] = [
+        [label, value_of(value, lang)] for label, value in events.figures(section, lang)
+    ]
     totals.append([_("Time zone"), report.tz.key])
     sheet = sheet_of(book, _("Events in numbers"), [_("Metric"), month_title(report, lang)], totals)
     sheet.append([])

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from content.analytics.labels import na, number, short_date, total
+from content.analytics.labels import na, short_date
 from content.analytics.metrics import Total
 from content.analytics.periods import Period
 from content.domain.states import EventStatus, PublicationKind
@@ -184,15 +184,15 @@ def _reach(session: Session, ids: Collection[int]) -> dict[tuple[int, Publicatio
     }
 
 
-def figures(section: EventsSection, lang: str) -> list[tuple[str, str]]:
-    """The section's totals as (label, value) in the reader's language."""
+def figures(section: EventsSection, lang: str) -> list[tuple[str, int | None]]:
+    """The section's totals as (label in the reader's language, number or None for n/a)."""
     return [
-        (translate(lang, N_("Events held")), number(section.count(Held.HELD), lang)),
-        (translate(lang, N_("Events moved")), number(section.moved, lang)),
-        (translate(lang, N_("Events cancelled")), number(section.count(Held.CANCELLED), lang)),
-        (translate(lang, N_("Events still to come")), number(section.count(Held.UPCOMING), lang)),
-        (translate(lang, N_("Total attendance")), total(section.attendance, lang)),
-        (translate(lang, N_("Reminder requests")), number(section.reminder_requests, lang)),
+        (translate(lang, N_("Events held")), section.count(Held.HELD)),
+        (translate(lang, N_("Events moved")), section.moved),
+        (translate(lang, N_("Events cancelled")), section.count(Held.CANCELLED)),
+        (translate(lang, N_("Events still to come")), section.count(Held.UPCOMING)),
+        (translate(lang, N_("Total attendance")), section.attendance.value),
+        (translate(lang, N_("Reminder requests")), section.reminder_requests),
     ]
 
 

@@ -42,3 +42,23 @@ def test_event_list_counts_each_librarys_reminder_requests(afisha: Run, tmp_path
     assert {e["id"]: e["reminder_requests"] for e in town} == {int(poetry): 2, int(quiet): 0}
     (village,) = json.loads(afisha("event", "list", "--json", "--org", VILLAGE).output)
     assert (village["id"], village["reminder_requests"]) == (int(fair), 3)
+
+
+def test_report_csv_writes_each_librarys_events_beside_the_raw_export(
+    afisha: Run, tmp_path: Path
+) -> None:
+    day = in_days(10)
+    add_event(afisha, TOWN, "tg", "Poetry night", day)
+    add_event(afisha, VILLAGE, "vtg", "Village fair", day)
+    month = f"{day:%Y-%m}"
+    afisha("report", "--month", month, "--format", "csv", "--lang", "ru", "--org", TOWN)
+    town = (tmp_path / f"afisha-events-{month}-ru.csv").read_text("utf-8-sig")
+    assert (tmp_path / f"afisha-report-{month}-ru.csv").exists()
+    out = tmp_path / "village.csv"
+    afisha("report", "--month", month, "--format", "csv", "--org", VILLAGE, "--output", str(out))
+    village = (tmp_path / "village-events.csv").read_text("utf-8-sig")
+    assert "Poetry night" in town
+    assert "Village fair" not in town
+    assert "Village fair" in village
+    assert "Poetry night" not in village
+    assert ",upcoming," in town
