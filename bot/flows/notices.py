@@ -10,12 +10,12 @@ from typing import Literal
 from bot.access import Permission, check_may_change
 from bot.describe import describe_publication
 from bot.flows.events import TRY_AGAIN, actor, example_time
+from bot.keyboards import typed_time
 from bot.router import Router
 from bot.turn import Turn
 from content.domain.callback_data import CallbackData
 from content.domain.states import PublicationState
 from content.domain.templates import local_time
-from content.domain.timeparse import parse_when
 from content.errors import InvalidInput
 from content.i18n import N_, explain
 from content.queueing.settle import (
@@ -147,7 +147,7 @@ async def new_text(turn: Turn) -> None:
 @routes.step(FLOW, "when", Permission.EDIT)
 async def new_time(turn: Turn) -> None:
     try:
-        due_at = parse_when(turn.incoming.text or "", turn.tz, turn.now())
+        due_at = typed_time(turn, turn.incoming.text or "")
         publication = reschedule_publication(
             turn.session,
             turn.organization,
