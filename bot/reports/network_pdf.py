@@ -3,7 +3,6 @@ table runs over as many pages as it needs, its header repeated on each."""
 
 from __future__ import annotations
 
-import io
 from xml.sax.saxutils import quoteattr
 
 from reportlab.lib import colors
@@ -11,16 +10,15 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import Flowable, Paragraph, Spacer
 
-from bot.reports.fonts import printable
 from bot.reports.pdf import (
     DEFINITIONS,
     FONT,
     FONT_BOLD,
     HEADER_SIZE,
     MARGIN,
+    build_document,
     register_fonts,
     styles,
     table,
@@ -217,26 +215,4 @@ def render_network_pdf(report: NetworkReport, lang: str) -> bytes:
         for d in (*NETWORK_DEFINITIONS, *DEFINITIONS)
     ]
 
-    buffer = io.BytesIO()
-
-    def footer(canvas: Canvas, document: SimpleDocTemplate) -> None:
-        canvas.saveState()
-        canvas.setFont(FONT, 7.5)
-        canvas.drawRightString(
-            PAGE[0] - MARGIN, 9 * mm, printable(_("Page {number}", number=document.page))
-        )
-        canvas.drawString(MARGIN, 9 * mm, printable(f"Afisha · {report.head} · {month}"))
-        canvas.restoreState()
-
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=PAGE,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN + 4 * mm,
-        title=f"{report.head} — {month}",
-        author="Afisha",
-    )
-    document.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buffer.getvalue()
+    return build_document(story, PAGE, report.head, month, lang)

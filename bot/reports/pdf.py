@@ -362,25 +362,33 @@ def render_pdf(report: MonthlyReport, lang: str) -> bytes:
     story.append(Paragraph(text(_("How the numbers are counted")), style["h2"]))
     story += [Paragraph(text(translate(lang, d)), style["small"]) for d in DEFINITIONS]
 
+    return build_document(story, A4, report.organization, month, lang)
+
+
+def build_document(
+    story: list[Flowable], pagesize: tuple[float, float], name: str, month: str, lang: str
+) -> bytes:
+    """The PDF of `story`, each page footed with its number and "Afisha · `name` · `month`"."""
+    _ = gettext_for(lang)
     buffer = io.BytesIO()
 
     def footer(canvas: Canvas, document: SimpleDocTemplate) -> None:
         canvas.saveState()
         canvas.setFont(FONT, 7.5)
         canvas.drawRightString(
-            A4[0] - MARGIN, 9 * mm, printable(_("Page {number}", number=document.page))
+            pagesize[0] - MARGIN, 9 * mm, printable(_("Page {number}", number=document.page))
         )
-        canvas.drawString(MARGIN, 9 * mm, printable(f"Afisha · {report.organization} · {month}"))
+        canvas.drawString(MARGIN, 9 * mm, printable(f"Afisha · {name} · {month}"))
         canvas.restoreState()
 
     document = SimpleDocTemplate(
         buffer,
-        pagesize=A4,
+        pagesize=pagesize,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=MARGIN + 4 * mm,
-        title=f"{report.organization} — {month}",
+        title=f"{name} — {month}",
         author="Afisha",
     )
     document.build(story, onFirstPage=footer, onLaterPages=footer)
